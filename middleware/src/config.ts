@@ -1,0 +1,107 @@
+// Configuration from environment variables (12-factor), validated once at start.
+// Every variable is documented in the README and in config/middleware.env.example.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const positiveInt = z.coerce.number().int().positive();
+const nonNegative = z.coerce.number().nonnegative();
+
+const EnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().default('0.0.0.0'),
+    SF_LOGIN_URL: z.url().default('https://login.salesforce.com'),
+    SF_CLIENT_ID: z.string().min(1, 'the External Client App consumer key is required'),
+    SF_USERNAME: z.string().min(1, 'the integration user name is required'),
+    SF_PRIVATE_KEY: z.string().optional(),
+    SF_PRIVATE_KEY_FILE: z.string().optional(),
+    SF_API_VERSION: z
+      .string()
+      .regex(/^\d{2,3}\.0$/, 'must look like 66.0')
+      .default('66.0'),
+    /** Audience claim of the JWT; defaults to SF_LOGIN_URL (login/test URL, or My Domain for some orgs). */
+    SF_AUDIENCE: z.string().optional(),
+    DIDOMI_WEBHOOK_CLIENT_ID: z.string().min(1, 'the client id Didomi uses to get a webhook token is required'),
+    DIDOMI_WEBHOOK_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters'),
+    WEBHOOK_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters (it signs webhook tokens)'),
+    WEBHOOK_TOKEN_TTL_SECONDS: positiveInt.default(3600),
+    DATABASE_URL: z.string().optional(),
+    SQLITE_PATH: z.string().default('./data/didomi-sync.sqlite'),
+    DIDOMI_ALLOWED_IPS: z.string().optional(),
+    /** Trust X-Forwarded-For from this many proxies (express "trust proxy"); 0 = use the socket address. */
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).default(0),
+    API_BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(0.2),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    INSTANCE_ID: z.string().optional(),
+    // Tuning knobs (defaults suit production; tests and benchmarks shorten them)
+    BATCH_MAX_USERS: positiveInt.max(1000).default(1000),
+    BATCH_WAIT_MS: nonNegative.default(200),
+    WORKER_CONCURRENCY: positiveInt.max(16).default(2),
+    LEASE_MS: positiveInt.default(120_000),
+    SF_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+    CONFIG_REFRESH_MS: positiveInt.default(30_000),
+    HEARTBEAT_MS: positiveInt.default(60_000),
+    /** Multiplies every retry delay: 1 in production; the reliability suite compresses time with e.g. 0.001. */
+    RETRY_BACKOFF_SCALE: z.coerce.number().positive().default(1),
+    MAX_BODY_BYTES: positiveInt.default(512 * 1024),
+    SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+    METRICS_ENABLED: bool.default(true),
+  })
+  .refine((e) => e.SF_PRIVATE_KEY || e.SF_PRIVATE_KEY_FILE, {
+    message: 'set SF_PRIVATE_KEY (PEM) or SF_PRIVATE_KEY_FILE (path to the PEM file)',
+    path: ['SF_PRIVATE_KEY_FILE'],
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config extends Omit<Env, 'SF_PRIVATE_KEY' | 'SF_PRIVATE_KEY_FILE' | 'DIDOMI_ALLOWED_IPS'> {
+  /** The PEM private key, loaded from SF_PRIVATE_KEY or SF_PRIVATE_KEY_FILE. Never log it. */
+  privateKey: string;
+  allowedIps: string[];
+  audience: string;
+  instanceId: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Parses and checks the environment; throws ConfigError listing every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  let privateKey = e.SF_PRIVATE_KEY ?? '';
+  if (!privateKey && e.SF_PRIVATE_KEY_FILE) {
+    try {
+      privateKey = readFileSync(e.SF_PRIVATE_KEY_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`SF_PRIVATE_KEY_FILE: cannot read ${e.SF_PRIVATE_KEY_FILE} (${(err as NodeJS.ErrnoException).code})`]);
+    }
+  }
+  privateKey = privateKey.replace(/\\n/g, '\n');
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKey)) {
+    throw new ConfigError(['SF_PRIVATE_KEY / SF_PRIVATE_KEY_FILE: not a PEM private key']);
+  }
+  const { SF_PRIVATE_KEY: _k, SF_PRIVATE_KEY_FILE: _f, DIDOMI_ALLOWED_IPS, ...rest } = e;
+  return {
+    ...rest,
+    privateKey,
+    allowedIps: (DIDOMI_ALLOWED_IPS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    audience: e.SF_AUDIENCE ?? e.SF_LOGIN_URL,
+    instanceId: e.INSTANCE_ID ?? `didomi-sync-${process.env.HOSTNAME ?? 'local'}`,
+  };
+}

@@ -1,0 +1,98 @@
+// The one source of truth for every Salesforce API name the middleware reads or writes.
+// test/api-names.test.ts checks each of them against the metadata under force-app, so the
+// package and the middleware cannot drift apart.
+
+export const TARGET_OBJECTS = ['Lead', 'Contact', 'Account'] as const;
+export type TargetObject = (typeof TARGET_OBJECTS)[number];
+
+/** Fields the package adds to Lead, Contact and Account. */
+export const RECORD_FIELDS = {
+  userId: 'Didomi_User_Id__c', // Text(255), External ID, unique, case-insensitive
+  updatedAt: 'Didomi_Consent_Updated_At__c', // DateTime
+  snapshot: 'Didomi_Consents__c', // Long Text Area (JSON snapshot, for audit)
+} as const;
+
+export const SYNC_TARGET = {
+  object: 'Didomi_Sync_Target__c',
+  fields: {
+    targetObject: 'Object__c', // restricted picklist: Lead | Contact | Account
+    active: 'Active__c', // Checkbox
+    upsertMode: 'Upsert_Mode__c', // Checkbox
+    matchField: 'Match_Field__c', // Text(80), default "Email"
+    creationDefaults: 'Creation_Defaults__c', // Long Text Area: JSON object field -> value
+    deletionBehavior: 'Deletion_Behavior__c', // restricted picklist, see DELETION_BEHAVIORS
+  },
+} as const;
+
+export const DELETION_BEHAVIORS = ['Ignore', 'Clear Consent Fields', 'Delete Record'] as const;
+export type DeletionBehavior = (typeof DELETION_BEHAVIORS)[number];
+
+export const FIELD_MAPPING = {
+  object: 'Didomi_Field_Mapping__c',
+  fields: {
+    target: 'Target__c', // Master-Detail(Didomi_Sync_Target__c)
+    kind: 'Kind__c', // restricted picklist, see MAPPING_KINDS
+    purposeId: 'Purpose_Id__c', // Text(255)
+    preferenceId: 'Preference_Id__c', // Text(255)
+    valueId: 'Value_Id__c', // Text(255), for kind "Preference Value"
+    attributePath: 'Attribute_Path__c', // Text(255), for kind "User Attribute", e.g. "country" or "metadata.segment"
+    fieldApiName: 'Field_Api_Name__c', // Text(80), the target object's field
+    invert: 'Invert__c', // Checkbox
+    valueLabels: 'Value_Labels__c', // Long Text Area: JSON object value id -> label
+    regulation: 'Regulation__c', // Text(40), default "gdpr"; "any" accepts every regulation
+    active: 'Active__c', // Checkbox, default true
+  },
+} as const;
+
+export const MAPPING_KINDS = ['Purpose', 'Preference', 'Preference Value', 'User Attribute'] as const;
+export type MappingKind = (typeof MAPPING_KINDS)[number];
+
+export const SYNC_STATUS = {
+  object: 'Didomi_Sync_Status__c',
+  fields: {
+    instanceId: 'Instance_Id__c', // Text(255), External ID, unique: one record per middleware deployment
+    lastHeartbeat: 'Last_Heartbeat__c', // DateTime
+    lastSuccess: 'Last_Success__c', // DateTime
+    statsDate: 'Stats_Date__c', // Date: the day the *_Today__c counters belong to
+    eventsAcceptedToday: 'Events_Accepted_Today__c', // Number(18,0)
+    eventsSyncedToday: 'Events_Synced_Today__c', // Number(18,0)
+    eventsFailedToday: 'Events_Failed_Today__c', // Number(18,0)
+    queueDepth: 'Queue_Depth__c', // Number(18,0)
+    oldestPendingSeconds: 'Oldest_Pending_Seconds__c', // Number(18,0)
+    apiUsed: 'Api_Usage_Used__c', // Number(18,0), from Sforce-Limit-Info
+    apiMax: 'Api_Usage_Max__c', // Number(18,0)
+    lastError: 'Last_Error__c', // Long Text Area
+    lastErrorAt: 'Last_Error_At__c', // DateTime
+    version: 'Version__c', // Text(40)
+  },
+} as const;
+
+export const SYNC_ERROR = {
+  object: 'Didomi_Sync_Error__c',
+  fields: {
+    key: 'Dead_Letter_Key__c', // Text(255), External ID, unique: the middleware's id, so a retried write never duplicates
+    organizationUserId: 'Organization_User_Id__c', // Text(255)
+    didomiUserId: 'Didomi_User_Id__c', // Text(255)
+    eventId: 'Event_Id__c', // Text(255)
+    targetObject: 'Target_Object__c', // Text(40)
+    recordId: 'Record_Id__c', // Text(18)
+    code: 'Error_Code__c', // Text(255)
+    message: 'Message__c', // Long Text Area
+    attempts: 'Attempts__c', // Number(9,0)
+    status: 'Status__c', // restricted picklist, see ERROR_STATUSES, default "Open"
+    firstFailedAt: 'First_Failed_At__c', // DateTime
+    lastFailedAt: 'Last_Failed_At__c', // DateTime
+    payload: 'Payload__c', // Long Text Area: the field values that could not be written (JSON)
+  },
+} as const;
+
+export const ERROR_STATUSES = ['Open', 'Retry Requested', 'Dismissed', 'Resolved'] as const;
+export type ErrorStatus = (typeof ERROR_STATUSES)[number];
+
+export const PERMISSION_SETS = {
+  admin: 'Didomi_Sync_Admin',
+  integration: 'Didomi_Sync_Integration',
+} as const;
+
+/** Sent as `Sforce-Call-Options: client=...` so change events can tell our writes apart. */
+export const CALL_OPTIONS_CLIENT = 'DidomiConsentSync';

@@ -1,0 +1,25 @@
+// What the HTTP layer and the service wiring need from the sync engine (sync/engine.ts).
+import type { Logger } from 'pino';
+import type { Store } from '../store/types.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Config } from '../config.ts';
+
+export interface SyncEngineDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+  /** Injectable clock for tests and the reliability suite (defaults to Date.now). */
+  now?: () => number;
+}
+
+export interface SyncEngine {
+  /** Starts the worker loop, the config refresher, the heartbeat and the retry-requested poller. */
+  start(): Promise<void>;
+  /** Stops claiming, lets in-flight batches finish (or releases them after the grace period), then resolves. */
+  stop(graceMs?: number): Promise<void>;
+  /** Wakes the worker now (the accept path calls it after storing events, so light traffic is not delayed). */
+  notify(): void;
+  /** Salesforce token obtainable (readyz). */
+  checkSalesforce(): Promise<void>;
+}
