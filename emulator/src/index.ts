@@ -1,0 +1,126 @@
+// startEmulator(options): a local stand-in for the Salesforce APIs Didomi Consent Sync uses.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { loadSchema, type ExtraFieldSpec } from './schema.ts';
+import { Org, type SfRecord } from './org.ts';
+import { OAuthServer, publicKeyFrom } from './oauth.ts';
+import { createApp, type Faults, type Counters } from './server.ts';
+
+export { Org } from './org.ts';
+export type { SfRecord, WriteLogEntry, ValidationRule } from './org.ts';
+export type { Faults } from './server.ts';
+
+export const DEFAULT_FORCE_APP = resolve(dirname(fileURLToPath(import.meta.url)), '../../force-app');
+export const DEFAULT_API_VERSIONS = ['60.0', '61.0', '62.0', '63.0', '64.0', '65.0', '66.0'];
+
+export interface EmulatorOptions {
+  port?: number;
+  host?: string;
+  consumerKey?: string;
+  /** X.509 certificate (PEM) of the External Client App, or a bare public key (PEM). */
+  certificate?: string;
+  publicKey?: string;
+  username?: string;
+  permissionSets?: string[];
+  sessionSeconds?: number;
+  dailyApiLimit?: number;
+  apiVersions?: string[];
+  /** Accepted JWT audiences; the emulator's own URL is always accepted too. */
+  audiences?: string[];
+  dataFile?: string;
+  forceAppDir?: string;
+  /** The customer's own fields (an org always has some): { Lead: [{ name: 'Topics__c', type: 'multipicklist', values: [...] }] } */
+  extraFields?: Record<string, ExtraFieldSpec[]>;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  org: Org;
+  close(): Promise<void>;
+  setFaults(f: Partial<Faults>): Promise<Faults>;
+  stats(): { apiCalls: { total: number; byResource: Record<string, number> }; apiUsage: { used: number; max: number }; tokens: number };
+  seed(records: Record<string, SfRecord[]>): Record<string, string[]>;
+  revokeSessions(): number;
+  reset(): void;
+  save(): void;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const schema = loadSchema(options.forceAppDir ?? DEFAULT_FORCE_APP, options.extraFields);
+  const org = new Org(schema);
+  const username = options.username ?? 'integration@example.com';
+  org.addUser(username, options.permissionSets ?? ['Didomi_Sync_Integration']);
+  if (options.dataFile && existsSync(options.dataFile)) org.load(JSON.parse(readFileSync(options.dataFile, 'utf8')));
+  const keyPem = options.certificate ?? options.publicKey;
+  if (!keyPem) throw new Error('startEmulator: a certificate or publicKey (PEM) is required to verify JWT bearer assertions');
+  const host = options.host ?? '127.0.0.1';
+  let port = options.port ?? 0;
+  let url = '';
+  const faults: Faults = { latencyMs: 0, latencyJitterMs: 0, outage: 'off', lockRowShare: 0, validationRules: [], limitExhausted: false };
+  const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0 };
+  const oauth = new OAuthServer(org, {
+    consumerKey: options.consumerKey ?? 'DEV_CONSUMER_KEY',
+    publicKey: publicKeyFrom(keyPem),
+    sessionSeconds: options.sessionSeconds ?? 7200,
+    audiences: () => [...(options.audiences ?? ['https://login.salesforce.com', 'https://test.salesforce.com']), url].map((a) => a.replace(/\/$/, '')),
+    instanceUrl: () => url,
+  });
+
+  let server: Server;
+  const sockets = new Set<Socket>();
+  let listening = false;
+  const listen = () => new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, () => { server.off('error', rej); listening = true; res(); });
+  });
+  const stopListening = () => new Promise<void>((res) => {
+    if (!listening) return res();
+    listening = false;
+    server.close(() => res());
+    for (const s of sockets) s.destroy();
+  });
+
+  const applyFaults = async (f: Faults) => {
+    const wasRefusing = faults.outage === 'refuse';
+    Object.assign(faults, f);
+    org.faults = { lockRowShare: f.lockRowShare, validationRules: f.validationRules };
+    if (f.outage === 'refuse' && !wasRefusing) await stopListening();
+    if (f.outage !== 'refuse' && !listening) await listen();
+  };
+  const seed = (records: Record<string, SfRecord[]>) => {
+    const ids: Record<string, string[]> = {};
+    org.transaction(() => {
+      for (const [obj, rows] of Object.entries(records)) ids[obj] = rows.map((r) => org.create(null, obj, r, { trusted: true }));
+    });
+    return ids;
+  };
+  const reset = () => {
+    org.reset();
+    Object.assign(faults, { latencyMs: 0, latencyJitterMs: 0, outage: 'off', lockRowShare: 0, validationRules: [], limitExhausted: false });
+    counters.total = 0; counters.byResource = {}; counters.used = 0; counters.tokens = 0;
+  };
+
+  const app = createApp({
+    org, oauth, faults, counters, apiVersions: options.apiVersions ?? DEFAULT_API_VERSIONS, baseUrl: () => url,
+    onFaultsChanged: (f) => void applyFaults(f), seed, reset,
+  });
+  server = createServer({ maxHeaderSize: 64 * 1024 }, app);
+  server.keepAliveTimeout = 65_000;
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await listen();
+  port = (server.address() as AddressInfo).port;
+  url = `http://${host}:${port}`;
+
+  const save = () => { if (options.dataFile) writeFileSync(options.dataFile, JSON.stringify(org.dump(), null, 1)); };
+  return {
+    url, port, org,
+    async close() { save(); await stopListening(); },
+    async setFaults(f) { await applyFaults({ ...faults, ...f }); return { ...faults }; },
+    stats: () => ({ apiCalls: { total: counters.total, byResource: { ...counters.byResource } }, apiUsage: { used: counters.used, max: counters.max }, tokens: counters.tokens }),
+    seed, revokeSessions: () => oauth.revokeAll(), reset, save,
+  };
+}
