@@ -20,6 +20,8 @@ export interface SyncEngine {
   stop(graceMs?: number): Promise<void>;
   /** Wakes the worker now (the accept path calls it after storing events, so light traffic is not delayed). */
   notify(): void;
+  /** Counts accepted webhook events for the heartbeat's daily counters. */
+  countAccepted(n: number): void;
   /** Salesforce token obtainable (readyz). */
   checkSalesforce(): Promise<void>;
 }

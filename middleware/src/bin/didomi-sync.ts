@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// didomi-sync serve | migrate
+import { ConfigError, loadConfig } from '../config.ts';
+import { createLogger } from '../observability/logger.ts';
+import { createService } from '../service.ts';
+import { openStore } from '../store/open.ts';
+
+const command = process.argv[2] ?? 'serve';
+let config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`didomi-sync: ${e.message}\nSee config/middleware.env.example for every variable.`);
+    process.exit(2);
+  }
+  throw e;
+}
+const logger = createLogger(config.LOG_LEVEL);
+process.on('unhandledRejection', (reason) => logger.error({ err: String(reason) }, 'unhandled rejection'));
+
+if (command === 'migrate') {
+  const store = await openStore(config);
+  await store.migrate();
+  await store.close();
+  logger.info({ store: store.engine }, 'migrations applied');
+} else if (command === 'serve') {
+  const service = await createService(config, { logger });
+  await service.listen();
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await service.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+} else {
+  console.error(`didomi-sync: unknown command ${command} (use serve or migrate)`);
+  process.exit(2);
+}

@@ -1,0 +1,62 @@
+// POST /oauth/token: OAuth 2.0 client credentials (RFC 6749 section 4.4) for Didomi's webhook
+// integration, whose config carries {url, client_id, client_secret} (reference/didomi.md).
+// Answers a short-lived HS256 JWT; secrets are compared in constant time.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type Router } from 'express';
+import jwt from 'jsonwebtoken';
+import type { Config } from '../config.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+export const TOKEN_AUDIENCE = 'didomi-consent-sync/webhooks';
+export const TOKEN_ISSUER = 'didomi-consent-sync';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+export const safeEqual = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
+function oauthError(res: express.Response, status: number, error: string, description: string) {
+  res.status(status).set('cache-control', 'no-store').json({ error, error_description: description });
+}
+
+export function oauthRouter(config: Config, metrics: Metrics): Router {
+  const r = express.Router();
+  r.post('/oauth/token', express.urlencoded({ extended: false, limit: '8kb' }), express.json({ limit: '8kb' }), (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    let clientId = typeof body.client_id === 'string' ? body.client_id : undefined;
+    let secret = typeof body.client_secret === 'string' ? body.client_secret : undefined;
+    const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (basic) {
+      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      if (i < 0) return oauthError(res, 401, 'invalid_client', 'malformed Basic credentials');
+      clientId = decodeURIComponent(decoded.slice(0, i));
+      secret = decodeURIComponent(decoded.slice(i + 1));
+    }
+    if (body.grant_type !== 'client_credentials') {
+      metrics.eventsRejected.inc({ reason: 'token_grant' });
+      return oauthError(res, 400, body.grant_type ? 'unsupported_grant_type' : 'invalid_request', 'grant_type must be client_credentials');
+    }
+    const idOk = safeEqual(clientId ?? '', config.DIDOMI_WEBHOOK_CLIENT_ID);
+    const secretOk = safeEqual(secret ?? '', config.DIDOMI_WEBHOOK_CLIENT_SECRET);
+    if (!clientId || !secret || !idOk || !secretOk) {
+      metrics.eventsRejected.inc({ reason: 'token_client' });
+      res.set('www-authenticate', 'Basic realm="didomi-consent-sync"');
+      return oauthError(res, 401, 'invalid_client', 'client authentication failed');
+    }
+    const ttl = config.WEBHOOK_TOKEN_TTL_SECONDS;
+    const token = jwt.sign({ scope: 'webhooks' }, config.WEBHOOK_TOKEN_SECRET, { algorithm: 'HS256', expiresIn: ttl, audience: TOKEN_AUDIENCE, issuer: TOKEN_ISSUER, subject: clientId });
+    res.set('cache-control', 'no-store').json({ access_token: token, token_type: 'Bearer', expires_in: ttl });
+  });
+  return r;
+}
+
+/** Verifies a webhook bearer token: HS256 only (never `none`), our audience and issuer, not expired. */
+export function verifyWebhookToken(config: Config, header: string | undefined): string | null {
+  const m = /^Bearer\s+([A-Za-z0-9_\-.]+)$/.exec(header ?? '');
+  if (!m) return 'missing bearer token';
+  try {
+    jwt.verify(m[1], config.WEBHOOK_TOKEN_SECRET, { algorithms: ['HS256'], audience: TOKEN_AUDIENCE, issuer: TOKEN_ISSUER });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

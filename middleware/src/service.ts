@@ -1,0 +1,55 @@
+// Wires the service: store, metrics, sync engine and HTTP. Used by the bin, tests, demo and bench.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { createHttpApp } from './http/app.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { openStore } from './store/open.ts';
+import type { Store } from './store/types.ts';
+import { createSyncEngine } from './sync/engine.ts';
+import type { SyncEngine } from './sync/engine-types.ts';
+
+export interface Service {
+  app: ReturnType<typeof createHttpApp>;
+  store: Store;
+  engine: SyncEngine;
+  logger: Logger;
+  listen(port?: number, host?: string): Promise<{ url: string }>;
+  stop(): Promise<void>;
+}
+
+export async function createService(config: Config, opts: { logger?: Logger; now?: () => number; store?: Store } = {}): Promise<Service> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  const store = opts.store ?? (await openStore(config));
+  await store.migrate();
+  const metrics = createMetrics();
+  const engine = createSyncEngine({ config, store, logger, metrics, now: opts.now });
+  let draining = false;
+  const app = createHttpApp({ config, store, engine, metrics, logger, isDraining: () => draining });
+  let server: Server | null = null;
+  let started = false;
+  return {
+    app, store, engine, logger,
+    async listen(port = config.PORT, host = config.HOST) {
+      server = app.listen(port, host);
+      await new Promise<void>((resolve, reject) => { server!.once('listening', resolve); server!.once('error', reject); });
+      const a = server.address() as AddressInfo;
+      if (!started) { started = true; await engine.start(); }
+      const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+      logger.info({ url, store: store.engine }, 'didomi-sync listening');
+      return { url };
+    },
+    async stop() {
+      // Stop accepting (503 for new webhooks while draining), finish or release in-flight work, close the store.
+      draining = true;
+      const closed = server ? new Promise<void>((r) => server!.close(() => r())) : Promise.resolve();
+      server?.closeIdleConnections();
+      await engine.stop(config.SHUTDOWN_GRACE_MS);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+      server?.closeAllConnections();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,234 @@
+// The embedded store: one SQLite file through node:sqlite. WAL with synchronous=FULL, so a
+// resolved append() is on disk (fsync'd) before the webhook answers 2xx. Appends arriving in
+// the same tick share one transaction (group commit), which is what makes durable accepts fast.
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  StoreUnavailableError,
+  type AppendResult, type ClaimOptions, type ClaimedUser, type CompletedUser, type DeadLetter, type FailedUser,
+  type Json, type NewEvent, type Store, type StoreStats, type StoredEvent,
+} from './types.ts';
+import { SQLITE_MIGRATIONS } from './migrations.ts';
+
+interface Pending {
+  events: NewEvent[];
+  resolve: (r: AppendResult) => void;
+  reject: (e: Error) => void;
+}
+
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  private readonly db: DatabaseSync;
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private readonly now: () => number;
+  private st!: Record<string, StatementSync>;
+  private closed = false;
+
+  constructor(path: string, opts: { now?: () => number } = {}) {
+    this.now = opts.now ?? Date.now;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+    for (const [i, sql] of SQLITE_MIGRATIONS.entries()) {
+      const version = i + 1;
+      if (done.has(version)) continue;
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        this.db.exec(sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
+        this.db.exec('COMMIT');
+      } catch (e) {
+        this.db.exec('ROLLBACK');
+        throw e;
+      }
+    }
+    this.prepare();
+  }
+
+  private prepare() {
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      insertEvent: p('INSERT INTO inbox (dedupe_key, user_key, type, occurred_at, received_at, payload) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq'),
+      touchUser: p(`INSERT INTO user_sync (user_key, pending_seq, next_attempt_at) VALUES (?, ?, ?)
+        ON CONFLICT (user_key) DO UPDATE SET pending_seq = max(pending_seq, excluded.pending_seq),
+          next_attempt_at = CASE WHEN attempts = 0 THEN min(next_attempt_at, excluded.next_attempt_at) ELSE next_attempt_at END`),
+      due: p(`SELECT user_key FROM user_sync WHERE (pending_seq > done_seq OR forced = 1) AND next_attempt_at <= ? AND lease_until <= ?
+        ORDER BY next_attempt_at LIMIT ?`),
+      lease: p('UPDATE user_sync SET lease_owner = ?, lease_until = ? WHERE user_key = ?'),
+      userRow: p('SELECT user_key, state, written, attempts, first_failed_at, done_seq FROM user_sync WHERE user_key = ?'),
+      userEvents: p('SELECT seq, dedupe_key, user_key, type, occurred_at, received_at, payload FROM inbox WHERE user_key = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      extend: p('UPDATE user_sync SET lease_until = ? WHERE user_key = ? AND lease_owner = ?'),
+      complete: p(`UPDATE user_sync SET state = ?, written = ?, done_seq = max(done_seq, ?), forced = 0, attempts = 0, first_failed_at = NULL,
+        last_error = NULL, next_attempt_at = 0, lease_owner = NULL, lease_until = 0 WHERE user_key = ? AND lease_owner = ?`),
+      fail: p(`UPDATE user_sync SET attempts = attempts + 1, first_failed_at = coalesce(first_failed_at, ?), next_attempt_at = ?, last_error = ?,
+        lease_owner = NULL, lease_until = 0 WHERE user_key = ? AND lease_owner = ?`),
+      failFold: p(`UPDATE user_sync SET state = ?, done_seq = max(done_seq, ?) WHERE user_key = ? AND lease_owner = ?`),
+      release: p('UPDATE user_sync SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?'),
+      requeue: p('UPDATE user_sync SET forced = 1, written = NULL, next_attempt_at = 0, attempts = 0 WHERE user_key = ?'),
+      requeueInsert: p('INSERT INTO user_sync (user_key, forced) VALUES (?, 1) ON CONFLICT (user_key) DO NOTHING'),
+      addDead: p(`INSERT INTO dead_letters (key, user_key, payload, synced, created_at) VALUES (?, ?, ?, 0, ?)
+        ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, synced = 0`),
+      unsynced: p('SELECT key, user_key, payload FROM dead_letters WHERE synced = 0 ORDER BY created_at LIMIT ?'),
+      markSynced: p('UPDATE dead_letters SET synced = 1 WHERE key = ?'),
+      getMeta: p('SELECT value FROM meta WHERE key = ?'),
+      setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      statsUsers: p('SELECT count(*) AS n FROM user_sync WHERE pending_seq > done_seq OR forced = 1'),
+      statsEvents: p(`SELECT count(*) AS n, min(i.received_at) AS oldest FROM user_sync u JOIN inbox i ON i.user_key = u.user_key AND i.seq > u.done_seq
+        WHERE u.pending_seq > u.done_seq`),
+      statsDead: p('SELECT count(*) AS n FROM dead_letters WHERE synced = 0'),
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  append(events: NewEvent[]): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Writes every queued append in one transaction (group commit). */
+  private flush() {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (!batch.length) return;
+    const receivedAt = new Date(this.now()).toISOString();
+    const nowMs = this.now();
+    const results: AppendResult[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const p of batch) {
+        const stored: boolean[] = [];
+        for (const e of p.events) {
+          const row = this.st.insertEvent.get(e.dedupeKey, e.userKey, e.type, e.occurredAt, receivedAt, JSON.stringify(e.payload)) as { seq: number } | undefined;
+          stored.push(!!row);
+          if (row) this.st.touchUser.run(e.userKey, row.seq, nowMs);
+        }
+        results.push({ stored });
+      }
+      this.db.exec('COMMIT');
+    } catch (e) {
+      try { this.db.exec('ROLLBACK'); } catch { /* the failed statement may have ended the transaction already */ }
+      const err = new StoreUnavailableError(`cannot store events: ${(e as Error).message}`);
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(results[i]));
+  }
+
+  private tx<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const r = fn();
+      this.db.exec('COMMIT');
+      return r;
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  async claim(o: ClaimOptions): Promise<ClaimedUser[]> {
+    const now = this.now();
+    return this.tx(() => {
+      const keys = (this.st.due.all(now, now, o.maxUsers) as { user_key: string }[]).map((r) => r.user_key);
+      const out: ClaimedUser[] = [];
+      for (const k of keys) {
+        this.st.lease.run(o.workerId, now + o.leaseMs, k);
+        const u = this.st.userRow.get(k) as { user_key: string; state: string | null; written: string | null; attempts: number; first_failed_at: string | null; done_seq: number };
+        const events = (this.st.userEvents.all(k, u.done_seq, o.maxEventsPerUser) as Record<string, any>[]).map(toEvent);
+        out.push({ userKey: k, state: parse(u.state), written: parse(u.written), attempts: u.attempts, firstFailedAt: u.first_failed_at, events });
+      }
+      return out;
+    });
+  }
+
+  async extendLeases(workerId: string, userKeys: string[], leaseMs: number): Promise<string[]> {
+    const until = this.now() + leaseMs;
+    return this.tx(() => userKeys.filter((k) => Number(this.st.extend.run(until, k, workerId).changes) > 0));
+  }
+
+  async complete(workerId: string, users: CompletedUser[]): Promise<string[]> {
+    return this.tx(() => users.filter((u) => Number(this.st.complete.run(JSON.stringify(u.state), JSON.stringify(u.written), u.doneSeq, u.userKey, workerId).changes) > 0).map((u) => u.userKey));
+  }
+
+  async fail(workerId: string, users: FailedUser[]): Promise<void> {
+    const now = new Date(this.now()).toISOString();
+    this.tx(() => {
+      for (const u of users) {
+        if (u.state !== undefined && u.doneSeq !== undefined) this.st.failFold.run(JSON.stringify(u.state), u.doneSeq, u.userKey, workerId);
+        this.st.fail.run(now, u.nextAttemptAt.getTime(), u.error.slice(0, 2000), u.userKey, workerId);
+      }
+    });
+  }
+
+  async release(workerId: string): Promise<void> {
+    this.st.release.run(workerId);
+  }
+
+  async requeue(userKeys: string[]): Promise<void> {
+    this.tx(() => {
+      for (const k of userKeys) {
+        this.st.requeueInsert.run(k);
+        this.st.requeue.run(k);
+      }
+    });
+  }
+
+  async addDeadLetters(letters: DeadLetter[]): Promise<void> {
+    const now = new Date(this.now()).toISOString();
+    this.tx(() => { for (const l of letters) this.st.addDead.run(l.key, l.userKey, JSON.stringify(l.payload), now); });
+  }
+
+  async unsyncedDeadLetters(limit: number): Promise<DeadLetter[]> {
+    return (this.st.unsynced.all(limit) as { key: string; user_key: string; payload: string }[]).map((r) => ({ key: r.key, userKey: r.user_key, payload: JSON.parse(r.payload) }));
+  }
+
+  async markDeadLettersSynced(keys: string[]): Promise<void> {
+    this.tx(() => { for (const k of keys) this.st.markSynced.run(k); });
+  }
+
+  async getMeta(key: string): Promise<Json | null> {
+    const r = this.st.getMeta.get(key) as { value: string } | undefined;
+    return r ? JSON.parse(r.value) : null;
+  }
+
+  async setMeta(key: string, value: Json): Promise<void> {
+    this.st.setMeta.run(key, JSON.stringify(value));
+  }
+
+  async stats(): Promise<StoreStats> {
+    const users = this.st.statsUsers.get() as { n: number };
+    const ev = this.st.statsEvents.get() as { n: number; oldest: string | null };
+    const dead = this.st.statsDead.get() as { n: number };
+    return { pendingUsers: users.n, pendingEvents: ev.n, oldestPendingAt: ev.oldest, deadLettersUnsynced: dead.n };
+  }
+}
+
+const parse = (s: string | null): Json | null => (s === null ? null : JSON.parse(s));
+
+function toEvent(r: Record<string, any>): StoredEvent {
+  return { seq: Number(r.seq), dedupeKey: r.dedupe_key, userKey: r.user_key, type: r.type, occurredAt: r.occurred_at, receivedAt: r.received_at, payload: JSON.parse(r.payload) };
+}

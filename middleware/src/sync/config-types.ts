@@ -1,0 +1,44 @@
+// Targets and mappings as read from the org (Didomi_Sync_Target__c, Didomi_Field_Mapping__c).
+import type { DeletionBehavior, MappingKind, TargetObject } from '../salesforce/api-names.ts';
+
+export interface FieldInfo {
+  name: string;
+  type: string; // describe type: boolean, string, textarea, picklist, multipicklist, email, ...
+  updateable: boolean;
+  createable: boolean;
+  length: number;
+  required: boolean; // !nillable && createable && !defaultedOnCreate
+}
+
+export interface Mapping {
+  id: string;
+  kind: MappingKind;
+  purposeId: string | null;
+  preferenceId: string | null;
+  valueId: string | null;
+  attributePath: string | null;
+  field: string;
+  fieldType: string;
+  invert: boolean;
+  valueLabels: Record<string, string>;
+  regulation: string; // lower-case; "any" accepts every regulation
+}
+
+export interface Target {
+  id: string;
+  object: TargetObject;
+  upsertMode: boolean;
+  matchField: string;
+  creationDefaults: Record<string, unknown>;
+  deletionBehavior: DeletionBehavior;
+  mappings: Mapping[];
+  /** Fields of the object (from describe), keyed by lower-case name. */
+  fields: Map<string, FieldInfo>;
+}
+
+export interface SyncConfig {
+  targets: Target[];
+  /** Problems found while validating mappings, reported into the org. */
+  problems: { mappingId: string; targetObject: string; field: string; message: string }[];
+  fingerprint: string;
+}

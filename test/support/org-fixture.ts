@@ -1,0 +1,62 @@
+// A realistic sync configuration seeded into the emulator: targets for Lead and Contact with
+// mappings of every kind, using Didomi id shapes seen in Didomi's own repositories
+// (reference/didomi.md: purpose marketing-9HmMn6Vt, preference CFWKNVJV, value dK7rBBXk).
+import type { Emulator } from '@didomi-sync/emulator';
+
+export const PURPOSE = 'marketing-9HmMn6Vt';
+export const PHONE_PURPOSE = 'phone_calls-Yk2LmP7q';
+export const PREFERENCE = 'CFWKNVJV';
+export const VALUE_WEEKLY = 'dK7rBBXk';
+export const VALUE_OFFERS = 'Qz8hNn3W';
+export const VALUE_EVENTS = 'mP4tRw2e';
+export const VALUE_LABELS = { [VALUE_WEEKLY]: 'Weekly digest', [VALUE_OFFERS]: 'Offers', [VALUE_EVENTS]: 'Events' };
+
+/** The customer's own fields a real org would have (the emulator adds them to its schema). */
+export const CUSTOMER_FIELDS = {
+  Lead: [
+    { name: 'Newsletter_Topics__c', type: 'multipicklist' as const, values: Object.values(VALUE_LABELS), restricted: true },
+    { name: 'Weekly_Digest__c', type: 'boolean' as const },
+    { name: 'Marketing_Consent_CPRA__c', type: 'boolean' as const },
+    { name: 'Consent_Country__c', type: 'string' as const, length: 64 },
+  ],
+  Contact: [
+    { name: 'Newsletter_Topics__c', type: 'multipicklist' as const, values: Object.values(VALUE_LABELS), restricted: true },
+    { name: 'Weekly_Digest__c', type: 'boolean' as const },
+  ],
+};
+
+export interface SeedOptions {
+  leadUpsert?: boolean;
+  leadDeletion?: 'Ignore' | 'Clear Consent Fields' | 'Delete Record';
+  contact?: boolean;
+}
+
+/** Seeds targets and mappings through the control API (not counted as API calls). */
+export async function seedSyncConfig(emu: Emulator, o: SeedOptions = {}) {
+  const ids = emu.seed({
+    Didomi_Sync_Target__c: [
+      { Name: 'Leads', Object__c: 'Lead', Active__c: true, Upsert_Mode__c: o.leadUpsert ?? true, Match_Field__c: 'Email',
+        Creation_Defaults__c: JSON.stringify({ Company: 'Unknown (Didomi)', LastName: 'Unknown' }), Deletion_Behavior__c: o.leadDeletion ?? 'Clear Consent Fields' },
+      ...(o.contact === false ? [] : [{ Name: 'Contacts', Object__c: 'Contact', Active__c: true, Upsert_Mode__c: false, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' }]),
+    ],
+  });
+  const [lead, contact] = ids.Didomi_Sync_Target__c;
+  const m = (target: string, kind: string, field: string, extra: Record<string, unknown> = {}) => ({ Target__c: target, Kind__c: kind, Field_Api_Name__c: field, Active__c: true, Regulation__c: 'gdpr', ...extra });
+  const mappings = [
+    m(lead, 'Purpose', 'HasOptedOutOfEmail', { Purpose_Id__c: PURPOSE, Invert__c: true }),
+    m(lead, 'Purpose', 'DoNotCall', { Purpose_Id__c: PHONE_PURPOSE, Invert__c: true }),
+    m(lead, 'Purpose', 'Marketing_Consent_CPRA__c', { Purpose_Id__c: PURPOSE, Regulation__c: 'cpra' }),
+    m(lead, 'Preference', 'Newsletter_Topics__c', { Purpose_Id__c: PURPOSE, Preference_Id__c: PREFERENCE, Value_Labels__c: JSON.stringify(VALUE_LABELS) }),
+    m(lead, 'Preference Value', 'Weekly_Digest__c', { Purpose_Id__c: PURPOSE, Preference_Id__c: PREFERENCE, Value_Id__c: VALUE_WEEKLY }),
+    m(lead, 'User Attribute', 'Consent_Country__c', { Attribute_Path__c: 'country' }),
+  ];
+  if (contact) {
+    mappings.push(
+      m(contact, 'Purpose', 'HasOptedOutOfEmail', { Purpose_Id__c: PURPOSE, Invert__c: true }),
+      m(contact, 'Preference', 'Newsletter_Topics__c', { Purpose_Id__c: PURPOSE, Preference_Id__c: PREFERENCE, Value_Labels__c: JSON.stringify(VALUE_LABELS) }),
+      m(contact, 'Preference Value', 'Weekly_Digest__c', { Purpose_Id__c: PURPOSE, Preference_Id__c: PREFERENCE, Value_Id__c: VALUE_WEEKLY }),
+    );
+  }
+  const mids = emu.seed({ Didomi_Field_Mapping__c: mappings });
+  return { leadTargetId: lead, contactTargetId: contact, mappingIds: mids.Didomi_Field_Mapping__c };
+}

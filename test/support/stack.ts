@@ -1,0 +1,150 @@
+// The whole product on one machine for tests, the demo and the benchmark: an org emulator seeded
+// with a sync configuration, and the middleware (in-process, or as a child process that can be
+// SIGKILLed) authenticating to it with the JWT bearer flow, on SQLite or PostgreSQL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmulator, type Emulator, type EmulatorOptions } from '@didomi-sync/emulator';
+import { loadConfig } from '../../middleware/src/config.ts';
+import { createService, type Service } from '../../middleware/src/service.ts';
+import { createLogger } from '../../middleware/src/observability/logger.ts';
+import { rsaKeyPair } from './keys.ts';
+import { CUSTOMER_FIELDS, seedSyncConfig, type SeedOptions } from './org-fixture.ts';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CONSUMER_KEY = '3MVG9_DEMO_CONSUMER_KEY';
+export const SF_USERNAME = 'didomi-sync@example.com';
+export const WEBHOOK_CLIENT_ID = 'didomi-webhooks';
+export const WEBHOOK_CLIENT_SECRET = 'didomi-client-secret-0123456789';
+export const WEBHOOK_TOKEN_SECRET = 'token-signing-secret-0123456789abcdef0123';
+
+export interface StackOptions {
+  store?: 'sqlite' | 'postgres';
+  databaseUrl?: string;
+  mode?: 'inprocess' | 'child';
+  env?: Record<string, string>;
+  emulator?: EmulatorOptions;
+  seed?: SeedOptions | false;
+  /** Where child-process logs go (default: discarded). */
+  onLog?: (line: string) => void;
+  logLevel?: string;
+}
+
+export interface Stack {
+  emu: Emulator;
+  url: string;
+  env: Record<string, string>;
+  service?: Service;
+  child?: ChildProcess;
+  dir: string;
+  token(): Promise<string>;
+  post(body: unknown, token?: string): Promise<{ status: number; body: any }>;
+  waitForDrain(timeoutMs?: number): Promise<void>;
+  metrics(): Promise<string>;
+  records(sobject: string): Promise<any[]>;
+  /** (child mode) start the middleware again after a kill */
+  restart(): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startStack(o: StackOptions = {}): Promise<Stack> {
+  const keys = rsaKeyPair();
+  const emu = await startEmulator({ publicKey: keys.publicKey, consumerKey: CONSUMER_KEY, username: SF_USERNAME, extraFields: CUSTOMER_FIELDS, dailyApiLimit: 1_000_000, ...o.emulator });
+  const seed = o.seed === false ? null : await seedSyncConfig(emu, o.seed ?? {});
+  void seed;
+  const dir = mkdtempSync(join(tmpdir(), 'didomi-sync-'));
+  const env: Record<string, string> = {
+    PORT: '0', HOST: '127.0.0.1', SF_LOGIN_URL: emu.url, SF_CLIENT_ID: CONSUMER_KEY, SF_USERNAME, SF_PRIVATE_KEY: keys.privateKey, SF_API_VERSION: '66.0',
+    DIDOMI_WEBHOOK_CLIENT_ID: WEBHOOK_CLIENT_ID, DIDOMI_WEBHOOK_CLIENT_SECRET: WEBHOOK_CLIENT_SECRET, WEBHOOK_TOKEN_SECRET,
+    SQLITE_PATH: join(dir, 'didomi-sync.sqlite'), LOG_LEVEL: o.logLevel ?? 'silent', BATCH_WAIT_MS: '50', HEARTBEAT_MS: '2000', CONFIG_REFRESH_MS: '2000',
+    RETRY_BACKOFF_SCALE: '0.01', SHUTDOWN_GRACE_MS: '3000', INSTANCE_ID: 'test-instance',
+    ...(o.store === 'postgres' ? { DATABASE_URL: o.databaseUrl ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' } : {}),
+    ...o.env,
+  };
+  let url = '';
+  let service: Service | undefined;
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    if (o.mode === 'child') {
+      child = spawn(process.execPath, [join(ROOT, 'middleware/src/bin/didomi-sync.ts'), 'serve'], { env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : env.LOG_LEVEL }, stdio: ['ignore', 'pipe', 'pipe'] });
+      url = await new Promise<string>((res, rej) => {
+        let buf = '';
+        const onData = (d: Buffer) => {
+          buf += d.toString();
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            o.onLog?.(line);
+            const m = /"url":"(http[^"]+)"/.exec(line);
+            if (m && line.includes('listening')) res(m[1]);
+          }
+        };
+        child!.stdout!.on('data', onData);
+        child!.stderr!.on('data', (d: Buffer) => o.onLog?.(d.toString()));
+        child!.once('exit', (code) => rej(new Error(`middleware exited with ${code} before listening`)));
+      });
+    } else {
+      const config = loadConfig(env);
+      service = await createService(config, { logger: createLogger(env.LOG_LEVEL) });
+      url = (await service.listen(0, '127.0.0.1')).url;
+    }
+  };
+  await start();
+  let cachedToken: string | null = null;
+  const stack: Stack = {
+    emu, env, dir,
+    get url() { return url; },
+    get service() { return service; },
+    get child() { return child; },
+    async token() {
+      const res = await fetch(`${url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: WEBHOOK_CLIENT_ID, client_secret: WEBHOOK_CLIENT_SECRET }) });
+      const body = await res.json();
+      if (res.status !== 200) throw new Error(`token: ${res.status} ${JSON.stringify(body)}`);
+      return body.access_token;
+    },
+    async post(body, token) {
+      cachedToken ??= await stack.token();
+      const res = await fetch(`${url}/webhooks/didomi`, { method: 'POST', headers: { authorization: `Bearer ${token ?? cachedToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: await res.json().catch(() => null) };
+    },
+    async metrics() {
+      return (await fetch(`${url}/metrics`)).text();
+    },
+    async waitForDrain(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = await stack.metrics();
+        const depth = Number(/^didomi_sync_queue_depth (\S+)/m.exec(m)?.[1] ?? 'NaN');
+        if (depth === 0) return;
+        if (Date.now() > deadline) throw new Error(`queue not drained after ${timeoutMs} ms (depth ${depth})`);
+        await sleep(50);
+      }
+    },
+    async records(sobject) {
+      return (await (await fetch(`${emu.url}/__emulator/records/${sobject}`)).json()).records;
+    },
+    async restart() {
+      await start();
+    },
+    async kill(signal = 'SIGKILL') {
+      if (!child) throw new Error('kill() needs mode: child');
+      const c = child;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill(signal);
+      await exited;
+    },
+    async close() {
+      if (service) await service.stop();
+      if (child && child.exitCode === null) await stack.kill('SIGTERM');
+      await emu.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
