@@ -1,0 +1,95 @@
+// One contract for both store engines (src/store/types.ts); run by store.sqlite.test.ts and store.postgres.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NewEvent, Store } from '../src/store/types.ts';
+
+const ev = (user: string, n: number): NewEvent => ({ dedupeKey: `${user}-${n}`, userKey: user, type: 'event.created', occurredAt: new Date(1_700_000_000_000 + n).toISOString(), payload: { n } });
+
+export function storeContract(name: string, open: () => Promise<Store>, reopen?: (s: Store) => Promise<Store>) {
+  test(`${name}: append stores once, acknowledges redeliveries`, async () => {
+    const s = await open();
+    const r = await s.append([ev('a', 1), ev('a', 2), ev('a', 1)]);
+    assert.deepEqual(r.stored, [true, true, false]);
+    const again = await Promise.all([s.append([ev('a', 2)]), s.append([ev('b', 1)])]);
+    assert.deepEqual(again.map((x) => x.stored[0]), [false, true]);
+    const st = await s.stats();
+    assert.equal(st.pendingEvents, 3);
+    assert.equal(st.pendingUsers, 2);
+    await s.close();
+  });
+
+  if (reopen) {
+    test(`${name}: an acknowledged append survives reopening the store`, async () => {
+      const s = await open();
+      await s.append([ev('durable', 1)]);
+      const s2 = await reopen(s);
+      const claimed = await s2.claim({ workerId: 'w', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 10_000 });
+      assert.deepEqual(claimed.map((c) => c.userKey), ['durable']);
+      await s2.close();
+    });
+  }
+
+  test(`${name}: claims lease users exclusively; complete, fail, release, requeue`, async () => {
+    const s = await open();
+    await s.append([ev('u1', 1), ev('u2', 1), ev('u3', 1)]);
+    const [w1, w2] = await Promise.all([
+      s.claim({ workerId: 'w1', maxUsers: 2, maxEventsPerUser: 10, leaseMs: 60_000 }),
+      s.claim({ workerId: 'w2', maxUsers: 2, maxEventsPerUser: 10, leaseMs: 60_000 }),
+    ]);
+    const keys = [...w1, ...w2].map((c) => c.userKey).sort();
+    assert.deepEqual(keys, ['u1', 'u2', 'u3'], 'every user claimed exactly once');
+    // an event arriving while a user is leased stays pending for the next claim
+    const first = w1[0];
+    await s.append([ev(first.userKey, 2)]);
+    assert.deepEqual(await s.complete('w1', [{ userKey: first.userKey, doneSeq: first.events.at(-1)!.seq, state: { s: 1 }, written: { w: 1 } }]), [first.userKey]);
+    assert.deepEqual(await s.complete('someone-else', [{ userKey: w2[0]?.userKey ?? 'none', doneSeq: 99, state: {}, written: {} }]), [], 'a worker without the lease cannot complete');
+    const next = await s.claim({ workerId: 'w3', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 60_000 });
+    assert.deepEqual(next.map((c) => c.userKey), [first.userKey]);
+    assert.deepEqual(next[0].state, { s: 1 });
+    assert.deepEqual(next[0].written, { w: 1 });
+    assert.equal(next[0].events.length, 1, 'only the new event');
+    // fail schedules a retry with attempts + 1
+    await s.fail('w3', [{ userKey: first.userKey, nextAttemptAt: new Date(Date.now() + 60_000), error: 'UNABLE_TO_LOCK_ROW' }]);
+    assert.equal((await s.claim({ workerId: 'w3', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 1 })).length, 0, 'not due yet, others still leased');
+    await s.release('w1');
+    await s.release('w2');
+    const released = await s.claim({ workerId: 'w4', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 60_000 });
+    assert.equal(released.length, 2);
+    for (const c of released) await s.complete('w4', [{ userKey: c.userKey, doneSeq: c.events.at(-1)!.seq, state: {}, written: { x: 1 } }]);
+    await s.requeue([released[0].userKey]);
+    const forced = await s.claim({ workerId: 'w5', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 60_000 });
+    assert.deepEqual(forced.map((c) => [c.userKey, c.events.length, c.written]), [[released[0].userKey, 0, null]], 'requeue forgets the written cache');
+    await s.close();
+  });
+
+  test(`${name}: an expired lease is reclaimed (a dead worker loses nothing)`, async () => {
+    const s = await open();
+    await s.append([ev('lease', 1)]);
+    const a = await s.claim({ workerId: 'dead', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 50 });
+    assert.equal(a.length, 1);
+    await new Promise((r) => setTimeout(r, 80));
+    const b = await s.claim({ workerId: 'alive', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 60_000 });
+    assert.deepEqual(b.map((c) => c.userKey), ['lease']);
+    assert.deepEqual(await s.complete('dead', [{ userKey: 'lease', doneSeq: 1e9, state: {}, written: {} }]), [], 'the dead worker cannot complete any more');
+    await s.close();
+  });
+
+  test(`${name}: dead letters, meta and events-per-user cap`, async () => {
+    const s = await open();
+    await s.addDeadLetters([{ key: 'k1', userKey: 'u', payload: { code: 'X' } }, { key: 'k2', userKey: 'u', payload: { code: 'Y' } }]);
+    assert.equal((await s.unsyncedDeadLetters(10)).length, 2);
+    await s.markDeadLettersSynced(['k1']);
+    assert.deepEqual((await s.unsyncedDeadLetters(10)).map((d) => d.key), ['k2']);
+    assert.equal((await s.stats()).deadLettersUnsynced, 1);
+    await s.setMeta('m', { a: [1, 2] });
+    assert.deepEqual(await s.getMeta('m'), { a: [1, 2] });
+    assert.equal(await s.getMeta('none'), null);
+    await s.append(Array.from({ length: 5 }, (_, i) => ev('many', i)));
+    const c = await s.claim({ workerId: 'w', maxUsers: 1, maxEventsPerUser: 3, leaseMs: 60_000 });
+    assert.equal(c[0].events.length, 3);
+    await s.complete('w', [{ userKey: 'many', doneSeq: c[0].events[2].seq, state: {}, written: {} }]);
+    const rest = await s.claim({ workerId: 'w', maxUsers: 1, maxEventsPerUser: 3, leaseMs: 60_000 });
+    assert.equal(rest[0].events.length, 2, 'the rest stays pending');
+    await s.close();
+  });
+}
