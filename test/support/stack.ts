@@ -104,14 +104,14 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     get child() { return child; },
     async token() {
       const res = await fetch(`${url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: WEBHOOK_CLIENT_ID, client_secret: WEBHOOK_CLIENT_SECRET }) });
-      const body = await res.json();
+      const body = (await res.json() as any);
       if (res.status !== 200) throw new Error(`token: ${res.status} ${JSON.stringify(body)}`);
       return body.access_token;
     },
     async post(body, token) {
       cachedToken ??= await stack.token();
       const res = await fetch(`${url}/webhooks/didomi`, { method: 'POST', headers: { authorization: `Bearer ${token ?? cachedToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return { status: res.status, body: await res.json().catch(() => null) };
+      return { status: res.status, body: (await res.json().catch(() => null)) as any };
     },
     async metrics() {
       return (await fetch(`${url}/metrics`)).text();
@@ -127,7 +127,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       }
     },
     async records(sobject) {
-      return (await (await fetch(`${emu.url}/__emulator/records/${sobject}`)).json()).records;
+      return ((await (await fetch(`${emu.url}/__emulator/records/${sobject}`)).json()) as any).records;
     },
     async restart() {
       await start();

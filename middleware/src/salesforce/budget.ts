@@ -23,9 +23,13 @@ export class ApiBudget {
   /** Keep this share of the org's allocation free for everyone else, whatever our share. */
   private static readonly ORG_RESERVE = 0.02;
 
-  constructor(share: number, now: () => number = Date.now) {
+  /** Pause after REQUEST_LIMIT_EXCEEDED or when the org is nearly out of calls (scaled like retries in tests). */
+  readonly limitPauseMs: number;
+
+  constructor(share: number, now: () => number = Date.now, limitPauseMs = 60_000) {
     this.share = share;
     this.now = now;
+    this.limitPauseMs = limitPauseMs;
     this.last = now();
     this.tokens = 5; // a few calls before the first Sforce-Limit-Info tells us the allocation
   }
@@ -45,7 +49,7 @@ export class ApiBudget {
   delayMs(): number {
     const t = this.now();
     if (this.pausedUntil > t) return this.pausedUntil - t;
-    if (this.max !== null && this.used !== null && this.used >= this.max * (1 - ApiBudget.ORG_RESERVE)) return 60_000;
+    if (this.max !== null && this.used !== null && this.used >= this.max * (1 - ApiBudget.ORG_RESERVE)) return this.limitPauseMs;
     this.refill();
     if (this.tokens >= 1) return 0;
     if (!this.max) return 1000;

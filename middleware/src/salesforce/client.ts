@@ -60,7 +60,7 @@ export class SalesforceClient {
       if (res.status >= 400) {
         const first = Array.isArray(res.body) ? res.body[0] : res.body;
         const code = first?.errorCode ?? (res.status >= 500 ? 'SERVER_UNAVAILABLE' : `HTTP_${res.status}`);
-        if (code === 'REQUEST_LIMIT_EXCEEDED') this.budget.pause(60_000);
+        if (code === 'REQUEST_LIMIT_EXCEEDED') this.budget.pause(this.budget.limitPauseMs);
         throw new SalesforceError(res.status, code, first?.message ?? `HTTP ${res.status}`);
       }
       return res;

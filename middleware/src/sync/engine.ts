@@ -75,7 +75,7 @@ class Engine implements SyncEngine {
     const c = deps.config;
     this.workerId = `${c.instanceId}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.auth = new JwtBearerAuth({ loginUrl: c.SF_LOGIN_URL, clientId: c.SF_CLIENT_ID, username: c.SF_USERNAME, privateKey: c.privateKey, audience: c.audience, timeoutMs: c.SF_REQUEST_TIMEOUT_MS });
-    this.budget = new ApiBudget(c.API_BUDGET_SHARE, this.now);
+    this.budget = new ApiBudget(c.API_BUDGET_SHARE, this.now, Math.max(100, 60_000 * c.RETRY_BACKOFF_SCALE));
     this.client = new SalesforceClient({
       auth: this.auth, budget: this.budget, apiVersion: c.SF_API_VERSION, timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
       hooks: {
@@ -151,6 +151,8 @@ class Engine implements SyncEngine {
       this.inflight.add(p);
       await p;
       this.inflight.delete(p);
+      // A batch flushes when full or after BATCH_WAIT_MS: a partial batch means traffic is light, so let the next one fill.
+      if (users.length < c.BATCH_MAX_USERS && !this.stopping) await sleep(c.BATCH_WAIT_MS);
     }
   }
 

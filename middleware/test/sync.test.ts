@@ -1,0 +1,252 @@
+// The behaviour contract (DESIGN.md) end to end: webhooks in, over HTTP to the org emulator, fields out.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, type Stack } from '../../test/support/stack.ts';
+import { eventCreated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
+import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS } from '../../test/support/org-fixture.ts';
+
+const stacks: Stack[] = [];
+after(async () => { for (const s of stacks) await s.close(); });
+const stack = async (o: Parameters<typeof startStack>[0] = {}) => { const s = await startStack(o); stacks.push(s); return s; };
+const t0 = Date.parse('2026-11-01T10:00:00Z');
+const at = (s: number) => new Date(t0 + s * 1000);
+const byEmail = async (s: Stack, obj: string, email: string) => (await s.records(obj)).filter((r) => String(r.Email).toLowerCase() === email.toLowerCase());
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, fn: () => Promise<boolean>, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (!(await fn())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await sleep(50); }
+}
+
+test('purpose, preference and preference value reach Lead and Contact; invert, labels, multi-select', async () => {
+  const s = await stack();
+  s.emu.seed({ Lead: [{ LastName: 'Lee', Company: 'Acme', Email: 'ann@example.com' }], Contact: [{ LastName: 'Lee', Email: 'ann@example.com' }] });
+  assert.equal((await s.post(eventCreated('ann@example.com', at(1), { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: false }, preferences: { [PREFERENCE]: [VALUE_WEEKLY, VALUE_OFFERS] } }))).status, 202);
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'ann@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, false, 'purpose given -> opt-out false (invert)');
+  assert.equal(lead.DoNotCall, true, 'phone purpose refused -> DoNotCall true (invert)');
+  assert.equal(lead.Newsletter_Topics__c, 'Offers;Weekly digest');
+  assert.equal(lead.Weekly_Digest__c, true);
+  assert.equal(lead.Didomi_User_Id__c, 'ann@example.com');
+  assert.equal(lead.Didomi_Consent_Updated_At__c, at(1).toISOString().replace('Z', '+0000'));
+  const [contact] = await byEmail(s, 'Contact', 'ann@example.com');
+  assert.equal(contact.Newsletter_Topics__c, 'Offers;Weekly digest');
+  assert.equal(contact.HasOptedOutOfEmail, false);
+  // withdrawn, then a stale duplicate of the first event arrives late: the state stays withdrawn
+  await s.post(eventCreated('ann@example.com', at(5), { purposes: { [PURPOSE]: false }, preferences: { [PREFERENCE]: [] } }));
+  await s.post(eventCreated('ann@example.com', at(2), { purposes: { [PURPOSE]: true } }));
+  await s.waitForDrain();
+  const [lead2] = await byEmail(s, 'Lead', 'ann@example.com');
+  assert.equal(lead2.HasOptedOutOfEmail, true);
+  assert.equal(lead2.Newsletter_Topics__c, null);
+  assert.equal(lead2.Weekly_Digest__c, false);
+});
+
+test('the regulation filter: a CPRA event never overwrites a GDPR field', async () => {
+  const s = await stack();
+  s.emu.seed({ Lead: [{ LastName: 'Cal', Company: 'Acme', Email: 'cal@example.com' }] });
+  await s.post(eventCreated('cal@example.com', at(1), { purposes: { [PURPOSE]: true } }));
+  await s.post(eventCreated('cal@example.com', at(2), { purposes: { [PURPOSE]: false } }, { regulation: 'cpra' }));
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'cal@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, false, 'GDPR field untouched by CPRA');
+  assert.equal(lead.Marketing_Consent_CPRA__c, false, 'CPRA field written');
+});
+
+test('matching: external id first, email case-insensitively with quotes and backslashes, converted leads skipped, every match updated', async () => {
+  const s = await stack();
+  const tricky = "O'Brien\\Test@Example.com";
+  s.emu.seed({
+    Lead: [
+      { LastName: 'A', Company: 'Acme', Email: "o'brien\\test@example.com" },
+      { LastName: 'B', Company: 'Acme', Email: "O'BRIEN\\TEST@EXAMPLE.COM" },
+      { LastName: 'Conv', Company: 'Acme', Email: "o'brien\\test@example.com", IsConverted: true },
+      { LastName: 'Other', Company: 'Acme', Email: 'obrien-test@example.com' },
+      { LastName: 'Ext', Company: 'Acme', Email: 'changed@example.com', Didomi_User_Id__c: 'ext-42' },
+    ],
+  });
+  await s.post(eventCreated(tricky, at(1), { purposes: { [PURPOSE]: false } }));
+  await s.post(eventCreated('ext-42', at(1), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const leads = await s.records('Lead');
+  const hit = leads.filter((l) => l.LastName === 'A' || l.LastName === 'B');
+  assert.deepEqual(hit.map((l) => l.HasOptedOutOfEmail), [true, true], 'both email matches updated');
+  assert.equal(hit.filter((l) => l.Didomi_User_Id__c === tricky).length, 1, 'the unique external id goes to one of them');
+  assert.equal(leads.find((l) => l.LastName === 'Conv').HasOptedOutOfEmail, false, 'converted lead untouched');
+  assert.equal(leads.find((l) => l.LastName === 'Other').HasOptedOutOfEmail, false, 'no wildcard match');
+  assert.equal(leads.find((l) => l.LastName === 'Ext').HasOptedOutOfEmail, true, 'matched by Didomi_User_Id__c');
+  assert.equal(leads.length, 5, 'upsert mode created nothing: every user matched');
+});
+
+test('upsert mode creates the record once, even when the write is retried after a lost response', async () => {
+  const s = await stack();
+  await s.emu.setFaults({ lockRowShare: 1 }); // every write fails once the record exists... and creates too
+  await s.post(eventCreated('new@example.com', at(1), { purposes: { [PURPOSE]: true } }));
+  await sleep(300);
+  await s.emu.setFaults({ lockRowShare: 0 });
+  await s.waitForDrain();
+  await s.post(userUpdated('new@example.com', at(2), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const leads = await byEmail(s, 'Lead', 'new@example.com');
+  assert.equal(leads.length, 1);
+  assert.equal(leads[0].Company, 'Unknown (Didomi)', 'creation defaults fill required fields');
+  assert.equal(leads[0].HasOptedOutOfEmail, true);
+  assert.equal((await s.records('Contact')).length, 0, 'the Contact target is not in upsert mode');
+});
+
+test('only changed fields are written, and nothing at all when nothing changed', async () => {
+  const s = await stack();
+  s.emu.seed({ Lead: [{ LastName: 'Chg', Company: 'Acme', Email: 'chg@example.com' }] });
+  const ev = eventCreated('chg@example.com', at(1), { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: true } });
+  await s.post(ev);
+  await s.waitForDrain();
+  const since = Date.now();
+  const callsBefore = s.emu.stats().apiCalls.total;
+  await s.post(eventCreated('chg@example.com', at(0), { purposes: { [PURPOSE]: false } })); // older: no change
+  await s.waitForDrain();
+  let writes = (await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json() as any).writes.filter((w: any) => w.sobject === 'Lead');
+  assert.equal(writes.length, 0, 'an older event changes nothing, so nothing is written');
+  await s.post(eventCreated('chg@example.com', at(3), { purposes: { [PHONE_PURPOSE]: false } }));
+  await s.waitForDrain();
+  writes = (await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json() as any).writes.filter((w: any) => w.sobject === 'Lead');
+  assert.equal(writes.length, 1);
+  assert.deepEqual(Object.keys(writes[0].fields).sort(), ['Didomi_Consent_Updated_At__c', 'Didomi_Consents__c', 'DoNotCall']);
+  assert.ok(s.emu.stats().apiCalls.total - callsBefore <= 5);
+});
+
+test('many users per request: 600 users land in a handful of API calls (collections inside composite)', async () => {
+  const s = await stack({ env: { BATCH_WAIT_MS: '3000' } });
+  s.emu.seed({ Lead: Array.from({ length: 600 }, (_, i) => ({ LastName: `L${i}`, Company: 'Acme', Email: `bulk${i}@example.com` })) });
+  const before = s.emu.stats().apiCalls.total;
+  const token = await s.token();
+  await Promise.all(Array.from({ length: 600 }, (_, i) => s.post(eventCreated(`bulk${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)));
+  await s.waitForDrain();
+  const calls = s.emu.stats().apiCalls.total - before;
+  const leads = await s.records('Lead');
+  assert.equal(leads.filter((l) => l.HasOptedOutOfEmail === true).length, 600);
+  assert.ok(calls <= 12, `API calls for 600 users: ${calls}`);
+});
+
+test('transient faults: session revoked, 503 outage, refused connections, row locks, limit exhausted; nothing lost', async () => {
+  const s = await stack();
+  s.emu.seed({ Lead: Array.from({ length: 20 }, (_, i) => ({ LastName: `F${i}`, Company: 'Acme', Email: `f${i}@example.com` })) });
+  const send = (i: number, sec: number, enabled: boolean) => s.post(eventCreated(`f${i}@example.com`, at(sec), { purposes: { [PURPOSE]: enabled } }));
+  s.emu.revokeSessions();
+  for (let i = 0; i < 5; i++) assert.equal((await send(i, 1, false)).status, 202);
+  await s.waitForDrain();
+  await s.emu.setFaults({ outage: '503' });
+  for (let i = 5; i < 10; i++) assert.equal((await send(i, 1, false)).status, 202, 'accepted during the outage');
+  await sleep(400);
+  await s.emu.setFaults({ outage: 'refuse' });
+  await sleep(300);
+  await s.emu.setFaults({ outage: 'off', lockRowShare: 0.5 });
+  for (let i = 10; i < 15; i++) await send(i, 1, false);
+  await s.waitForDrain(20_000);
+  await s.emu.setFaults({ lockRowShare: 0, limitExhausted: true });
+  for (let i = 15; i < 20; i++) await send(i, 1, false);
+  await sleep(300);
+  await s.emu.setFaults({ limitExhausted: false });
+  await until('all 20 leads opted out', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 20, 90_000);
+  const m = await s.metrics();
+  assert.match(m, /didomi_sync_retries_scheduled_total\{reason="[A-Z_]+"\} \d+/);
+});
+
+test('a permanent per-record failure is dead-lettered in the org while the rest of the batch succeeds; a retry requested from the org replays it', async () => {
+  const s = await stack({ env: { BATCH_WAIT_MS: '200' } });
+  s.emu.seed({ Lead: [{ LastName: 'Ok', Company: 'Acme', Email: 'ok@example.com' }, { LastName: 'Bad', Company: 'Acme', Email: 'bad@example.com' }] });
+  await s.emu.setFaults({ validationRules: [{ sobject: 'Lead', field: 'Email', value: 'bad@example.com', message: 'Email opt-out changes need a reason' }] });
+  const token = await s.token();
+  await Promise.all(['ok@example.com', 'bad@example.com'].map((e) => s.post(eventCreated(e, at(1), { purposes: { [PURPOSE]: false } }), token)));
+  await s.waitForDrain();
+  let errors: any[] = [];
+  await until('a Didomi_Sync_Error__c record', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
+  assert.equal(errors[0].Error_Code__c, 'FIELD_CUSTOM_VALIDATION_EXCEPTION');
+  assert.equal(errors[0].Organization_User_Id__c, 'bad@example.com');
+  assert.equal(errors[0].Status__c, 'Open');
+  assert.equal(errors[0].Message__c, 'Email opt-out changes need a reason');
+  const leads = await s.records('Lead');
+  assert.equal(leads.find((l) => l.LastName === 'Ok').HasOptedOutOfEmail, true, 'the rest of the batch succeeded');
+  assert.equal(leads.find((l) => l.LastName === 'Bad').HasOptedOutOfEmail, false);
+  // the admin fixes the cause and requests a retry in the org
+  await s.emu.setFaults({ validationRules: [] });
+  s.emu.org.update(null, 'Didomi_Sync_Error__c', errors[0].Id, { Status__c: 'Retry Requested' }, { trusted: true });
+  await until('the lead updated after the retry', async () => (await s.records('Lead')).find((l) => l.LastName === 'Bad').HasOptedOutOfEmail === true);
+  await until('the error resolved', async () => (await s.records('Didomi_Sync_Error__c'))[0].Status__c === 'Resolved');
+});
+
+test('an invalid mapping is reported in the org and skipped; the others keep working', async () => {
+  const s = await stack();
+  const targetId = (await s.records('Didomi_Sync_Target__c')).find((t) => t.Object__c === 'Lead').Id;
+  s.emu.seed({
+    Didomi_Field_Mapping__c: [
+      { Target__c: targetId, Kind__c: 'Purpose', Purpose_Id__c: PURPOSE, Field_Api_Name__c: 'Company', Active__c: true },
+      { Target__c: targetId, Kind__c: 'Purpose', Purpose_Id__c: PURPOSE, Field_Api_Name__c: 'No_Such_Field__c', Active__c: true },
+    ],
+    Lead: [{ LastName: 'Map', Company: 'Acme', Email: 'map@example.com' }],
+  });
+  await until('invalid mappings reported', async () => (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'INVALID_MAPPING').length === 2);
+  const msgs = (await s.records('Didomi_Sync_Error__c')).map((e) => e.Message__c).join('\n');
+  assert.match(msgs, /cannot write Lead.Company of type string/);
+  assert.match(msgs, /No_Such_Field__c does not exist/);
+  await s.post(eventCreated('map@example.com', at(1), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'map@example.com');
+  assert.equal(lead.Company, 'Acme');
+  assert.equal(lead.HasOptedOutOfEmail, true);
+});
+
+test('user.deleted follows the target deletion behaviour (Clear Consent Fields)', async () => {
+  const s = await stack();
+  s.emu.seed({ Lead: [{ LastName: 'Del', Company: 'Acme', Email: 'del@example.com' }] });
+  await s.post(eventCreated('del@example.com', at(1), { purposes: { [PURPOSE]: true }, preferences: { [PREFERENCE]: [VALUE_WEEKLY] } }));
+  await s.waitForDrain();
+  await s.post(userDeleted('del@example.com', at(2)));
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'del@example.com');
+  assert.equal(lead.Newsletter_Topics__c, null);
+  assert.equal(lead.Weekly_Digest__c, false);
+  assert.equal(lead.Didomi_Consents__c, null);
+});
+
+test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', async () => {
+  const s = await stack({ env: { HEARTBEAT_MS: '200' } });
+  s.emu.seed({ Lead: [{ LastName: 'Hb', Company: 'Acme', Email: 'hb@example.com' }] });
+  await s.post(eventCreated('hb@example.com', at(1), { purposes: { [PURPOSE]: true } }));
+  await s.waitForDrain();
+  await until('a heartbeat with the synced event', async () => {
+    const [st] = await s.records('Didomi_Sync_Status__c');
+    return !!st && st.Events_Synced_Today__c >= 1 && st.Api_Usage_Max__c === 1_000_000;
+  });
+  assert.equal((await s.records('Didomi_Sync_Status__c')).length, 1, 'one record per instance');
+});
+
+test('PostgreSQL store: the same flow with several replicas sharing the queue', async () => {
+  const schema = `sync_it_${process.pid}`;
+  const pg = (await import('pg')).default;
+  const admin = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  try {
+    const url = `postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D${schema}`;
+    const s = await stack({ store: 'postgres', databaseUrl: url });
+    s.emu.seed({ Lead: Array.from({ length: 50 }, (_, i) => ({ LastName: `P${i}`, Company: 'Acme', Email: `pg${i}@example.com` })) });
+    const token = await s.token();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => s.post(eventCreated(`pg${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)));
+    await s.waitForDrain();
+    assert.equal((await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length, 50);
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+});
+
+test('SIGTERM mid-batch loses nothing: the restarted service finishes the work', async () => {
+  const s = await stack({ mode: 'child', env: { BATCH_WAIT_MS: '20' } });
+  await s.emu.setFaults({ latencyMs: 300 });
+  s.emu.seed({ Lead: Array.from({ length: 30 }, (_, i) => ({ LastName: `T${i}`, Company: 'Acme', Email: `term${i}@example.com` })) });
+  const token = await s.token();
+  for (let i = 0; i < 30; i++) assert.equal((await s.post(eventCreated(`term${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)).status, 202);
+  await s.kill('SIGTERM');
+  await s.emu.setFaults({ latencyMs: 0 });
+  await s.restart();
+  await until('all 30 leads written after restart', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 30, 30_000);
+});
