@@ -29,9 +29,11 @@ const ROLLED_BACK = { statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK', message: 
 
 export class RestApi {
   private readonly org: Org;
+  private readonly usage: () => { used: number; max: number };
   private readonly cursors = new Map<string, { records: SfRecord[]; offset: number; total: number }>();
-  constructor(org: Org) {
+  constructor(org: Org, usage: () => { used: number; max: number }) {
     this.org = org;
+    this.usage = usage;
   }
 
   /** Which stats bucket a request belongs to. */
@@ -50,6 +52,11 @@ export class RestApi {
       return { status: 200, body: { sobjects: `${base}/sobjects`, query: `${base}/query`, composite: `${base}/composite`, limits: `${base}/limits` } };
     }
     switch (seg[0]) {
+      case 'limits': {
+        if (m !== 'GET') break;
+        const u = this.usage();
+        return { status: 200, body: { DailyApiRequests: { Max: u.max, Remaining: Math.max(0, u.max - u.used) }, DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 }, DataStorageMB: { Max: 5, Remaining: 5 } } };
+      }
       case 'query':
       case 'queryAll':
         if (m !== 'GET') break;

@@ -44,7 +44,7 @@ export function createApp(state: ServerState) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const rest = new RestApi(state.org);
+  const rest = new RestApi(state.org, () => state.counters);
 
   // ---------- control API (never under /services) ----------
   const control = express.Router();

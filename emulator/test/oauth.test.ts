@@ -1,0 +1,61 @@
+// OAuth 2.0 JWT bearer flow, checked against reference/salesforce.md ("OAuth 2.0 JWT bearer flow"),
+// with assertions signed independently (jsonwebtoken) of the emulator's verifier.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { start, token, assertion, keys, USERNAME } from './support.ts';
+import type { Emulator } from '../src/index.ts';
+
+let emu: Emulator;
+before(async () => { emu = await start({ sessionSeconds: 1 }); emu.org.addUser('inactive@example.com', [], false); });
+after(async () => { await emu.close(); });
+
+test('success body: access_token, scope, instance_url (its own URL), id, token_type; no refresh_token or expires_in', async () => {
+  const r = await token(emu);
+  assert.equal(r.status, 200);
+  assert.deepEqual(Object.keys(r.body).sort(), ['access_token', 'id', 'instance_url', 'scope', 'token_type']);
+  assert.equal(r.body.instance_url, emu.url);
+  assert.equal(r.body.token_type, 'Bearer');
+  assert.match(r.body.id, /\/id\/00D\w+\/005\w+$/);
+});
+
+test('error bodies: HTTP 400 {error, error_description} for each failure', async () => {
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const now = Math.floor(Date.now() / 1000);
+  const cases: [string, string, string][] = [
+    [assertion({ iss: 'WRONG' }), 'invalid_client_id', 'client identifier invalid'],
+    [assertion({}, other.privateKey), 'invalid_grant', 'invalid assertion'],
+    [assertion({ aud: 'https://evil.example.com' }), 'invalid_grant', 'audience is invalid'],
+    [assertion({ exp: now - 10 }), 'invalid_grant', 'expired authorization code'],
+    [assertion({ exp: Date.now() + 60_000 }), 'invalid_grant', 'invalid assertion'], // exp in milliseconds
+    [assertion({ sub: 'nobody@example.com' }), 'invalid_grant', "user hasn't approved this consumer"],
+    [assertion({ sub: 'inactive@example.com' }), 'invalid_grant', 'inactive user'],
+    [jwt.sign({ iss: 'TEST_CONSUMER_KEY', sub: USERNAME, aud: 'https://login.salesforce.com', exp: now + 60 }, 'a-shared-secret', { algorithm: 'HS256' }), 'invalid_grant', 'invalid assertion'],
+    ['garbage', 'invalid_grant', 'invalid assertion'],
+  ];
+  for (const [a, error, description] of cases) {
+    const r = await token(emu, a);
+    assert.equal(r.status, 400, description);
+    assert.deepEqual(r.body, { error, error_description: description });
+  }
+  const noExp = jwt.sign({ iss: 'TEST_CONSUMER_KEY', sub: USERNAME, aud: 'https://login.salesforce.com' }, keys.privateKey, { algorithm: 'RS256' });
+  assert.deepEqual((await token(emu, noExp)).body, { error: 'invalid_grant', error_description: 'invalid assertion' });
+  const res = await fetch(`${emu.url}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=x&password=y' });
+  assert.deepEqual(await res.json(), { error: 'unsupported_grant_type', error_description: 'grant type not supported' });
+});
+
+test('expired and revoked sessions get 401 INVALID_SESSION_ID', async () => {
+  const r = await token(emu);
+  const call = () => fetch(`${emu.url}/services/data/v66.0/limits`, { headers: { authorization: `Bearer ${r.body.access_token}` } });
+  assert.equal((await call()).status, 200);
+  await new Promise((res) => setTimeout(res, 1100));
+  const expired = await call();
+  assert.equal(expired.status, 401);
+  assert.deepEqual(await expired.json(), [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+  const r2 = await token(emu);
+  emu.revokeSessions();
+  const revoked = await fetch(`${emu.url}/services/data/v66.0/limits`, { headers: { authorization: `Bearer ${r2.body.access_token}` } });
+  assert.equal(revoked.status, 401);
+  assert.equal((await fetch(`${emu.url}/services/data/v66.0/limits`)).status, 401, 'no token at all');
+});

@@ -1,0 +1,217 @@
+// REST behaviour checked with an independent client (@jsforce/jsforce-node) and raw HTTP, against
+// reference/salesforce.md ("REST resources", "Errors", "Limits").
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Connection } from '@jsforce/jsforce-node';
+import { start, client } from './support.ts';
+import { checksum, normalizeId } from '../src/ids.ts';
+import type { Emulator } from '../src/index.ts';
+
+let emu: Emulator;
+let c: Awaited<ReturnType<typeof client>>;
+let conn: Connection;
+before(async () => {
+  emu = await start({ dailyApiLimit: 100_000, extraFields: { Lead: [{ name: 'Topics__c', type: 'multipicklist', values: ['A', 'B'], restricted: true }] } });
+  c = await client(emu);
+  conn = new Connection({ instanceUrl: emu.url, accessToken: c.token, version: '66.0' });
+});
+after(async () => { await emu.close(); });
+
+test('jsforce: create, query, update, upsert and describe the package fields as against an org', async () => {
+  const created = await conn.sobject('Lead').create([{ LastName: 'Js', Company: 'Force', Email: 'js@example.com' }, { LastName: 'Js2', Company: 'Force', Email: 'js2@example.com' }]);
+  assert.ok(created.every((r) => r.success));
+  const q = await conn.query<{ Id: string; Email: string }>("SELECT Id, Email FROM Lead WHERE Email LIKE 'js%' ORDER BY LastName");
+  assert.deepEqual(q.records.map((r) => r.Email), ['js@example.com', 'js2@example.com']);
+  const upd = await conn.sobject('Lead').update({ Id: q.records[0].Id, Didomi_User_Id__c: 'JS@example.com', HasOptedOutOfEmail: true });
+  assert.equal((upd as { success: boolean }).success, true);
+  const ups = await conn.sobject('Lead').upsert([{ Didomi_User_Id__c: 'js@EXAMPLE.com', DoNotCall: true }, { Didomi_User_Id__c: 'brand-new', LastName: 'N', Company: 'C' }], 'Didomi_User_Id__c');
+  assert.deepEqual((ups as any[]).map((r) => [r.success, r.created]), [[true, false], [true, true]], 'external ids are case-insensitive');
+  const d = await conn.describe('Lead');
+  const f = d.fields.find((x) => x.name === 'Didomi_User_Id__c')!;
+  assert.equal(f.type, 'string');
+  assert.equal(f.length, 255);
+  assert.equal(f.externalId, true);
+  assert.equal(f.unique, true);
+  assert.equal(f.updateable, true, 'the integration permission set grants edit');
+  assert.equal(d.fields.find((x) => x.name === 'Didomi_Consents__c')!.type, 'textarea');
+});
+
+test('SOQL: operators, escapes, NOT/IN/LIKE, parentheses, null, booleans, numbers, dates, ORDER BY, LIMIT, OFFSET, COUNT(), MAX()', async () => {
+  emu.seed({ Lead: [
+    { LastName: "O'Neil", Company: 'Q', Email: "o'neil@q.com", HasOptedOutOfEmail: true },
+    { LastName: 'Back\\slash', Company: 'Q', Email: 'back\\slash@q.com' },
+    { LastName: '100%_real', Company: 'Q', Email: 'pct@q.com' },
+    { LastName: 'Nobody', Company: 'Q' },
+  ] });
+  const names = async (where: string) => ((await c.query(`SELECT LastName FROM Lead WHERE Company = 'Q' AND (${where}) ORDER BY LastName`)).body.records as any[]).map((r) => r.LastName);
+  assert.deepEqual(await names("Email = 'O\\'NEIL@Q.COM'"), ["O'Neil"], "\\' escape and case-insensitive =");
+  assert.deepEqual(await names("Email = 'back\\\\slash@q.com'"), ['Back\\slash'], '\\\\ escape');
+  assert.deepEqual(await names("LastName LIKE '100\\%\\_%'"), ['100%_real'], 'escaped LIKE wildcards');
+  assert.deepEqual(await names("LastName LIKE '%o%'"), ['Nobody', "O'Neil"]);
+  assert.deepEqual(await names('Email = null'), ['Nobody']);
+  assert.deepEqual(await names('HasOptedOutOfEmail = true'), ["O'Neil"]);
+  assert.deepEqual(await names("NOT (Email IN ('pct@q.com', 'o\\'neil@q.com'))"), ['Back\\slash', 'Nobody']);
+  assert.deepEqual(await names("Email NOT IN ('pct@q.com') OR Email = null"), ['Back\\slash', 'Nobody', "O'Neil"]);
+  assert.deepEqual(await names("CreatedDate > 2020-01-01T00:00:00Z"), ['100%_real', 'Back\\slash', 'Nobody', "O'Neil"]);
+  const page = await c.query("SELECT LastName FROM Lead WHERE Company = 'Q' ORDER BY LastName DESC LIMIT 2 OFFSET 1");
+  assert.deepEqual(page.body.records.map((r: any) => r.LastName), ['Nobody', 'Back\\slash']);
+  assert.equal((await c.query("SELECT COUNT() FROM Lead WHERE Company = 'Q'")).body.totalSize, 4);
+  const max = await c.query("SELECT MAX(LastName) FROM Lead WHERE Company = 'Q'");
+  assert.equal(max.body.records[0].expr0, "O'Neil");
+  // SOQL forbids mixing AND and OR without parentheses
+  const mixed = await c.query("SELECT Id FROM Lead WHERE Company = 'Q' AND Email = null OR LastName = 'x'");
+  assert.equal(mixed.status, 400);
+  assert.equal(mixed.body[0].errorCode, 'MALFORMED_QUERY');
+});
+
+test('SOQL errors: MALFORMED_QUERY, INVALID_FIELD with Salesforce wording, INVALID_TYPE, limits on length', async () => {
+  const bad = await c.query('SELECT Id FROM Lead WHERE');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body[0].errorCode, 'MALFORMED_QUERY');
+  assert.match(bad.body[0].message, /ERROR at Row:1:Column:\d+\nunexpected token: <EOF>/);
+  const field = await c.query('SELECT Nope__c FROM Lead');
+  assert.equal(field.body[0].errorCode, 'INVALID_FIELD');
+  assert.match(field.body[0].message, /No such column 'Nope__c' on entity 'Lead'/);
+  assert.equal((await c.query('SELECT Id FROM Nope__c')).body[0].errorCode, 'INVALID_TYPE');
+  assert.equal((await c.query(`SELECT Id FROM Lead WHERE Email = '${'x'.repeat(4001)}'`)).body[0].errorCode, 'MALFORMED_QUERY');
+  const long = await c.query(`SELECT Id FROM Lead WHERE Email IN (${Array.from({ length: 2000 }, (_, i) => `'user${i}@example.com'`).join(',')})`);
+  assert.equal(long.status, 414, 'request URI over 16,384 bytes');
+  assert.equal((await c.query("SELECT Id FROM Lead WHERE Email = 'bad \\q escape'")).body[0].errorCode, 'MALFORMED_QUERY');
+});
+
+test('queryMore: 2,000 records a page and nextRecordsUrl', async () => {
+  emu.seed({ Contact: Array.from({ length: 4500 }, (_, i) => ({ LastName: `P${i}`, Email: `p${i}@page.com` })) });
+  const first = await c.query('SELECT Id FROM Contact');
+  assert.equal(first.body.records.length, 2000);
+  assert.equal(first.body.totalSize, 4500);
+  assert.equal(first.body.done, false);
+  const all = await conn.query('SELECT Id FROM Contact', {}).run({ autoFetch: true, maxFetch: 10_000 });
+  assert.equal(all.records.length, 4500, 'jsforce follows nextRecordsUrl');
+});
+
+test('field rules: required, too long, restricted picklist, unique external id, read-only, converted leads, FLS', async () => {
+  const res = await c.call('POST', '/composite/sobjects', { allOrNone: false, records: [
+    { attributes: { type: 'Lead' }, LastName: 'NoCompany' },
+    { attributes: { type: 'Lead' }, LastName: 'x'.repeat(81), Company: 'C' },
+    { attributes: { type: 'Lead' }, LastName: 'P', Company: 'C', Topics__c: 'A;Z' },
+    { attributes: { type: 'Lead' }, LastName: 'U1', Company: 'C', Didomi_User_Id__c: 'dup@x.com' },
+    { attributes: { type: 'Lead' }, LastName: 'U2', Company: 'C', Didomi_User_Id__c: 'DUP@x.com' },
+    { attributes: { type: 'Lead' }, LastName: 'RO', Company: 'C', IsConverted: true },
+  ] });
+  const codes = res.body.map((r: any) => r.success ? 'ok' : r.errors[0].statusCode);
+  assert.deepEqual(codes, ['REQUIRED_FIELD_MISSING', 'STRING_TOO_LONG', 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'ok', 'DUPLICATE_VALUE', 'ok']);
+  assert.equal(res.body[0].errors[0].message, 'Required fields are missing: [Company]');
+  assert.deepEqual(res.body[0].errors[0].fields, ['Company']);
+  assert.match(res.body[1].errors[0].message, /Last Name: data value too large: .* \(max length=80\)/);
+  assert.match(res.body[4].errors[0].message, /duplicate value found: Didomi_User_Id__c duplicates value on record with id: 00Q/);
+  const [conv] = emu.seed({ Lead: [{ LastName: 'Conv', Company: 'C', IsConverted: true }] }).Lead;
+  const upd = await c.call('PATCH', '/composite/sobjects', { allOrNone: false, records: [{ attributes: { type: 'Lead' }, id: conv, DoNotCall: true }] });
+  assert.equal(upd.body[0].errors[0].statusCode, 'CANNOT_UPDATE_CONVERTED_LEAD');
+  // field-level security: an admin-only field is invisible to a user without the permission set
+  emu.org.addUser('nobody@example.com', []);
+  const status = emu.org.schema.objects.get('didomi_sync_status__c')!;
+  assert.equal(emu.org.access(emu.org.users.get('nobody@example.com')!, status, status.fields.get('queue_depth__c')!).readable, false);
+  const ro = await c.call('POST', '/sobjects/Didomi_Sync_Target__c', { Name: 'T', Object__c: 'Lead', Active__c: true });
+  assert.equal(ro.status, 400);
+  assert.equal(ro.body[0].errorCode, 'INVALID_FIELD_FOR_INSERT_UPDATE', 'the integration user may only read targets');
+});
+
+test('collections: 200-record limit, allOrNone rollback with ALL_OR_NONE_OPERATION_ROLLED_BACK, results in order', async () => {
+  const tooMany = await c.call('POST', '/composite/sobjects', { records: Array.from({ length: 201 }, (_, i) => ({ attributes: { type: 'Contact' }, LastName: `x${i}` })) });
+  assert.equal(tooMany.status, 400);
+  assert.equal(tooMany.body[0].errorCode, 'EXCEEDED_ID_LIMIT');
+  const before = (await c.query("SELECT COUNT() FROM Contact WHERE LastName LIKE 'aon%'")).body.totalSize;
+  const aon = await c.call('POST', '/composite/sobjects', { allOrNone: true, records: [{ attributes: { type: 'Contact' }, LastName: 'aon1' }, { attributes: { type: 'Contact' } }, { attributes: { type: 'Contact' }, LastName: 'aon3' }] });
+  assert.equal(aon.status, 200);
+  assert.deepEqual(aon.body.map((r: any) => r.errors[0]?.statusCode), ['ALL_OR_NONE_OPERATION_ROLLED_BACK', 'REQUIRED_FIELD_MISSING', 'ALL_OR_NONE_OPERATION_ROLLED_BACK']);
+  assert.equal((await c.query("SELECT COUNT() FROM Contact WHERE LastName LIKE 'aon%'")).body.totalSize, before, 'nothing kept');
+  const del = await c.call('DELETE', `/composite/sobjects?ids=${aon.body[0].id ?? '003000000000000AAA'}`);
+  assert.equal(del.status, 200);
+});
+
+test('composite: one API call for up to 25 subrequests, @{ref} references, at most 5 collections or queries, allOrNone', async () => {
+  const before = emu.stats().apiCalls.total;
+  const res = await c.call('POST', '/composite', { allOrNone: false, compositeRequest: [
+    { method: 'POST', url: '/services/data/v66.0/sobjects/Account', referenceId: 'acc', body: { Name: 'Ref Inc' } },
+    { method: 'POST', url: '/services/data/v66.0/sobjects/Contact', referenceId: 'con', body: { LastName: 'Ref', AccountId: '@{acc.id}' } },
+    { method: 'GET', url: '/services/data/v66.0/sobjects/Contact/@{con.id}', referenceId: 'get' },
+  ] });
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body.compositeResponse.map((r: any) => r.httpStatusCode), [201, 201, 200]);
+  assert.equal(res.body.compositeResponse[2].body.AccountId, res.body.compositeResponse[0].body.id);
+  assert.equal(emu.stats().apiCalls.total - before, 1, 'the whole composite counts as one call');
+  const q = (i: number) => ({ method: 'GET', url: '/services/data/v66.0/query?q=SELECT+Id+FROM+Lead+LIMIT+1', referenceId: `q${i}` });
+  assert.equal((await c.call('POST', '/composite', { compositeRequest: [0, 1, 2, 3, 4, 5].map(q) })).status, 400);
+  assert.equal((await c.call('POST', '/composite', { compositeRequest: Array.from({ length: 26 }, (_, i) => ({ ...q(i), url: '/services/data/v66.0/limits' })) })).status, 400);
+  const aon = await c.call('POST', '/composite', { allOrNone: true, compositeRequest: [
+    { method: 'POST', url: '/services/data/v66.0/sobjects/Account', referenceId: 'a1', body: { Name: 'Rolled Back Inc' } },
+    { method: 'POST', url: '/services/data/v66.0/sobjects/Account', referenceId: 'a2', body: {} },
+  ] });
+  assert.deepEqual(aon.body.compositeResponse.map((r: any) => r.httpStatusCode), [400, 400]);
+  assert.equal((await c.query("SELECT COUNT() FROM Account WHERE Name = 'Rolled Back Inc'")).body.totalSize, 0);
+});
+
+test('single-record upsert by external id: 201 created, 204 updated, 300 on several matches', async () => {
+  const r1 = await c.call('PATCH', '/sobjects/Contact/Didomi_User_Id__c/one%40x.com', { LastName: 'One' });
+  assert.equal(r1.status, 201);
+  assert.equal(r1.body.created, true);
+  assert.equal((await c.call('PATCH', '/sobjects/Contact/Didomi_User_Id__c/one%40x.com', { DoNotCall: true })).status, 204);
+  emu.seed({ Contact: [{ LastName: 'M1', Email: 'multi@x.com' }, { LastName: 'M2', Email: 'multi@x.com' }] });
+  // Email is not an external id: upsert refuses it; several matches on an indexed field answer 300
+  const multi = await c.call('GET', '/sobjects/Contact/Email/multi%40x.com');
+  assert.ok([300, 400].includes(multi.status));
+});
+
+test('limits: Sforce-Limit-Info on every response, /limits, daily allocation enforced with REQUEST_LIMIT_EXCEEDED', async () => {
+  const small = await start({ dailyApiLimit: 3 });
+  try {
+    const sc = await client(small);
+    const l = await sc.call('GET', '/limits');
+    assert.equal(l.headers.get('sforce-limit-info'), 'api-usage=1/3');
+    assert.equal(l.body.DailyApiRequests.Max, 3);
+    await sc.call('GET', '/limits');
+    await sc.call('GET', '/limits');
+    const over = await sc.call('GET', '/limits');
+    assert.equal(over.status, 403);
+    assert.deepEqual(over.body, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+    assert.equal(over.headers.get('sforce-limit-info'), 'api-usage=3/3');
+  } finally {
+    await small.close();
+  }
+});
+
+test('faults: latency, 503 SERVER_UNAVAILABLE, refused connections, row locks, validation rules, limit exhaustion', async () => {
+  await emu.setFaults({ outage: '503' });
+  const o = await c.call('GET', '/limits');
+  assert.equal(o.status, 503);
+  assert.equal(o.body[0].errorCode, 'SERVER_UNAVAILABLE');
+  await emu.setFaults({ outage: 'refuse' });
+  await assert.rejects(fetch(`${emu.url}/services/data/v66.0/limits`));
+  await emu.setFaults({ outage: 'off', latencyMs: 150 });
+  const t = Date.now();
+  await c.call('GET', '/limits');
+  assert.ok(Date.now() - t >= 140);
+  await emu.setFaults({ latencyMs: 0, lockRowShare: 1 });
+  const locked = await c.call('POST', '/composite/sobjects', { records: [{ attributes: { type: 'Contact' }, LastName: 'L' }] });
+  assert.equal(locked.body[0].errors[0].statusCode, 'UNABLE_TO_LOCK_ROW');
+  await emu.setFaults({ lockRowShare: 0, validationRules: [{ sobject: 'Contact', field: 'LastName', value: 'Rejected', message: 'Nope' }] });
+  const v = await c.call('POST', '/composite/sobjects', { records: [{ attributes: { type: 'Contact' }, LastName: 'Rejected' }, { attributes: { type: 'Contact' }, LastName: 'Fine' }] });
+  assert.deepEqual(v.body.map((r: any) => r.success ? 'ok' : r.errors[0].statusCode), ['FIELD_CUSTOM_VALIDATION_EXCEPTION', 'ok']);
+  await emu.setFaults({ validationRules: [], limitExhausted: true });
+  assert.equal((await c.call('GET', '/limits')).body[0].errorCode, 'REQUEST_LIMIT_EXCEEDED');
+  await emu.setFaults({ limitExhausted: false });
+  const stats = await (await fetch(`${emu.url}/__emulator/stats`)).json() as any;
+  assert.ok(stats.apiCalls.total > 0 && stats.records.Contact > 0);
+});
+
+test('ids: 15/18 characters with the case-insensitivity checksum and the right key prefixes', async () => {
+  const [lead] = emu.seed({ Lead: [{ LastName: 'Id', Company: 'C' }] }).Lead;
+  assert.match(lead, /^00Q\w{15}$/);
+  assert.equal(checksum(lead.slice(0, 15)), lead.slice(15));
+  assert.equal(normalizeId(lead.slice(0, 15)), lead);
+  assert.equal(normalizeId('001000000000000AAB'), null, 'bad checksum');
+  const got = await c.call('GET', `/sobjects/Lead/${lead.slice(0, 15)}`);
+  assert.equal(got.status, 200);
+  assert.equal(got.body.Id, lead);
+  assert.match(emu.seed({ Contact: [{ LastName: 'c' }], Account: [{ Name: 'a' }] }).Contact[0], /^003/);
+});
