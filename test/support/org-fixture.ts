@@ -29,6 +29,8 @@ export interface SeedOptions {
   leadUpsert?: boolean;
   leadDeletion?: 'Ignore' | 'Clear Consent Fields' | 'Delete Record';
   contact?: boolean;
+  /** A target for person accounts, matched on PersonEmail. */
+  account?: boolean;
 }
 
 /** Seeds targets and mappings through the control API (not counted as API calls). */
@@ -38,9 +40,10 @@ export async function seedSyncConfig(emu: Emulator, o: SeedOptions = {}) {
       { Name: 'Leads', Object__c: 'Lead', Active__c: true, Upsert_Mode__c: o.leadUpsert ?? true, Match_Field__c: 'Email',
         Creation_Defaults__c: JSON.stringify({ Company: 'Unknown (Didomi)', LastName: 'Unknown' }), Deletion_Behavior__c: o.leadDeletion ?? 'Clear Consent Fields' },
       ...(o.contact === false ? [] : [{ Name: 'Contacts', Object__c: 'Contact', Active__c: true, Upsert_Mode__c: false, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' }]),
+      ...(o.account ? [{ Name: 'Person accounts', Object__c: 'Account', Active__c: true, Upsert_Mode__c: false, Match_Field__c: 'PersonEmail', Deletion_Behavior__c: 'Ignore' }] : []),
     ],
   });
-  const [lead, contact] = ids.Didomi_Sync_Target__c;
+  const [lead, contact, account] = ids.Didomi_Sync_Target__c;
   const m = (target: string, kind: string, field: string, extra: Record<string, unknown> = {}) => ({ Target__c: target, Kind__c: kind, Field_Api_Name__c: field, Active__c: true, Regulation__c: 'gdpr', ...extra });
   const mappings = [
     m(lead, 'Purpose', 'HasOptedOutOfEmail', { Purpose_Id__c: PURPOSE, Invert__c: true }),
@@ -57,6 +60,7 @@ export async function seedSyncConfig(emu: Emulator, o: SeedOptions = {}) {
       m(contact, 'Preference Value', 'Weekly_Digest__c', { Purpose_Id__c: PURPOSE, Preference_Id__c: PREFERENCE, Value_Id__c: VALUE_WEEKLY }),
     );
   }
+  if (account) mappings.push(m(account, 'Purpose', 'PersonHasOptedOutOfEmail', { Purpose_Id__c: PURPOSE, Invert__c: true }));
   const mids = emu.seed({ Didomi_Field_Mapping__c: mappings });
-  return { leadTargetId: lead, contactTargetId: contact, mappingIds: mids.Didomi_Field_Mapping__c };
+  return { leadTargetId: lead, contactTargetId: contact, accountTargetId: account, mappingIds: mids.Didomi_Field_Mapping__c };
 }
