@@ -13,7 +13,10 @@ const c = (code: number, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 console.log(c(1, 'Didomi Consent Sync: demo on the org emulator and SQLite\n'));
-const stack: Stack = await startStack({ env: { BATCH_WAIT_MS: '200', HEARTBEAT_MS: '1000', CONFIG_REFRESH_MS: '1000', LOG_LEVEL: 'silent' }, seed: { leadUpsert: true, leadDeletion: 'Clear Consent Fields', account: true } });
+const stack: Stack = await startStack({
+  env: { BATCH_WAIT_MS: '200', HEARTBEAT_MS: '1000', CONFIG_REFRESH_MS: '1000', LOG_LEVEL: 'silent' },
+  seed: { leadUpsert: true, leadDeletion: 'Clear Consent Fields', account: true },
+});
 const emu = stack.emu;
 
 // ---- a small, realistic org: a few hundred records, shared emails, a converted lead, a person account ----
@@ -21,10 +24,14 @@ const first = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin', 'Frank', 'Grace', 'Henry
 const companies = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Vandelay'];
 emu.seed({
   Lead: Array.from({ length: 300 }, (_, i) => ({ FirstName: first[i % 16], LastName: `Lead${i}`, Company: companies[i % 6], Email: `lead${i}@example.com` })),
-  Contact: Array.from({ length: 200 }, (_, i) => ({ FirstName: first[(i + 3) % 16], LastName: `Contact${i}`, Email: i % 10 === 0 ? `lead${i}@example.com` : `contact${i}@example.com` })),
+  Contact: Array.from({ length: 200 }, (_, i) => ({
+    FirstName: first[(i + 3) % 16],
+    LastName: `Contact${i}`,
+    Email: i % 10 === 0 ? `lead${i}@example.com` : `contact${i}@example.com`,
+  })),
   Account: Array.from({ length: 100 }, (_, i) => ({ Name: `${companies[i % 6]} ${i}` })),
 });
-const story = emu.seed({
+emu.seed({
   Lead: [
     { FirstName: 'Alice', LastName: 'Martin', Company: 'Acme', Email: 'alice@example.com' },
     { FirstName: 'Bob', LastName: 'Durand', Company: 'Globex', Email: 'bob@example.com' },
@@ -42,26 +49,112 @@ const story = emu.seed({
   Account: [{ Name: 'Iris Lambert', PersonEmail: 'iris@example.com', IsPersonAccount: true }],
 });
 // The org's own validation rule rejects Grace's record: a permanent failure for the error queue.
-await emu.setFaults({ validationRules: [{ sobject: 'Lead', field: 'Email', value: 'grace@example.com', message: 'Marketing preferences of this lead are locked by Legal' }] });
+await emu.setFaults({
+  validationRules: [{ sobject: 'Lead', field: 'Email', value: 'grace@example.com', message: 'Marketing preferences of this lead are locked by Legal' }],
+});
 
-const FIELDS = ['HasOptedOutOfEmail', 'PersonHasOptedOutOfEmail', 'DoNotCall', 'Newsletter_Topics__c', 'Weekly_Digest__c', 'Marketing_Consent_CPRA__c', 'Didomi_User_Id__c'];
-interface Expect { object: string; email: string; label: string; fields: Record<string, unknown>; note: string }
+const FIELDS = [
+  'HasOptedOutOfEmail',
+  'PersonHasOptedOutOfEmail',
+  'DoNotCall',
+  'Newsletter_Topics__c',
+  'Weekly_Digest__c',
+  'Marketing_Consent_CPRA__c',
+  'Didomi_User_Id__c',
+];
+interface Expect {
+  object: string;
+  email: string;
+  label: string;
+  fields: Record<string, unknown>;
+  note: string;
+}
 const expected: Expect[] = [
-  { object: 'Lead', email: 'new.customer@example.com', label: 'new user, upsert', note: 'no record matched: created once by external-id upsert', fields: { HasOptedOutOfEmail: false, Newsletter_Topics__c: `${VALUE_LABELS[VALUE_OFFERS]};${VALUE_LABELS[VALUE_WEEKLY]}`, Weekly_Digest__c: true, Company: 'Unknown (Didomi)' } },
-  { object: 'Lead', email: 'alice@example.com', label: 'consent given', note: 'Lead and Contact share the email: both updated', fields: { HasOptedOutOfEmail: false, DoNotCall: false } },
+  {
+    object: 'Lead',
+    email: 'new.customer@example.com',
+    label: 'new user, upsert',
+    note: 'no record matched: created once by external-id upsert',
+    fields: {
+      HasOptedOutOfEmail: false,
+      Newsletter_Topics__c: `${VALUE_LABELS[VALUE_OFFERS]};${VALUE_LABELS[VALUE_WEEKLY]}`,
+      Weekly_Digest__c: true,
+      Company: 'Unknown (Didomi)',
+    },
+  },
+  {
+    object: 'Lead',
+    email: 'alice@example.com',
+    label: 'consent given',
+    note: 'Lead and Contact share the email: both updated',
+    fields: { HasOptedOutOfEmail: false, DoNotCall: false },
+  },
   { object: 'Contact', email: 'alice@example.com', label: 'consent given', note: 'matched case-insensitively', fields: { HasOptedOutOfEmail: false } },
-  { object: 'Lead', email: 'bob@example.com', label: 'consent withdrawn', note: 'given, then withdrawn: opt-out (inverted) is true', fields: { HasOptedOutOfEmail: true } },
-  { object: 'Lead', email: 'carol@example.com', label: 'preference changed', note: 'weekly digest -> offers only', fields: { Newsletter_Topics__c: VALUE_LABELS[VALUE_OFFERS], Weekly_Digest__c: false } },
-  { object: 'Lead', email: "dave.o'neil@example.com", label: 'out-of-order duplicate', note: "newest wins whatever the arrival order; quote in the email", fields: { HasOptedOutOfEmail: true } },
-  { object: 'Lead', email: 'erin@example.com', label: 'CPRA event', note: 'CPRA refusal lands only in the CPRA field', fields: { HasOptedOutOfEmail: false, Marketing_Consent_CPRA__c: false } },
-  { object: 'Lead', email: 'frank@example.com', label: 'user deleted', note: 'target deletion behaviour: Clear Consent Fields', fields: { Newsletter_Topics__c: null, Weekly_Digest__c: false, Didomi_Consents__c: null } },
-  { object: 'Lead', email: 'grace@example.com', label: 'permanent failure', note: 'validation rule: dead letter in Didomi_Sync_Error__c', fields: { HasOptedOutOfEmail: false, Didomi_User_Id__c: null } },
-  { object: 'Lead', email: 'henry@example.com', label: 'converted lead', note: 'converted Lead skipped ...', fields: { DoNotCall: false, Didomi_User_Id__c: null } },
+  {
+    object: 'Lead',
+    email: 'bob@example.com',
+    label: 'consent withdrawn',
+    note: 'given, then withdrawn: opt-out (inverted) is true',
+    fields: { HasOptedOutOfEmail: true },
+  },
+  {
+    object: 'Lead',
+    email: 'carol@example.com',
+    label: 'preference changed',
+    note: 'weekly digest -> offers only',
+    fields: { Newsletter_Topics__c: VALUE_LABELS[VALUE_OFFERS], Weekly_Digest__c: false },
+  },
+  {
+    object: 'Lead',
+    email: "dave.o'neil@example.com",
+    label: 'out-of-order duplicate',
+    note: 'newest wins whatever the arrival order; quote in the email',
+    fields: { HasOptedOutOfEmail: true },
+  },
+  {
+    object: 'Lead',
+    email: 'erin@example.com',
+    label: 'CPRA event',
+    note: 'CPRA refusal lands only in the CPRA field',
+    fields: { HasOptedOutOfEmail: false, Marketing_Consent_CPRA__c: false },
+  },
+  {
+    object: 'Lead',
+    email: 'frank@example.com',
+    label: 'user deleted',
+    note: 'target deletion behaviour: Clear Consent Fields',
+    fields: { Newsletter_Topics__c: null, Weekly_Digest__c: false, Didomi_Consents__c: null },
+  },
+  {
+    object: 'Lead',
+    email: 'grace@example.com',
+    label: 'permanent failure',
+    note: 'validation rule: dead letter in Didomi_Sync_Error__c',
+    fields: { HasOptedOutOfEmail: false, Didomi_User_Id__c: null },
+  },
+  {
+    object: 'Lead',
+    email: 'henry@example.com',
+    label: 'converted lead',
+    note: 'converted Lead skipped ...',
+    fields: { DoNotCall: false, Didomi_User_Id__c: null },
+  },
   { object: 'Contact', email: 'henry@example.com', label: 'converted lead', note: '... its Contact is updated', fields: { HasOptedOutOfEmail: true } },
-  { object: 'Account', email: 'iris@example.com', label: 'person account', note: 'Account target matched on PersonEmail', fields: { PersonHasOptedOutOfEmail: true, Didomi_User_Id__c: 'iris@example.com' } },
+  {
+    object: 'Account',
+    email: 'iris@example.com',
+    label: 'person account',
+    note: 'Account target matched on PersonEmail',
+    fields: { PersonHasOptedOutOfEmail: true, Didomi_User_Id__c: 'iris@example.com' },
+  },
 ];
 
-const find = async (e: Expect) => (await stack.records(e.object)).find((r) => String(r.Email ?? r.PersonEmail ?? '').toLowerCase() === e.email.toLowerCase() && (e.object !== 'Lead' || e.email !== 'henry@example.com' || r.IsConverted));
+const find = async (e: Expect) =>
+  (await stack.records(e.object)).find(
+    (r) =>
+      String(r.Email ?? r.PersonEmail ?? '').toLowerCase() === e.email.toLowerCase() &&
+      (e.object !== 'Lead' || e.email !== 'henry@example.com' || r.IsConverted),
+  );
 const before = new Map<Expect, any>();
 for (const e of expected) before.set(e, await find(e));
 
@@ -89,7 +182,8 @@ const webhooks: unknown[] = [
 ];
 const callsBefore = emu.stats().apiCalls.total;
 const token = await stack.token();
-let accepted = 0, duplicates = 0;
+let accepted = 0,
+  duplicates = 0;
 for (const w of webhooks) {
   const r = await stack.post(w, token);
   if (r.status !== 202) throw new Error(`webhook refused: ${r.status} ${JSON.stringify(r.body)}`);
@@ -134,9 +228,13 @@ for (const { e, rec, ok } of result.rows) {
   console.log(`${' '.repeat(27)}${c(2, e.note)}`);
 }
 const err = result.errors[0];
-console.log(`\nError queue (Didomi_Sync_Error__c): ${result.errors.length} open${err ? `: ${err.Name} ${err.Error_Code__c} for ${err.Organization_User_Id__c}: "${err.Message__c}"` : ''}`);
+console.log(
+  `\nError queue (Didomi_Sync_Error__c): ${result.errors.length} open${err ? `: ${err.Name} ${err.Error_Code__c} for ${err.Organization_User_Id__c}: "${err.Message__c}"` : ''}`,
+);
 const stats = emu.stats();
-console.log(`Salesforce API calls: ${stats.apiCalls.total - callsBefore} for ${accepted} webhooks (${JSON.stringify(stats.apiCalls.byResource)} since start, including heartbeats and configuration reads); synced in ${ms} ms`);
+console.log(
+  `Salesforce API calls: ${stats.apiCalls.total - callsBefore} for ${accepted} webhooks (${JSON.stringify(stats.apiCalls.byResource)} since start, including heartbeats and configuration reads); synced in ${ms} ms`,
+);
 console.log(`\nMiddleware:      ${stack.url}  (metrics: ${stack.url}/metrics, health: ${stack.url}/healthz)`);
 console.log(`Org emulator:    ${emu.url}  (records: ${emu.url}/__emulator/records/Lead, stats: ${emu.url}/__emulator/stats)`);
 console.log(`Admin tab:       run \`npm run preview:admin\` for the local preview of the Lightning admin tab`);
@@ -155,6 +253,9 @@ console.log(`\nTry it: get a token and send your own webhook (Ctrl-C to stop):
   curl -s -X POST ${stack.url}/webhooks/didomi -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"type":"event.created","parameters":{"entity":{"id":"ev-1","created_at":"${new Date().toISOString()}","regulation":"gdpr","user":{"organization_user_id":"lead1@example.com"},"consents":{"purposes":[{"id":"${PURPOSE}","enabled":false}]}}}}'
   curl -s ${emu.url}/__emulator/records/Lead | grep -o '"Email":"lead1@example.com"[^}]*'`);
-const stop = async () => { await stack.close(); process.exit(0); };
+const stop = async () => {
+  await stack.close();
+  process.exit(0);
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

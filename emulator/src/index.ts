@@ -70,19 +70,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     instanceUrl: () => url,
   });
 
-  let server: Server;
   const sockets = new Set<Socket>();
   let listening = false;
-  const listen = () => new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(port, host, () => { server.off('error', rej); listening = true; res(); });
-  });
-  const stopListening = () => new Promise<void>((res) => {
-    if (!listening) return res();
-    listening = false;
-    server.close(() => res());
-    for (const s of sockets) s.destroy();
-  });
+  const listen = () =>
+    new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(port, host, () => {
+        server.off('error', rej);
+        listening = true;
+        res();
+      });
+    });
+  const stopListening = () =>
+    new Promise<void>((res) => {
+      if (!listening) return res();
+      listening = false;
+      server.close(() => res());
+      for (const s of sockets) s.destroy();
+    });
 
   const applyFaults = async (f: Faults) => {
     const wasRefusing = faults.outage === 'refuse';
@@ -101,26 +106,56 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const reset = () => {
     org.reset();
     Object.assign(faults, { latencyMs: 0, latencyJitterMs: 0, outage: 'off', lockRowShare: 0, validationRules: [], limitExhausted: false });
-    counters.total = 0; counters.byResource = {}; counters.used = 0; counters.tokens = 0;
+    counters.total = 0;
+    counters.byResource = {};
+    counters.used = 0;
+    counters.tokens = 0;
   };
 
   const app = createApp({
-    org, oauth, faults, counters, apiVersions: options.apiVersions ?? DEFAULT_API_VERSIONS, baseUrl: () => url,
-    onFaultsChanged: (f) => void applyFaults(f), seed, reset,
+    org,
+    oauth,
+    faults,
+    counters,
+    apiVersions: options.apiVersions ?? DEFAULT_API_VERSIONS,
+    baseUrl: () => url,
+    onFaultsChanged: (f) => void applyFaults(f),
+    seed,
+    reset,
   });
-  server = createServer({ maxHeaderSize: 64 * 1024 }, app);
+  const server: Server = createServer({ maxHeaderSize: 64 * 1024 }, app);
   server.keepAliveTimeout = 65_000;
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await listen();
   port = (server.address() as AddressInfo).port;
   url = `http://${host}:${port}`;
 
-  const save = () => { if (options.dataFile) writeFileSync(options.dataFile, JSON.stringify(org.dump(), null, 1)); };
+  const save = () => {
+    if (options.dataFile) writeFileSync(options.dataFile, JSON.stringify(org.dump(), null, 1));
+  };
   return {
-    url, port, org,
-    async close() { save(); await stopListening(); },
-    async setFaults(f) { await applyFaults({ ...faults, ...f }); return { ...faults }; },
-    stats: () => ({ apiCalls: { total: counters.total, byResource: { ...counters.byResource } }, apiUsage: { used: counters.used, max: counters.max }, tokens: counters.tokens }),
-    seed, revokeSessions: () => oauth.revokeAll(), reset, save,
+    url,
+    port,
+    org,
+    async close() {
+      save();
+      await stopListening();
+    },
+    async setFaults(f) {
+      await applyFaults({ ...faults, ...f });
+      return { ...faults };
+    },
+    stats: () => ({
+      apiCalls: { total: counters.total, byResource: { ...counters.byResource } },
+      apiUsage: { used: counters.used, max: counters.max },
+      tokens: counters.tokens,
+    }),
+    seed,
+    revokeSessions: () => oauth.revokeAll(),
+    reset,
+    save,
   };
 }

@@ -50,7 +50,8 @@ class Table {
   constructor(def: ObjectDef) {
     this.def = def;
     for (const u of def.uniqueFields) this.unique.set(u, new Map());
-    for (const name of ['email', 'personemail', 'didomi_user_id__c']) if (def.fields.has(name) && !def.uniqueFields.includes(name)) this.lookup.set(name, new Map());
+    for (const name of ['email', 'personemail', 'didomi_user_id__c'])
+      if (def.fields.has(name) && !def.uniqueFields.includes(name)) this.lookup.set(name, new Map());
   }
   key(field: FieldDef, v: unknown): string {
     return field.caseSensitive ? String(v) : String(v).toLowerCase();
@@ -237,7 +238,10 @@ export class Org {
       if (fd.type === 'boolean') throw new RecordError('INVALID_TYPE_ON_FIELD_IN_RECORD', `${fd.label}: value not of required type: ${v}`, [fd.name]);
       return null;
     }
-    const bad = () => new RecordError('INVALID_TYPE_ON_FIELD_IN_RECORD', `${fd.label}: value not of required type: ${typeof v === 'object' ? JSON.stringify(v) : v}`, [fd.name]);
+    const bad = () =>
+      new RecordError('INVALID_TYPE_ON_FIELD_IN_RECORD', `${fd.label}: value not of required type: ${typeof v === 'object' ? JSON.stringify(v) : v}`, [
+        fd.name,
+      ]);
     switch (fd.type) {
       case 'boolean':
         if (typeof v === 'boolean') return v;
@@ -272,13 +276,19 @@ export class Org {
             const allowed = new Set(fd.picklistValues.map((p) => p.value));
             const parts = fd.type === 'multipicklist' ? s.split(';') : [s];
             const wrong = parts.find((p) => !allowed.has(p));
-            if (wrong !== undefined) throw new RecordError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${fd.label}: bad value for restricted picklist field: ${wrong}`, [fd.name]);
+            if (wrong !== undefined)
+              throw new RecordError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${fd.label}: bad value for restricted picklist field: ${wrong}`, [fd.name]);
           }
         }
         if (fd.length && s.length > fd.length) {
-          throw new RecordError('STRING_TOO_LONG', `${fd.label}: data value too large: ${s.length > 40 ? s.slice(0, 40) + '...' : s} (max length=${fd.length})`, [fd.name]);
+          throw new RecordError(
+            'STRING_TOO_LONG',
+            `${fd.label}: data value too large: ${s.length > 40 ? s.slice(0, 40) + '...' : s} (max length=${fd.length})`,
+            [fd.name],
+          );
         }
-        if (fd.type === 'email' && !/^[^\s@]+@[^\s@]+$/.test(s)) throw new RecordError('INVALID_EMAIL_ADDRESS', `${fd.label}: invalid email address: ${s}`, [fd.name]);
+        if (fd.type === 'email' && !/^[^\s@]+@[^\s@]+$/.test(s))
+          throw new RecordError('INVALID_EMAIL_ADDRESS', `${fd.label}: invalid email address: ${s}`, [fd.name]);
         return s;
       }
     }
@@ -301,7 +311,11 @@ export class Org {
       rec[fd.name] = this.coerce(def, fd, v);
     }
     if (denied.length) {
-      throw new RecordError('INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${denied.join(', ')}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, denied);
+      throw new RecordError(
+        'INVALID_FIELD_FOR_INSERT_UPDATE',
+        `Unable to create/update fields: ${denied.join(', ')}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+        denied,
+      );
     }
     return rec;
   }
@@ -309,15 +323,23 @@ export class Org {
   private check(t: Table, id: string, rec: SfRecord, creating: boolean) {
     const def = t.def;
     if (creating) {
-      const missing = [...def.fields.values()].filter((fd) => fd.requiredOnCreate && (rec[fd.name] === null || rec[fd.name] === undefined || rec[fd.name] === ''));
-      if (missing.length) throw new RecordError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.map((m) => m.name).join(', ')}]`, missing.map((m) => m.name));
+      const missing = [...def.fields.values()].filter(
+        (fd) => fd.requiredOnCreate && (rec[fd.name] === null || rec[fd.name] === undefined || rec[fd.name] === ''),
+      );
+      if (missing.length)
+        throw new RecordError(
+          'REQUIRED_FIELD_MISSING',
+          `Required fields are missing: [${missing.map((m) => m.name).join(', ')}]`,
+          missing.map((m) => m.name),
+        );
     }
     for (const u of def.uniqueFields) {
       const fd = def.fields.get(u)!;
       const v = rec[fd.name];
       if (v === null || v === undefined || v === '') continue;
       const other = t.unique.get(u)!.get(t.key(fd, v));
-      if (other && other !== id) throw new RecordError('DUPLICATE_VALUE', `duplicate value found: ${fd.name} duplicates value on record with id: ${other}`, [fd.name]);
+      if (other && other !== id)
+        throw new RecordError('DUPLICATE_VALUE', `duplicate value found: ${fd.name} duplicates value on record with id: ${other}`, [fd.name]);
     }
     for (const rule of this.faults.validationRules) {
       if (rule.sobject.toLowerCase() !== def.name.toLowerCase()) continue;
@@ -363,7 +385,8 @@ export class Org {
   update(user: User | null, sobject: string, rawId: string, input: SfRecord, opts: { trusted?: boolean } = {}): void {
     const t = this.table(sobject);
     const id = normalizeId(rawId);
-    if (!id || this.objectOfId(id)?.name !== t.def.name) throw new RecordError('MALFORMED_ID', `${t.def.name} ID: id value of incorrect type: ${rawId}`, ['Id']);
+    if (!id || this.objectOfId(id)?.name !== t.def.name)
+      throw new RecordError('MALFORMED_ID', `${t.def.name} ID: id value of incorrect type: ${rawId}`, ['Id']);
     const before = t.rows.get(id);
     if (!before) throw new RecordError('ENTITY_IS_DELETED', 'entity is deleted', []);
     if (t.def.name === 'Lead' && before.IsConverted === true && !opts.trusted) {
@@ -396,8 +419,11 @@ export class Org {
       throw new RecordError('INVALID_FIELD', `Field ${extField} is not an External ID or indexed field for ${t.def.name}`, [extField]);
     }
     if (value === null || value === undefined || value === '') throw new RecordError('MISSING_ARGUMENT', `${fd.name} not specified`, [fd.name]);
-    const ids = this.indexed(sobject, fd.name, value) ?? [...t.rows.values()].filter((r) => String(r[fd.name] ?? '').toLowerCase() === String(value).toLowerCase()).map((r) => r.Id as string);
-    if (ids.length > 1) throw new RecordError('MULTIPLE_CHOICES', `${fd.name}: more than one record found for external id field: [${ids.join(', ')}]`, [fd.name]);
+    const ids =
+      this.indexed(sobject, fd.name, value) ??
+      [...t.rows.values()].filter((r) => String(r[fd.name] ?? '').toLowerCase() === String(value).toLowerCase()).map((r) => r.Id as string);
+    if (ids.length > 1)
+      throw new RecordError('MULTIPLE_CHOICES', `${fd.name}: more than one record found for external id field: [${ids.join(', ')}]`, [fd.name]);
     const body = { ...input };
     delete body[fd.name];
     if (ids.length === 1) {

@@ -25,7 +25,11 @@ export const COMPOSITE_LIMIT = 25; // reference: up to 25 subrequests
 export const COMPOSITE_HEAVY_LIMIT = 5; // reference: at most 5 collections or queries
 export const QUERY_PAGE = 2000; // reference: up to 2,000 records a page
 
-const ROLLED_BACK = { statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK', message: 'Record rolled back because not all records were valid and the request was using AllOrNone header', fields: [] };
+const ROLLED_BACK = {
+  statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+  message: 'Record rolled back because not all records were valid and the request was using AllOrNone header',
+  fields: [],
+};
 
 export class RestApi {
   private readonly org: Org;
@@ -55,7 +59,14 @@ export class RestApi {
       case 'limits': {
         if (m !== 'GET') break;
         const u = this.usage();
-        return { status: 200, body: { DailyApiRequests: { Max: u.max, Remaining: Math.max(0, u.max - u.used) }, DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 }, DataStorageMB: { Max: 5, Remaining: 5 } } };
+        return {
+          status: 200,
+          body: {
+            DailyApiRequests: { Max: u.max, Remaining: Math.max(0, u.max - u.used) },
+            DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 },
+            DataStorageMB: { Max: 5, Remaining: 5 },
+          },
+        };
       }
       case 'query':
       case 'queryAll':
@@ -112,7 +123,10 @@ export class RestApi {
 
   private sobjects(m: string, seg: string[], req: RestRequest, user: User, base: string): RestResponse {
     if (seg.length === 0 && m === 'GET') {
-      return { status: 200, body: { encoding: 'UTF-8', maxBatchSize: 200, sobjects: [...this.org.schema.objects.values()].map((d) => this.describeBrief(d, base)) } };
+      return {
+        status: 200,
+        body: { encoding: 'UTF-8', maxBatchSize: 200, sobjects: [...this.org.schema.objects.values()].map((d) => this.describeBrief(d, base)) },
+      };
     }
     const def = this.org.object(seg[0]);
     if (seg.length === 1) {
@@ -132,20 +146,37 @@ export class RestApi {
       if (m === 'GET') {
         const rec = this.org.get(def.name, id);
         if (!rec) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
-        const fields = req.query.get('fields')?.split(',').map((f) => f.trim());
+        const fields = req.query
+          .get('fields')
+          ?.split(',')
+          .map((f) => f.trim());
         const out: SfRecord = { attributes: { type: def.name, url: `${base}/sobjects/${def.name}/${rec.Id}` } };
-        const visible = fields ? fields.map((f) => { const fd = this.org.field(user, def, f); if (!fd) throw new ApiError(400, 'INVALID_FIELD', `No such column '${f}' on sobject of type ${def.name}`); return fd; }) : this.org.visibleFields(user, def);
+        const visible = fields
+          ? fields.map((f) => {
+              const fd = this.org.field(user, def, f);
+              if (!fd) throw new ApiError(400, 'INVALID_FIELD', `No such column '${f}' on sobject of type ${def.name}`);
+              return fd;
+            })
+          : this.org.visibleFields(user, def);
         for (const fd of visible) out[fd.name] = rec[fd.name] ?? null;
         return { status: 200, body: out };
       }
       if (m === 'PATCH') {
         if (!this.org.get(def.name, id)) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
-        try { this.org.update(user, def.name, id, asRecord(req.body)); } catch (e) { throw toApi(e); }
+        try {
+          this.org.update(user, def.name, id, asRecord(req.body));
+        } catch (e) {
+          throw toApi(e);
+        }
         return { status: 204 };
       }
       if (m === 'DELETE') {
         if (!this.org.get(def.name, id)) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
-        try { this.org.delete(def.name, id); } catch (e) { throw toApi(e); }
+        try {
+          this.org.delete(def.name, id);
+        } catch (e) {
+          throw toApi(e);
+        }
         return { status: 204 };
       }
     }
@@ -171,8 +202,16 @@ export class RestApi {
 
   private describeBrief(d: ObjectDef, base: string) {
     return {
-      name: d.name, label: d.label, labelPlural: d.labelPlural, keyPrefix: d.keyPrefix, custom: d.custom,
-      createable: true, updateable: true, deletable: true, queryable: true, searchable: true,
+      name: d.name,
+      label: d.label,
+      labelPlural: d.labelPlural,
+      keyPrefix: d.keyPrefix,
+      custom: d.custom,
+      createable: true,
+      updateable: true,
+      deletable: true,
+      queryable: true,
+      searchable: true,
       urls: { sobject: `${base}/sobjects/${d.name}`, describe: `${base}/sobjects/${d.name}/describe`, rowTemplate: `${base}/sobjects/${d.name}/{ID}` },
     };
   }
@@ -194,7 +233,13 @@ export class RestApi {
       const ids = (req.query.get('ids') ?? '').split(',').filter(Boolean);
       if (ids.length > COLLECTION_LIMIT) throw tooMany();
       const allOrNone = req.query.get('allOrNone') === 'true';
-      return { status: 200, body: this.batch(ids.length, allOrNone, (i) => { this.org.delete(undefined, ids[i]); return { id: normalizeId(ids[i]) ?? ids[i], success: true, errors: [] }; }) };
+      return {
+        status: 200,
+        body: this.batch(ids.length, allOrNone, (i) => {
+          this.org.delete(undefined, ids[i]);
+          return { id: normalizeId(ids[i]) ?? ids[i], success: true, errors: [] };
+        }),
+      };
     }
     const body = asRecord(req.body);
     const records = body.records;
@@ -207,37 +252,47 @@ export class RestApi {
       return this.org.object(t).name;
     };
     if (m === 'POST' && seg.length === 0) {
-      return { status: 200, body: this.batch(records.length, allOrNone, (i) => {
-        const r = asRecord(records[i]);
-        if (r.Id || r.id) throw new RecordError('INVALID_FIELD', 'Record ID: cannot specify Id in an insert call', ['Id']);
-        return { id: this.org.create(user, typeOf(r), r), success: true, errors: [] };
-      }) };
+      return {
+        status: 200,
+        body: this.batch(records.length, allOrNone, (i) => {
+          const r = asRecord(records[i]);
+          if (r.Id || r.id) throw new RecordError('INVALID_FIELD', 'Record ID: cannot specify Id in an insert call', ['Id']);
+          return { id: this.org.create(user, typeOf(r), r), success: true, errors: [] };
+        }),
+      };
     }
     if (m === 'PATCH' && seg.length === 0) {
-      return { status: 200, body: this.batch(records.length, allOrNone, (i) => {
-        const r = asRecord(records[i]);
-        const id = (r.id ?? r.Id) as string | undefined;
-        if (!id) throw new RecordError('MISSING_ARGUMENT', 'Id not specified in an update call', []);
-        const type = typeOf(r);
-        const rest = { ...r };
-        delete rest.id;
-        delete rest.Id;
-        this.org.update(user, type, id, rest);
-        return { id: normalizeId(id) ?? id, success: true, errors: [] };
-      }) };
+      return {
+        status: 200,
+        body: this.batch(records.length, allOrNone, (i) => {
+          const r = asRecord(records[i]);
+          const id = (r.id ?? r.Id) as string | undefined;
+          if (!id) throw new RecordError('MISSING_ARGUMENT', 'Id not specified in an update call', []);
+          const type = typeOf(r);
+          const rest = { ...r };
+          delete rest.id;
+          delete rest.Id;
+          this.org.update(user, type, id, rest);
+          return { id: normalizeId(id) ?? id, success: true, errors: [] };
+        }),
+      };
     }
     if (m === 'PATCH' && seg.length === 2) {
       // Upsert by external id (API v46+): one object type per request; results add `created`.
       const def = this.org.object(seg[0]);
       const fd = this.org.field(user, def, seg[1]);
-      if (!fd || !fd.externalId) throw new ApiError(400, 'INVALID_FIELD', `Field name provided, ${seg[1]} is not an External ID or indexed field for ${def.name}`);
-      return { status: 200, body: this.batch(records.length, allOrNone, (i) => {
-        const r = asRecord(records[i]);
-        if (typeOf(r) !== def.name) throw new RecordError('INVALID_TYPE', `Record type ${typeOf(r)} does not match ${def.name}`, []);
-        const value = Object.entries(r).find(([k]) => k.toLowerCase() === fd.name.toLowerCase())?.[1];
-        const res = this.org.upsert(user, def.name, fd.name, value, r);
-        return { id: res.id, success: true, errors: [], created: res.created };
-      }) };
+      if (!fd || !fd.externalId)
+        throw new ApiError(400, 'INVALID_FIELD', `Field name provided, ${seg[1]} is not an External ID or indexed field for ${def.name}`);
+      return {
+        status: 200,
+        body: this.batch(records.length, allOrNone, (i) => {
+          const r = asRecord(records[i]);
+          if (typeOf(r) !== def.name) throw new RecordError('INVALID_TYPE', `Record type ${typeOf(r)} does not match ${def.name}`, []);
+          const value = Object.entries(r).find(([k]) => k.toLowerCase() === fd.name.toLowerCase())?.[1];
+          const res = this.org.upsert(user, def.name, fd.name, value, r);
+          return { id: res.id, success: true, errors: [], created: res.created };
+        }),
+      };
     }
     throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
   }
@@ -278,7 +333,12 @@ export class RestApi {
     if (!Array.isArray(subs) || subs.length === 0) throw new ApiError(400, 'JSON_PARSER_ERROR', 'compositeRequest: an array of subrequests is required');
     if (subs.length > COMPOSITE_LIMIT) throw new ApiError(400, 'INVALID_BATCH_REQUEST', `The number of subrequests exceeds the limit of ${COMPOSITE_LIMIT}`);
     const heavy = subs.filter((s) => /\/(composite\/sobjects|query)/.test(String(asRecord(s).url ?? ''))).length;
-    if (heavy > COMPOSITE_HEAVY_LIMIT) throw new ApiError(400, 'INVALID_BATCH_REQUEST', `A composite request can contain up to ${COMPOSITE_HEAVY_LIMIT} sObject Collections or query subrequests`);
+    if (heavy > COMPOSITE_HEAVY_LIMIT)
+      throw new ApiError(
+        400,
+        'INVALID_BATCH_REQUEST',
+        `A composite request can contain up to ${COMPOSITE_HEAVY_LIMIT} sObject Collections or query subrequests`,
+      );
     const allOrNone = body.allOrNone === true;
     const out: { body: unknown; httpHeaders: Record<string, string>; httpStatusCode: number; referenceId: string }[] = [];
     const refs = new Map<string, unknown>();
@@ -289,7 +349,12 @@ export class RestApi {
         const s = asRecord(raw);
         const referenceId = String(s.referenceId ?? '');
         if (halted) {
-          out.push({ body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }], httpHeaders: {}, httpStatusCode: 400, referenceId });
+          out.push({
+            body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }],
+            httpHeaders: {},
+            httpStatusCode: 400,
+            referenceId,
+          });
           continue;
         }
         let res: RestResponse;
@@ -300,7 +365,9 @@ export class RestApi {
           const vm = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(u.pathname);
           if (!vm) throw new ApiError(400, 'INVALID_URL', `Invalid URL: ${url}`);
           if (/^\/composite\/?$/.test(vm[2] ?? '')) throw new ApiError(400, 'INVALID_URL', 'A composite request cannot contain a composite subrequest');
-          res = this.org.transaction(() => this.dispatch({ method: String(s.method ?? 'GET'), path: vm[2] ?? '', query: u.searchParams, body, headers: {} }, user, vm[1] ?? version));
+          res = this.org.transaction(() =>
+            this.dispatch({ method: String(s.method ?? 'GET'), path: vm[2] ?? '', query: u.searchParams, body, headers: {} }, user, vm[1] ?? version),
+          );
         } catch (e) {
           const api = e instanceof ApiError ? e : e instanceof RecordError ? toApi(e) : null;
           if (!api) throw e;
@@ -319,7 +386,12 @@ export class RestApi {
     } catch (e) {
       if ((e as Error).message !== 'rollback') throw e;
       // every earlier success is rolled back too
-      for (const r of out) if (r.httpStatusCode < 400) Object.assign(r, { httpStatusCode: 400, body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }] });
+      for (const r of out)
+        if (r.httpStatusCode < 400)
+          Object.assign(r, {
+            httpStatusCode: 400,
+            body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }],
+          });
     }
     return { status: 200, body: { compositeResponse: out } };
   }
@@ -344,7 +416,8 @@ function toApi(e: unknown): ApiError {
 function resolveRefs(v: unknown, refs: Map<string, unknown>, failed: Set<string>): any {
   if (typeof v === 'string') {
     return v.replace(/@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}/g, (_, ref: string, path: string) => {
-      if (failed.has(ref) || !refs.has(ref)) throw new ApiError(400, 'PROCESSING_HALTED', `Invalid reference specified. No value for ${ref}${path} found in ${ref}.`);
+      if (failed.has(ref) || !refs.has(ref))
+        throw new ApiError(400, 'PROCESSING_HALTED', `Invalid reference specified. No value for ${ref}${path} found in ${ref}.`);
       let cur: any = refs.get(ref);
       for (const part of path.match(/\.[A-Za-z0-9_]+|\[\d+\]/g) ?? []) cur = cur?.[part.startsWith('.') ? part.slice(1) : Number(part.slice(1, -1))];
       if (cur === undefined) throw new ApiError(400, 'PROCESSING_HALTED', `Invalid reference specified. No value for ${ref}${path} found in ${ref}.`);
@@ -358,13 +431,30 @@ function resolveRefs(v: unknown, refs: Map<string, unknown>, failed: Set<string>
 
 export function describeField(fd: FieldDef, editable: boolean) {
   return {
-    name: fd.name, label: fd.label, type: fd.type, length: fd.length, custom: fd.custom,
-    nillable: fd.nillable, createable: fd.createable && editable, updateable: fd.updateable && editable,
-    defaultedOnCreate: fd.defaultValue !== null || fd.name === 'OwnerId' || !!fd.autoNumber, externalId: fd.externalId, unique: fd.unique,
-    caseSensitive: fd.caseSensitive, idLookup: fd.externalId || fd.name === 'Id' || fd.name === 'Email',
-    autoNumber: !!fd.autoNumber, calculated: false, filterable: true, sortable: fd.type !== 'textarea' || fd.length <= 255,
+    name: fd.name,
+    label: fd.label,
+    type: fd.type,
+    length: fd.length,
+    custom: fd.custom,
+    nillable: fd.nillable,
+    createable: fd.createable && editable,
+    updateable: fd.updateable && editable,
+    defaultedOnCreate: fd.defaultValue !== null || fd.name === 'OwnerId' || !!fd.autoNumber,
+    externalId: fd.externalId,
+    unique: fd.unique,
+    caseSensitive: fd.caseSensitive,
+    idLookup: fd.externalId || fd.name === 'Id' || fd.name === 'Email',
+    autoNumber: !!fd.autoNumber,
+    calculated: false,
+    filterable: true,
+    sortable: fd.type !== 'textarea' || fd.length <= 255,
     picklistValues: fd.picklistValues.map((p) => ({ active: true, defaultValue: p.default, label: p.label, validFor: null, value: p.value })),
-    restrictedPicklist: fd.restrictedPicklist, referenceTo: fd.referenceTo, relationshipName: fd.type === 'reference' ? fd.name.replace(/Id$/, '').replace(/__c$/, '__r') : null,
-    defaultValue: fd.type === 'boolean' ? fd.defaultValue : null, precision: fd.precision ?? 0, scale: fd.scale ?? 0, soapType: `xsd:${fd.type === 'boolean' ? 'boolean' : fd.type === 'double' ? 'double' : fd.type === 'datetime' ? 'dateTime' : fd.type === 'date' ? 'date' : fd.type === 'id' || fd.type === 'reference' ? 'ID' : 'string'}`,
+    restrictedPicklist: fd.restrictedPicklist,
+    referenceTo: fd.referenceTo,
+    relationshipName: fd.type === 'reference' ? fd.name.replace(/Id$/, '').replace(/__c$/, '__r') : null,
+    defaultValue: fd.type === 'boolean' ? fd.defaultValue : null,
+    precision: fd.precision ?? 0,
+    scale: fd.scale ?? 0,
+    soapType: `xsd:${fd.type === 'boolean' ? 'boolean' : fd.type === 'double' ? 'double' : fd.type === 'datetime' ? 'dateTime' : fd.type === 'date' ? 'date' : fd.type === 'id' || fd.type === 'reference' ? 'ID' : 'string'}`,
   };
 }

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 
 export type FieldType =
-  | 'id' | 'string' | 'textarea' | 'boolean' | 'datetime' | 'date' | 'double' | 'int'
-  | 'picklist' | 'multipicklist' | 'email' | 'phone' | 'reference';
+  'id' | 'string' | 'textarea' | 'boolean' | 'datetime' | 'date' | 'double' | 'int' | 'picklist' | 'multipicklist' | 'email' | 'phone' | 'reference';
 
 export interface FieldDef {
   name: string;
@@ -63,11 +62,28 @@ export interface ExtraFieldSpec {
 function f(name: string, type: FieldType, o: Partial<FieldDef> = {}): FieldDef {
   const system = ['Id', 'CreatedDate', 'LastModifiedDate', 'SystemModstamp', 'IsDeleted', 'Name'].includes(name);
   return {
-    name, label: o.label ?? name.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/__c$/, '').replace(/_/g, ' '),
-    type, length: o.length ?? (type === 'string' || type === 'email' || type === 'phone' ? 255 : type === 'id' || type === 'reference' ? 18 : 0),
-    custom: name.endsWith('__c'), nillable: o.nillable ?? (type !== 'boolean' && !system),
-    requiredOnCreate: false, createable: !system, updateable: !system, externalId: false, unique: false, caseSensitive: false,
-    picklistValues: [], restrictedPicklist: false, referenceTo: [], defaultValue: type === 'boolean' ? false : null, ...o,
+    name,
+    label:
+      o.label ??
+      name
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .replace(/__c$/, '')
+        .replace(/_/g, ' '),
+    type,
+    length: o.length ?? (type === 'string' || type === 'email' || type === 'phone' ? 255 : type === 'id' || type === 'reference' ? 18 : 0),
+    custom: name.endsWith('__c'),
+    nillable: o.nillable ?? (type !== 'boolean' && !system),
+    requiredOnCreate: false,
+    createable: !system,
+    updateable: !system,
+    externalId: false,
+    unique: false,
+    caseSensitive: false,
+    picklistValues: [],
+    restrictedPicklist: false,
+    referenceTo: [],
+    defaultValue: type === 'boolean' ? false : null,
+    ...o,
   };
 }
 
@@ -90,7 +106,14 @@ function standardObjects(): ObjectDef[] {
     f('Company', 'string', { length: 255, nillable: false, requiredOnCreate: true }),
     f('Email', 'email', { length: 80 }),
     f('Phone', 'phone', { length: 40 }),
-    f('Status', 'picklist', { picklistValues: ['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted'].map((v, i) => ({ value: v, label: v, default: i === 0 })), defaultValue: 'Open - Not Contacted' }),
+    f('Status', 'picklist', {
+      picklistValues: ['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted'].map((v, i) => ({
+        value: v,
+        label: v,
+        default: i === 0,
+      })),
+      defaultValue: 'Open - Not Contacted',
+    }),
     f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
     f('DoNotCall', 'boolean', { label: 'Do Not Call' }),
     f('IsConverted', 'boolean', { label: 'Converted', updateable: false }),
@@ -119,11 +142,7 @@ function standardObjects(): ObjectDef[] {
     f('PersonHasOptedOutOfEmail', 'boolean'),
     f('PersonDoNotCall', 'boolean'),
   ];
-  const user = [
-    ...audit().filter((x) => x.name !== 'OwnerId'),
-    f('Username', 'string', { length: 80 }),
-    f('IsActive', 'boolean'),
-  ];
+  const user = [...audit().filter((x) => x.name !== 'OwnerId'), f('Username', 'string', { length: 80 }), f('IsActive', 'boolean')];
   return [
     obj('Lead', 'Lead', 'Leads', '00Q', false, lead),
     obj('Contact', 'Contact', 'Contacts', '003', false, contact),
@@ -145,31 +164,65 @@ function fromMetadata(x: Record<string, any>): FieldDef {
   const name: string = x.fullName;
   const t: string = x.type;
   const base: Partial<FieldDef> = { label: x.label, externalId: bool(x.externalId), unique: bool(x.unique), caseSensitive: bool(x.caseSensitive) };
-  const text = (type: FieldType, length: number) => f(name, type, { ...base, length, requiredOnCreate: bool(x.required), nillable: !bool(x.required), defaultValue: x.defaultValue ? String(x.defaultValue).replace(/^"|"$/g, '') : null });
+  const text = (type: FieldType, length: number) =>
+    f(name, type, {
+      ...base,
+      length,
+      requiredOnCreate: bool(x.required),
+      nillable: !bool(x.required),
+      defaultValue: x.defaultValue ? String(x.defaultValue).replace(/^"|"$/g, '') : null,
+    });
   switch (t) {
-    case 'Text': return text('string', Number(x.length));
-    case 'Email': return text('email', 80);
-    case 'Phone': return text('phone', 40);
-    case 'TextArea': return text('textarea', 255);
-    case 'LongTextArea': case 'Html': return text('textarea', Number(x.length));
-    case 'Checkbox': return f(name, 'boolean', { ...base, nillable: false, defaultValue: bool(x.defaultValue) });
-    case 'DateTime': return f(name, 'datetime', base);
-    case 'Date': return f(name, 'date', base);
-    case 'Number': case 'Currency': case 'Percent': {
+    case 'Text':
+      return text('string', Number(x.length));
+    case 'Email':
+      return text('email', 80);
+    case 'Phone':
+      return text('phone', 40);
+    case 'TextArea':
+      return text('textarea', 255);
+    case 'LongTextArea':
+    case 'Html':
+      return text('textarea', Number(x.length));
+    case 'Checkbox':
+      return f(name, 'boolean', { ...base, nillable: false, defaultValue: bool(x.defaultValue) });
+    case 'DateTime':
+      return f(name, 'datetime', base);
+    case 'Date':
+      return f(name, 'date', base);
+    case 'Number':
+    case 'Currency':
+    case 'Percent': {
       const scale = Number(x.scale ?? 0);
       return f(name, scale === 0 ? 'double' : 'double', { ...base, precision: Number(x.precision ?? 18), scale });
     }
-    case 'Picklist': case 'MultiselectPicklist': {
+    case 'Picklist':
+    case 'MultiselectPicklist': {
       const vs = x.valueSet ?? {};
-      const values = (vs.valueSetDefinition?.value ?? []).map((v: any) => ({ value: String(v.fullName), label: String(v.label ?? v.fullName), default: bool(v.default) }));
+      const values = (vs.valueSetDefinition?.value ?? []).map((v: any) => ({
+        value: String(v.fullName),
+        label: String(v.label ?? v.fullName),
+        default: bool(v.default),
+      }));
       const def = values.find((v: { default: boolean }) => v.default);
       return f(name, t === 'Picklist' ? 'picklist' : 'multipicklist', {
-        ...base, picklistValues: values, restrictedPicklist: bool(vs.restricted), length: t === 'Picklist' ? 255 : 4099,
-        requiredOnCreate: bool(x.required), nillable: !bool(x.required), defaultValue: def ? def.value : null,
+        ...base,
+        picklistValues: values,
+        restrictedPicklist: bool(vs.restricted),
+        length: t === 'Picklist' ? 255 : 4099,
+        requiredOnCreate: bool(x.required),
+        nillable: !bool(x.required),
+        defaultValue: def ? def.value : null,
       });
     }
     case 'MasterDetail':
-      return f(name, 'reference', { ...base, referenceTo: [x.referenceTo], requiredOnCreate: true, nillable: false, updateable: bool(x.reparentableMasterDetail) });
+      return f(name, 'reference', {
+        ...base,
+        referenceTo: [x.referenceTo],
+        requiredOnCreate: true,
+        nillable: false,
+        updateable: bool(x.reparentableMasterDetail),
+      });
     case 'Lookup':
       return f(name, 'reference', { ...base, referenceTo: [x.referenceTo] });
     default:
@@ -199,11 +252,22 @@ export function loadSchema(forceAppDir: string | undefined, extra: Record<string
         if (!existsSync(metaFile)) continue;
         const m = xml.parse(readFileSync(metaFile, 'utf8')).CustomObject;
         const nameField = m.nameField ?? {};
-        const fields = [...audit(), f('Name', 'string', {
-          label: nameField.label ?? 'Name', length: 80, createable: nameField.type !== 'AutoNumber', updateable: nameField.type !== 'AutoNumber',
-          autoNumber: nameField.type === 'AutoNumber' ? nameField.displayFormat : undefined, nillable: nameField.type === 'AutoNumber',
-        })];
-        if (m.sharingModel === 'ControlledByParent') fields.splice(fields.findIndex((x) => x.name === 'OwnerId'), 1);
+        const fields = [
+          ...audit(),
+          f('Name', 'string', {
+            label: nameField.label ?? 'Name',
+            length: 80,
+            createable: nameField.type !== 'AutoNumber',
+            updateable: nameField.type !== 'AutoNumber',
+            autoNumber: nameField.type === 'AutoNumber' ? nameField.displayFormat : undefined,
+            nillable: nameField.type === 'AutoNumber',
+          }),
+        ];
+        if (m.sharingModel === 'ControlledByParent')
+          fields.splice(
+            fields.findIndex((x) => x.name === 'OwnerId'),
+            1,
+          );
         def = obj(dir, m.label, m.pluralLabel, 'a0' + 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[customIndex++], true, fields);
         objects.set(dir.toLowerCase(), def);
       }
@@ -221,10 +285,15 @@ export function loadSchema(forceAppDir: string | undefined, extra: Record<string
     const def = objects.get(objName.toLowerCase());
     if (!def) throw new Error(`extra fields: unknown object ${objName}`);
     for (const s of specs) {
-      def.fields.set(s.name.toLowerCase(), f(s.name, s.type, {
-        label: s.label, length: s.length ?? (s.type === 'multipicklist' ? 4099 : s.type === 'textarea' ? 32768 : 255),
-        picklistValues: (s.values ?? []).map((v) => ({ value: v, label: v, default: false })), restrictedPicklist: s.restricted ?? false,
-      }));
+      def.fields.set(
+        s.name.toLowerCase(),
+        f(s.name, s.type, {
+          label: s.label,
+          length: s.length ?? (s.type === 'multipicklist' ? 4099 : s.type === 'textarea' ? 32768 : 255),
+          picklistValues: (s.values ?? []).map((v) => ({ value: v, label: v, default: false })),
+          restrictedPicklist: s.restricted ?? false,
+        }),
+      );
     }
   }
   if (base && existsSync(join(base, 'permissionsets'))) {
@@ -233,7 +302,13 @@ export function loadSchema(forceAppDir: string | undefined, extra: Record<string
       const fields = new Map<string, FieldAccess>();
       for (const fp of p.fieldPermissions ?? []) fields.set(String(fp.field).toLowerCase(), { readable: bool(fp.readable), editable: bool(fp.editable) });
       const objs = new Map<string, { create: boolean; edit: boolean; read: boolean; del: boolean }>();
-      for (const op of p.objectPermissions ?? []) objs.set(String(op.object).toLowerCase(), { create: bool(op.allowCreate), edit: bool(op.allowEdit), read: bool(op.allowRead), del: bool(op.allowDelete) });
+      for (const op of p.objectPermissions ?? [])
+        objs.set(String(op.object).toLowerCase(), {
+          create: bool(op.allowCreate),
+          edit: bool(op.allowEdit),
+          read: bool(op.allowRead),
+          del: bool(op.allowDelete),
+        });
       permissionSets.set(file.replace('.permissionset-meta.xml', ''), { fields, objects: objs });
     }
   }

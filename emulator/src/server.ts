@@ -52,10 +52,25 @@ export function createApp(state: ServerState) {
   control.get('/stats', (_req, res) => {
     const records: Record<string, number> = {};
     for (const [, t] of state.org.tables) if (t.def.name !== 'User') records[t.def.name] = t.rows.size;
-    res.json({ apiCalls: { total: state.counters.total, byResource: state.counters.byResource }, tokens: state.counters.tokens, records, apiUsage: { used: state.counters.used, max: state.counters.max }, faults: state.faults });
+    res.json({
+      apiCalls: { total: state.counters.total, byResource: state.counters.byResource },
+      tokens: state.counters.tokens,
+      records,
+      apiUsage: { used: state.counters.used, max: state.counters.max },
+      faults: state.faults,
+    });
   });
-  control.post('/reset', (_req, res) => { state.reset(); res.json({ ok: true }); });
-  control.post('/seed', (req, res) => { try { res.json({ ids: state.seed(req.body?.records ?? {}) }); } catch (e) { res.status(400).json({ error: (e as Error).message }); } });
+  control.post('/reset', (_req, res) => {
+    state.reset();
+    res.json({ ok: true });
+  });
+  control.post('/seed', (req, res) => {
+    try {
+      res.json({ ids: state.seed(req.body?.records ?? {}) });
+    } catch (e) {
+      res.status(400).json({ error: (e as Error).message });
+    }
+  });
   control.get('/records/:sobject', (req, res) => {
     const t = state.org.tables.get(req.params.sobject.toLowerCase());
     if (!t) return void res.status(404).json({ error: `unknown object ${req.params.sobject}` });
@@ -64,8 +79,13 @@ export function createApp(state: ServerState) {
   control.get('/writes', (req, res) => {
     const since = req.query.since ? Date.parse(String(req.query.since)) || Number(req.query.since) : 0;
     const log = state.org.writeLog;
-    let lo = 0, hi = log.length; // the log is in time order: binary search the start
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (log[mid].at < since) lo = mid + 1; else hi = mid; }
+    let lo = 0,
+      hi = log.length; // the log is in time order: binary search the start
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (log[mid].at < since) lo = mid + 1;
+      else hi = mid;
+    }
     res.json({ writes: log.slice(lo) });
   });
   control.post('/faults', (req, res) => {
@@ -125,19 +145,29 @@ export function createApp(state: ServerState) {
     next();
   };
   const json = express.json({ limit: '50mb', type: () => true });
-  app.use('/services/data/:version', (req, res, next) => {
-    const v = /^v(\d+\.\d)$/.exec(String(req.params.version));
-    if (!v || !state.apiVersions.includes(v[1])) return void res.status(404).json([{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
-    res.locals.version = v[1];
-    next();
-  }, guard, (req, res, next) => (req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next)));
+  app.use(
+    '/services/data/:version',
+    (req, res, next) => {
+      const v = /^v(\d+\.\d)$/.exec(String(req.params.version));
+      if (!v || !state.apiVersions.includes(v[1]))
+        return void res.status(404).json([{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
+      res.locals.version = v[1];
+      next();
+    },
+    guard,
+    (req, res, next) => (req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next)),
+  );
   app.use('/services/data/:version', createUiApiRouter(state.org));
   app.use('/services/data/:version', (req, res) => {
     const resource = RestApi.resource(req.path);
     state.counters.byResource[resource] = (state.counters.byResource[resource] ?? 0) + 1;
     try {
       const url = new URL(req.originalUrl, 'http://x');
-      const r = rest.dispatch({ method: req.method, path: req.path, query: url.searchParams, body: req.body, headers: req.headers as Record<string, string> }, res.locals.user, res.locals.version);
+      const r = rest.dispatch(
+        { method: req.method, path: req.path, query: url.searchParams, body: req.body, headers: req.headers as Record<string, string> },
+        res.locals.user,
+        res.locals.version,
+      );
       if (r.body === undefined) res.status(r.status).end();
       else res.status(r.status).json(r.body);
     } catch (e) {
@@ -148,7 +178,8 @@ export function createApp(state: ServerState) {
 
   // Salesforce answers malformed JSON with JSON_PARSER_ERROR.
   app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
-    if (err.type === 'entity.parse.failed') return void res.status(400).json([{ message: `Unexpected character: ${err.message}`, errorCode: 'JSON_PARSER_ERROR' }]);
+    if (err.type === 'entity.parse.failed')
+      return void res.status(400).json([{ message: `Unexpected character: ${err.message}`, errorCode: 'JSON_PARSER_ERROR' }]);
     if (err.type === 'entity.too.large') return void res.status(413).json([{ message: 'Request entity too large', errorCode: 'REQUEST_TOO_LARGE' }]);
     res.status(err.status ?? 500).json([{ message: err.message, errorCode: 'UNKNOWN_EXCEPTION' }]);
   });

@@ -8,8 +8,13 @@ import { start, token, assertion, keys, USERNAME } from './support.ts';
 import type { Emulator } from '../src/index.ts';
 
 let emu: Emulator;
-before(async () => { emu = await start({ sessionSeconds: 1 }); emu.org.addUser('inactive@example.com', [], false); });
-after(async () => { await emu.close(); });
+before(async () => {
+  emu = await start({ sessionSeconds: 1 });
+  emu.org.addUser('inactive@example.com', [], false);
+});
+after(async () => {
+  await emu.close();
+});
 
 test('success body: access_token, scope, instance_url (its own URL), id, token_type; no refresh_token or expires_in', async () => {
   const r = await token(emu);
@@ -21,7 +26,11 @@ test('success body: access_token, scope, instance_url (its own URL), id, token_t
 });
 
 test('error bodies: HTTP 400 {error, error_description} for each failure', async () => {
-  const other = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const other = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const now = Math.floor(Date.now() / 1000);
   const cases: [string, string, string][] = [
     [assertion({ iss: 'WRONG' }), 'invalid_client_id', 'client identifier invalid'],
@@ -31,7 +40,11 @@ test('error bodies: HTTP 400 {error, error_description} for each failure', async
     [assertion({ exp: Date.now() + 60_000 }), 'invalid_grant', 'invalid assertion'], // exp in milliseconds
     [assertion({ sub: 'nobody@example.com' }), 'invalid_grant', "user hasn't approved this consumer"],
     [assertion({ sub: 'inactive@example.com' }), 'invalid_grant', 'inactive user'],
-    [jwt.sign({ iss: 'TEST_CONSUMER_KEY', sub: USERNAME, aud: 'https://login.salesforce.com', exp: now + 60 }, 'a-shared-secret', { algorithm: 'HS256' }), 'invalid_grant', 'invalid assertion'],
+    [
+      jwt.sign({ iss: 'TEST_CONSUMER_KEY', sub: USERNAME, aud: 'https://login.salesforce.com', exp: now + 60 }, 'a-shared-secret', { algorithm: 'HS256' }),
+      'invalid_grant',
+      'invalid assertion',
+    ],
     ['garbage', 'invalid_grant', 'invalid assertion'],
   ];
   for (const [a, error, description] of cases) {
@@ -41,7 +54,11 @@ test('error bodies: HTTP 400 {error, error_description} for each failure', async
   }
   const noExp = jwt.sign({ iss: 'TEST_CONSUMER_KEY', sub: USERNAME, aud: 'https://login.salesforce.com' }, keys.privateKey, { algorithm: 'RS256' });
   assert.deepEqual((await token(emu, noExp)).body, { error: 'invalid_grant', error_description: 'invalid assertion' });
-  const res = await fetch(`${emu.url}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=x&password=y' });
+  const res = await fetch(`${emu.url}/services/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=password&username=x&password=y',
+  });
   assert.deepEqual(await res.json(), { error: 'unsupported_grant_type', error_description: 'grant type not supported' });
 });
 

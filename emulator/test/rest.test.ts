@@ -15,17 +15,38 @@ before(async () => {
   c = await client(emu);
   conn = new Connection({ instanceUrl: emu.url, accessToken: c.token, version: '66.0' });
 });
-after(async () => { await emu.close(); });
+after(async () => {
+  await emu.close();
+});
 
 test('jsforce: create, query, update, upsert and describe the package fields as against an org', async () => {
-  const created = await conn.sobject('Lead').create([{ LastName: 'Js', Company: 'Force', Email: 'js@example.com' }, { LastName: 'Js2', Company: 'Force', Email: 'js2@example.com' }]);
+  const created = await conn.sobject('Lead').create([
+    { LastName: 'Js', Company: 'Force', Email: 'js@example.com' },
+    { LastName: 'Js2', Company: 'Force', Email: 'js2@example.com' },
+  ]);
   assert.ok(created.every((r) => r.success));
   const q = await conn.query<{ Id: string; Email: string }>("SELECT Id, Email FROM Lead WHERE Email LIKE 'js%' ORDER BY LastName");
-  assert.deepEqual(q.records.map((r) => r.Email), ['js@example.com', 'js2@example.com']);
+  assert.deepEqual(
+    q.records.map((r) => r.Email),
+    ['js@example.com', 'js2@example.com'],
+  );
   const upd = await conn.sobject('Lead').update({ Id: q.records[0].Id, Didomi_User_Id__c: 'JS@example.com', HasOptedOutOfEmail: true });
   assert.equal((upd as { success: boolean }).success, true);
-  const ups = await conn.sobject('Lead').upsert([{ Didomi_User_Id__c: 'js@EXAMPLE.com', DoNotCall: true }, { Didomi_User_Id__c: 'brand-new', LastName: 'N', Company: 'C' }], 'Didomi_User_Id__c');
-  assert.deepEqual((ups as any[]).map((r) => [r.success, r.created]), [[true, false], [true, true]], 'external ids are case-insensitive');
+  const ups = await conn.sobject('Lead').upsert(
+    [
+      { Didomi_User_Id__c: 'js@EXAMPLE.com', DoNotCall: true },
+      { Didomi_User_Id__c: 'brand-new', LastName: 'N', Company: 'C' },
+    ],
+    'Didomi_User_Id__c',
+  );
+  assert.deepEqual(
+    (ups as any[]).map((r) => [r.success, r.created]),
+    [
+      [true, false],
+      [true, true],
+    ],
+    'external ids are case-insensitive',
+  );
   const d = await conn.describe('Lead');
   const f = d.fields.find((x) => x.name === 'Didomi_User_Id__c')!;
   assert.equal(f.type, 'string');
@@ -37,13 +58,16 @@ test('jsforce: create, query, update, upsert and describe the package fields as 
 });
 
 test('SOQL: operators, escapes, NOT/IN/LIKE, parentheses, null, booleans, numbers, dates, ORDER BY, LIMIT, OFFSET, COUNT(), MAX()', async () => {
-  emu.seed({ Lead: [
-    { LastName: "O'Neil", Company: 'Q', Email: "o'neil@q.com", HasOptedOutOfEmail: true },
-    { LastName: 'Back\\slash', Company: 'Q', Email: 'back\\slash@q.com' },
-    { LastName: '100%_real', Company: 'Q', Email: 'pct@q.com' },
-    { LastName: 'Nobody', Company: 'Q' },
-  ] });
-  const names = async (where: string) => ((await c.query(`SELECT LastName FROM Lead WHERE Company = 'Q' AND (${where}) ORDER BY LastName`)).body.records as any[]).map((r) => r.LastName);
+  emu.seed({
+    Lead: [
+      { LastName: "O'Neil", Company: 'Q', Email: "o'neil@q.com", HasOptedOutOfEmail: true },
+      { LastName: 'Back\\slash', Company: 'Q', Email: 'back\\slash@q.com' },
+      { LastName: '100%_real', Company: 'Q', Email: 'pct@q.com' },
+      { LastName: 'Nobody', Company: 'Q' },
+    ],
+  });
+  const names = async (where: string) =>
+    ((await c.query(`SELECT LastName FROM Lead WHERE Company = 'Q' AND (${where}) ORDER BY LastName`)).body.records as any[]).map((r) => r.LastName);
   assert.deepEqual(await names("Email = 'O\\'NEIL@Q.COM'"), ["O'Neil"], "\\' escape and case-insensitive =");
   assert.deepEqual(await names("Email = 'back\\\\slash@q.com'"), ['Back\\slash'], '\\\\ escape');
   assert.deepEqual(await names("LastName LIKE '100\\%\\_%'"), ['100%_real'], 'escaped LIKE wildcards');
@@ -52,9 +76,12 @@ test('SOQL: operators, escapes, NOT/IN/LIKE, parentheses, null, booleans, number
   assert.deepEqual(await names('HasOptedOutOfEmail = true'), ["O'Neil"]);
   assert.deepEqual(await names("NOT (Email IN ('pct@q.com', 'o\\'neil@q.com'))"), ['Back\\slash', 'Nobody']);
   assert.deepEqual(await names("Email NOT IN ('pct@q.com') OR Email = null"), ['Back\\slash', 'Nobody', "O'Neil"]);
-  assert.deepEqual(await names("CreatedDate > 2020-01-01T00:00:00Z"), ['100%_real', 'Back\\slash', 'Nobody', "O'Neil"]);
+  assert.deepEqual(await names('CreatedDate > 2020-01-01T00:00:00Z'), ['100%_real', 'Back\\slash', 'Nobody', "O'Neil"]);
   const page = await c.query("SELECT LastName FROM Lead WHERE Company = 'Q' ORDER BY LastName DESC LIMIT 2 OFFSET 1");
-  assert.deepEqual(page.body.records.map((r: any) => r.LastName), ['Nobody', 'Back\\slash']);
+  assert.deepEqual(
+    page.body.records.map((r: any) => r.LastName),
+    ['Nobody', 'Back\\slash'],
+  );
   assert.equal((await c.query("SELECT COUNT() FROM Lead WHERE Company = 'Q'")).body.totalSize, 4);
   const max = await c.query("SELECT MAX(LastName) FROM Lead WHERE Company = 'Q'");
   assert.equal(max.body.records[0].expr0, "O'Neil");
@@ -90,15 +117,18 @@ test('queryMore: 2,000 records a page and nextRecordsUrl', async () => {
 });
 
 test('field rules: required, too long, restricted picklist, unique external id, read-only, converted leads, FLS', async () => {
-  const res = await c.call('POST', '/composite/sobjects', { allOrNone: false, records: [
-    { attributes: { type: 'Lead' }, LastName: 'NoCompany' },
-    { attributes: { type: 'Lead' }, LastName: 'x'.repeat(81), Company: 'C' },
-    { attributes: { type: 'Lead' }, LastName: 'P', Company: 'C', Topics__c: 'A;Z' },
-    { attributes: { type: 'Lead' }, LastName: 'U1', Company: 'C', Didomi_User_Id__c: 'dup@x.com' },
-    { attributes: { type: 'Lead' }, LastName: 'U2', Company: 'C', Didomi_User_Id__c: 'DUP@x.com' },
-    { attributes: { type: 'Lead' }, LastName: 'RO', Company: 'C', IsConverted: true },
-  ] });
-  const codes = res.body.map((r: any) => r.success ? 'ok' : r.errors[0].statusCode);
+  const res = await c.call('POST', '/composite/sobjects', {
+    allOrNone: false,
+    records: [
+      { attributes: { type: 'Lead' }, LastName: 'NoCompany' },
+      { attributes: { type: 'Lead' }, LastName: 'x'.repeat(81), Company: 'C' },
+      { attributes: { type: 'Lead' }, LastName: 'P', Company: 'C', Topics__c: 'A;Z' },
+      { attributes: { type: 'Lead' }, LastName: 'U1', Company: 'C', Didomi_User_Id__c: 'dup@x.com' },
+      { attributes: { type: 'Lead' }, LastName: 'U2', Company: 'C', Didomi_User_Id__c: 'DUP@x.com' },
+      { attributes: { type: 'Lead' }, LastName: 'RO', Company: 'C', IsConverted: true },
+    ],
+  });
+  const codes = res.body.map((r: any) => (r.success ? 'ok' : r.errors[0].statusCode));
   assert.deepEqual(codes, ['REQUIRED_FIELD_MISSING', 'STRING_TOO_LONG', 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'ok', 'DUPLICATE_VALUE', 'ok']);
   assert.equal(res.body[0].errors[0].message, 'Required fields are missing: [Company]');
   assert.deepEqual(res.body[0].errors[0].fields, ['Company']);
@@ -117,13 +147,25 @@ test('field rules: required, too long, restricted picklist, unique external id, 
 });
 
 test('collections: 200-record limit, allOrNone rollback with ALL_OR_NONE_OPERATION_ROLLED_BACK, results in order', async () => {
-  const tooMany = await c.call('POST', '/composite/sobjects', { records: Array.from({ length: 201 }, (_, i) => ({ attributes: { type: 'Contact' }, LastName: `x${i}` })) });
+  const tooMany = await c.call('POST', '/composite/sobjects', {
+    records: Array.from({ length: 201 }, (_, i) => ({ attributes: { type: 'Contact' }, LastName: `x${i}` })),
+  });
   assert.equal(tooMany.status, 400);
   assert.equal(tooMany.body[0].errorCode, 'EXCEEDED_ID_LIMIT');
   const before = (await c.query("SELECT COUNT() FROM Contact WHERE LastName LIKE 'aon%'")).body.totalSize;
-  const aon = await c.call('POST', '/composite/sobjects', { allOrNone: true, records: [{ attributes: { type: 'Contact' }, LastName: 'aon1' }, { attributes: { type: 'Contact' } }, { attributes: { type: 'Contact' }, LastName: 'aon3' }] });
+  const aon = await c.call('POST', '/composite/sobjects', {
+    allOrNone: true,
+    records: [
+      { attributes: { type: 'Contact' }, LastName: 'aon1' },
+      { attributes: { type: 'Contact' } },
+      { attributes: { type: 'Contact' }, LastName: 'aon3' },
+    ],
+  });
   assert.equal(aon.status, 200);
-  assert.deepEqual(aon.body.map((r: any) => r.errors[0]?.statusCode), ['ALL_OR_NONE_OPERATION_ROLLED_BACK', 'REQUIRED_FIELD_MISSING', 'ALL_OR_NONE_OPERATION_ROLLED_BACK']);
+  assert.deepEqual(
+    aon.body.map((r: any) => r.errors[0]?.statusCode),
+    ['ALL_OR_NONE_OPERATION_ROLLED_BACK', 'REQUIRED_FIELD_MISSING', 'ALL_OR_NONE_OPERATION_ROLLED_BACK'],
+  );
   assert.equal((await c.query("SELECT COUNT() FROM Contact WHERE LastName LIKE 'aon%'")).body.totalSize, before, 'nothing kept');
   const del = await c.call('DELETE', `/composite/sobjects?ids=${aon.body[0].id ?? '003000000000000AAA'}`);
   assert.equal(del.status, 200);
@@ -131,23 +173,38 @@ test('collections: 200-record limit, allOrNone rollback with ALL_OR_NONE_OPERATI
 
 test('composite: one API call for up to 25 subrequests, @{ref} references, at most 5 collections or queries, allOrNone', async () => {
   const before = emu.stats().apiCalls.total;
-  const res = await c.call('POST', '/composite', { allOrNone: false, compositeRequest: [
-    { method: 'POST', url: '/services/data/v66.0/sobjects/Account', referenceId: 'acc', body: { Name: 'Ref Inc' } },
-    { method: 'POST', url: '/services/data/v66.0/sobjects/Contact', referenceId: 'con', body: { LastName: 'Ref', AccountId: '@{acc.id}' } },
-    { method: 'GET', url: '/services/data/v66.0/sobjects/Contact/@{con.id}', referenceId: 'get' },
-  ] });
+  const res = await c.call('POST', '/composite', {
+    allOrNone: false,
+    compositeRequest: [
+      { method: 'POST', url: '/services/data/v66.0/sobjects/Account', referenceId: 'acc', body: { Name: 'Ref Inc' } },
+      { method: 'POST', url: '/services/data/v66.0/sobjects/Contact', referenceId: 'con', body: { LastName: 'Ref', AccountId: '@{acc.id}' } },
+      { method: 'GET', url: '/services/data/v66.0/sobjects/Contact/@{con.id}', referenceId: 'get' },
+    ],
+  });
   assert.equal(res.status, 200);
-  assert.deepEqual(res.body.compositeResponse.map((r: any) => r.httpStatusCode), [201, 201, 200]);
+  assert.deepEqual(
+    res.body.compositeResponse.map((r: any) => r.httpStatusCode),
+    [201, 201, 200],
+  );
   assert.equal(res.body.compositeResponse[2].body.AccountId, res.body.compositeResponse[0].body.id);
   assert.equal(emu.stats().apiCalls.total - before, 1, 'the whole composite counts as one call');
   const q = (i: number) => ({ method: 'GET', url: '/services/data/v66.0/query?q=SELECT+Id+FROM+Lead+LIMIT+1', referenceId: `q${i}` });
   assert.equal((await c.call('POST', '/composite', { compositeRequest: [0, 1, 2, 3, 4, 5].map(q) })).status, 400);
-  assert.equal((await c.call('POST', '/composite', { compositeRequest: Array.from({ length: 26 }, (_, i) => ({ ...q(i), url: '/services/data/v66.0/limits' })) })).status, 400);
-  const aon = await c.call('POST', '/composite', { allOrNone: true, compositeRequest: [
-    { method: 'POST', url: '/services/data/v66.0/sobjects/Account', referenceId: 'a1', body: { Name: 'Rolled Back Inc' } },
-    { method: 'POST', url: '/services/data/v66.0/sobjects/Account', referenceId: 'a2', body: {} },
-  ] });
-  assert.deepEqual(aon.body.compositeResponse.map((r: any) => r.httpStatusCode), [400, 400]);
+  assert.equal(
+    (await c.call('POST', '/composite', { compositeRequest: Array.from({ length: 26 }, (_, i) => ({ ...q(i), url: '/services/data/v66.0/limits' })) })).status,
+    400,
+  );
+  const aon = await c.call('POST', '/composite', {
+    allOrNone: true,
+    compositeRequest: [
+      { method: 'POST', url: '/services/data/v66.0/sobjects/Account', referenceId: 'a1', body: { Name: 'Rolled Back Inc' } },
+      { method: 'POST', url: '/services/data/v66.0/sobjects/Account', referenceId: 'a2', body: {} },
+    ],
+  });
+  assert.deepEqual(
+    aon.body.compositeResponse.map((r: any) => r.httpStatusCode),
+    [400, 400],
+  );
   assert.equal((await c.query("SELECT COUNT() FROM Account WHERE Name = 'Rolled Back Inc'")).body.totalSize, 0);
 });
 
@@ -156,7 +213,12 @@ test('single-record upsert by external id: 201 created, 204 updated, 300 on seve
   assert.equal(r1.status, 201);
   assert.equal(r1.body.created, true);
   assert.equal((await c.call('PATCH', '/sobjects/Contact/Didomi_User_Id__c/one%40x.com', { DoNotCall: true })).status, 204);
-  emu.seed({ Contact: [{ LastName: 'M1', Email: 'multi@x.com' }, { LastName: 'M2', Email: 'multi@x.com' }] });
+  emu.seed({
+    Contact: [
+      { LastName: 'M1', Email: 'multi@x.com' },
+      { LastName: 'M2', Email: 'multi@x.com' },
+    ],
+  });
   // Email is not an external id: upsert refuses it; several matches on an indexed field answer 300
   const multi = await c.call('GET', '/sobjects/Contact/Email/multi%40x.com');
   assert.ok([300, 400].includes(multi.status));
@@ -195,12 +257,20 @@ test('faults: latency, 503 SERVER_UNAVAILABLE, refused connections, row locks, v
   const locked = await c.call('POST', '/composite/sobjects', { records: [{ attributes: { type: 'Contact' }, LastName: 'L' }] });
   assert.equal(locked.body[0].errors[0].statusCode, 'UNABLE_TO_LOCK_ROW');
   await emu.setFaults({ lockRowShare: 0, validationRules: [{ sobject: 'Contact', field: 'LastName', value: 'Rejected', message: 'Nope' }] });
-  const v = await c.call('POST', '/composite/sobjects', { records: [{ attributes: { type: 'Contact' }, LastName: 'Rejected' }, { attributes: { type: 'Contact' }, LastName: 'Fine' }] });
-  assert.deepEqual(v.body.map((r: any) => r.success ? 'ok' : r.errors[0].statusCode), ['FIELD_CUSTOM_VALIDATION_EXCEPTION', 'ok']);
+  const v = await c.call('POST', '/composite/sobjects', {
+    records: [
+      { attributes: { type: 'Contact' }, LastName: 'Rejected' },
+      { attributes: { type: 'Contact' }, LastName: 'Fine' },
+    ],
+  });
+  assert.deepEqual(
+    v.body.map((r: any) => (r.success ? 'ok' : r.errors[0].statusCode)),
+    ['FIELD_CUSTOM_VALIDATION_EXCEPTION', 'ok'],
+  );
   await emu.setFaults({ validationRules: [], limitExhausted: true });
   assert.equal((await c.call('GET', '/limits')).body[0].errorCode, 'REQUEST_LIMIT_EXCEEDED');
   await emu.setFaults({ limitExhausted: false });
-  const stats = await (await fetch(`${emu.url}/__emulator/stats`)).json() as any;
+  const stats = (await (await fetch(`${emu.url}/__emulator/stats`)).json()) as any;
   assert.ok(stats.apiCalls.total > 0 && stats.records.Contact > 0);
 });
 

@@ -3,7 +3,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { startEmulator, type EmulatorOptions, type Emulator } from '../src/index.ts';
 
-export const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+export const keys = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
 export const CONSUMER_KEY = 'TEST_CONSUMER_KEY';
 export const USERNAME = 'integration@example.com';
 
@@ -31,7 +35,8 @@ export async function client(emu: Emulator, version = '66.0') {
   if (t.status !== 200) throw new Error(JSON.stringify(t.body));
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${emu.url}/services/data/v${version}${path}`, {
-      method, headers: { authorization: `Bearer ${t.body.access_token}`, 'content-type': 'application/json', ...headers },
+      method,
+      headers: { authorization: `Bearer ${t.body.access_token}`, 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

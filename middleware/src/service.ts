@@ -31,12 +31,21 @@ export async function createService(config: Config, opts: { logger?: Logger; now
   let server: Server | null = null;
   let started = false;
   return {
-    app, store, engine, logger,
+    app,
+    store,
+    engine,
+    logger,
     async listen(port = config.PORT, host = config.HOST) {
       server = app.listen(port, host);
-      await new Promise<void>((resolve, reject) => { server!.once('listening', resolve); server!.once('error', reject); });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('listening', resolve);
+        server!.once('error', reject);
+      });
       const a = server.address() as AddressInfo;
-      if (!started) { started = true; await engine.start(); }
+      if (!started) {
+        started = true;
+        await engine.start();
+      }
       const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
       logger.info({ url, store: store.engine }, 'didomi-sync listening');
       return { url };

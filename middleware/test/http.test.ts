@@ -9,39 +9,66 @@ import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../src/http/oauth.ts';
 
 let s: Stack;
-before(async () => { s = await startStack(); });
-after(async () => { await s.close(); });
+before(async () => {
+  s = await startStack();
+});
+after(async () => {
+  await s.close();
+});
 
-const form = (o: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(o) });
-const inboxCount = () => { const db = new DatabaseSync(s.env.SQLITE_PATH); const n = (db.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n; db.close(); return n; };
+const form = (o: Record<string, string>) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(o),
+});
+const inboxCount = () => {
+  const db = new DatabaseSync(s.env.SQLITE_PATH);
+  const n = (db.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n;
+  db.close();
+  return n;
+};
 
 test('POST /oauth/token: client credentials in the form body or HTTP Basic (RFC 6749 4.4)', async () => {
-  const r1 = await fetch(`${s.url}/oauth/token`, form({ grant_type: 'client_credentials', client_id: WEBHOOK_CLIENT_ID, client_secret: WEBHOOK_CLIENT_SECRET }));
-  const b1 = (await r1.json() as any);
+  const r1 = await fetch(
+    `${s.url}/oauth/token`,
+    form({ grant_type: 'client_credentials', client_id: WEBHOOK_CLIENT_ID, client_secret: WEBHOOK_CLIENT_SECRET }),
+  );
+  const b1 = (await r1.json()) as any;
   assert.equal(r1.status, 200);
   assert.equal(b1.token_type, 'Bearer');
   assert.ok(b1.expires_in > 0 && b1.expires_in <= 3600);
   const basic = Buffer.from(`${WEBHOOK_CLIENT_ID}:${WEBHOOK_CLIENT_SECRET}`).toString('base64');
-  const r2 = await fetch(`${s.url}/oauth/token`, { ...form({ grant_type: 'client_credentials' }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` } });
+  const r2 = await fetch(`${s.url}/oauth/token`, {
+    ...form({ grant_type: 'client_credentials' }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+  });
   assert.equal(r2.status, 200);
-  const bad = await fetch(`${s.url}/oauth/token`, form({ grant_type: 'client_credentials', client_id: WEBHOOK_CLIENT_ID, client_secret: 'wrong-secret-wrong-secret' }));
+  const bad = await fetch(
+    `${s.url}/oauth/token`,
+    form({ grant_type: 'client_credentials', client_id: WEBHOOK_CLIENT_ID, client_secret: 'wrong-secret-wrong-secret' }),
+  );
   assert.equal(bad.status, 401);
-  assert.equal(((await bad.json() as any)).error, 'invalid_client');
+  assert.equal(((await bad.json()) as any).error, 'invalid_client');
   const grant = await fetch(`${s.url}/oauth/token`, form({ grant_type: 'password', client_id: WEBHOOK_CLIENT_ID, client_secret: WEBHOOK_CLIENT_SECRET }));
   assert.equal(grant.status, 400);
-  assert.equal(((await grant.json() as any)).error, 'unsupported_grant_type');
+  assert.equal(((await grant.json()) as any).error, 'unsupported_grant_type');
 });
 
 test('POST /webhooks/didomi refuses missing, forged, expired, wrong-audience and alg:none tokens with 401; nothing stored', async () => {
   const before = inboxCount();
   const body = eventCreated('auth@example.com', new Date(), { purposes: { [PURPOSE]: true } });
-  const sign = (o: jwt.SignOptions, secret = WEBHOOK_TOKEN_SECRET) => jwt.sign({}, secret, { algorithm: 'HS256', audience: TOKEN_AUDIENCE, issuer: TOKEN_ISSUER, expiresIn: 60, ...o });
+  const sign = (o: jwt.SignOptions, secret = WEBHOOK_TOKEN_SECRET) =>
+    jwt.sign({}, secret, { algorithm: 'HS256', audience: TOKEN_AUDIENCE, issuer: TOKEN_ISSUER, expiresIn: 60, ...o });
   const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ aud: TOKEN_AUDIENCE, iss: TOKEN_ISSUER, exp: Math.floor(Date.now() / 1000) + 60 })).toString('base64url')}.`;
   const tokens = ['', 'not-a-jwt', sign({}, 'another-secret-another-secret-another'), sign({ expiresIn: -10 }), sign({ audience: 'someone-else' }), none];
   for (const t of tokens) {
-    const res = await fetch(`${s.url}/webhooks/didomi`, { method: 'POST', headers: { 'content-type': 'application/json', ...(t ? { authorization: `Bearer ${t}` } : {}) }, body: JSON.stringify(body) });
+    const res = await fetch(`${s.url}/webhooks/didomi`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(t ? { authorization: `Bearer ${t}` } : {}) },
+      body: JSON.stringify(body),
+    });
     assert.equal(res.status, 401, `token ${t.slice(0, 20)}`);
-    assert.equal(((await res.json() as any)).error, 'invalid_token');
+    assert.equal(((await res.json()) as any).error, 'invalid_token');
   }
   assert.equal(inboxCount(), before);
 });
@@ -49,13 +76,18 @@ test('POST /webhooks/didomi refuses missing, forged, expired, wrong-audience and
 test('bad payloads get 400 naming the problem, 413 when too large, 415 when not JSON; nothing stored', async () => {
   const before = inboxCount();
   const token = await s.token();
-  const post = (body: string, type = 'application/json') => fetch(`${s.url}/webhooks/didomi`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+  const post = (body: string, type = 'application/json') =>
+    fetch(`${s.url}/webhooks/didomi`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
   const cases: [string, number, RegExp][] = [
     ['{"type":"event.created"', 400, /malformed_json/],
     ['[]', 400, /invalid_payload/],
     ['{"type":"event.created","parameters":{"entity":{"id":"e1","created_at":"not a date","user":{"organization_user_id":"x"}}}}', 400, /created_at/],
     ['{"type":"nope","parameters":{}}', 400, /type/],
-    [JSON.stringify({ type: 'event.created', parameters: { entity: { id: 'e', created_at: new Date().toISOString(), user: {} } } }), 400, /organization_user_id/],
+    [
+      JSON.stringify({ type: 'event.created', parameters: { entity: { id: 'e', created_at: new Date().toISOString(), user: {} } } }),
+      400,
+      /organization_user_id/,
+    ],
     [JSON.stringify({ pad: 'x'.repeat(600 * 1024) }), 413, /too_large/],
   ];
   for (const [body, status, re] of cases) {
@@ -86,9 +118,17 @@ test('health, readiness and Prometheus metrics', async () => {
   assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
   const ready = await fetch(`${s.url}/readyz`);
   assert.equal(ready.status, 200, await ready.clone().text());
-  assert.deepEqual(((await ready.json() as any)).checks, { store: 'ok', salesforce: 'ok' });
+  assert.deepEqual(((await ready.json()) as any).checks, { store: 'ok', salesforce: 'ok' });
   const m = await s.metrics();
-  for (const name of ['didomi_sync_events_accepted_total', 'didomi_sync_events_rejected_total', 'didomi_sync_queue_depth', 'didomi_sync_salesforce_api_calls_total', 'didomi_sync_end_to_end_seconds_bucket', 'didomi_sync_batch_users_bucket', 'didomi_sync_salesforce_api_usage_max']) {
+  for (const name of [
+    'didomi_sync_events_accepted_total',
+    'didomi_sync_events_rejected_total',
+    'didomi_sync_queue_depth',
+    'didomi_sync_salesforce_api_calls_total',
+    'didomi_sync_end_to_end_seconds_bucket',
+    'didomi_sync_batch_users_bucket',
+    'didomi_sync_salesforce_api_usage_max',
+  ]) {
     assert.match(m, new RegExp(`^${name}`, 'm'), name);
   }
   assert.equal((await fetch(`${s.url}/nope`)).status, 404);

@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NewEvent, Store } from '../src/store/types.ts';
 
-const ev = (user: string, n: number): NewEvent => ({ dedupeKey: `${user}-${n}`, userKey: user, type: 'event.created', occurredAt: new Date(1_700_000_000_000 + n).toISOString(), payload: { n } });
+const ev = (user: string, n: number): NewEvent => ({
+  dedupeKey: `${user}-${n}`,
+  userKey: user,
+  type: 'event.created',
+  occurredAt: new Date(1_700_000_000_000 + n).toISOString(),
+  payload: { n },
+});
 
 export function storeContract(name: string, open: () => Promise<Store>, reopen?: (s: Store) => Promise<Store>) {
   test(`${name}: append stores once, acknowledges redeliveries`, async () => {
@@ -11,7 +17,10 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     const r = await s.append([ev('a', 1), ev('a', 2), ev('a', 1)]);
     assert.deepEqual(r.stored, [true, true, false]);
     const again = await Promise.all([s.append([ev('a', 2)]), s.append([ev('b', 1)])]);
-    assert.deepEqual(again.map((x) => x.stored[0]), [false, true]);
+    assert.deepEqual(
+      again.map((x) => x.stored[0]),
+      [false, true],
+    );
     const st = await s.stats();
     assert.equal(st.pendingEvents, 3);
     assert.equal(st.pendingUsers, 2);
@@ -24,7 +33,10 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
       await s.append([ev('durable', 1)]);
       const s2 = await reopen(s);
       const claimed = await s2.claim({ workerId: 'w', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 10_000 });
-      assert.deepEqual(claimed.map((c) => c.userKey), ['durable']);
+      assert.deepEqual(
+        claimed.map((c) => c.userKey),
+        ['durable'],
+      );
       await s2.close();
     });
   }
@@ -41,10 +53,19 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     // an event arriving while a user is leased stays pending for the next claim
     const first = w1[0];
     await s.append([ev(first.userKey, 2)]);
-    assert.deepEqual(await s.complete('w1', [{ userKey: first.userKey, doneSeq: first.events.at(-1)!.seq, state: { s: 1 }, written: { w: 1 } }]), [first.userKey]);
-    assert.deepEqual(await s.complete('someone-else', [{ userKey: w2[0]?.userKey ?? 'none', doneSeq: 99, state: {}, written: {} }]), [], 'a worker without the lease cannot complete');
+    assert.deepEqual(await s.complete('w1', [{ userKey: first.userKey, doneSeq: first.events.at(-1)!.seq, state: { s: 1 }, written: { w: 1 } }]), [
+      first.userKey,
+    ]);
+    assert.deepEqual(
+      await s.complete('someone-else', [{ userKey: w2[0]?.userKey ?? 'none', doneSeq: 99, state: {}, written: {} }]),
+      [],
+      'a worker without the lease cannot complete',
+    );
     const next = await s.claim({ workerId: 'w3', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 60_000 });
-    assert.deepEqual(next.map((c) => c.userKey), [first.userKey]);
+    assert.deepEqual(
+      next.map((c) => c.userKey),
+      [first.userKey],
+    );
     assert.deepEqual(next[0].state, { s: 1 });
     assert.deepEqual(next[0].written, { w: 1 });
     assert.equal(next[0].events.length, 1, 'only the new event');
@@ -58,7 +79,11 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     for (const c of released) await s.complete('w4', [{ userKey: c.userKey, doneSeq: c.events.at(-1)!.seq, state: {}, written: { x: 1 } }]);
     await s.requeue([released[0].userKey]);
     const forced = await s.claim({ workerId: 'w5', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 60_000 });
-    assert.deepEqual(forced.map((c) => [c.userKey, c.events.length, c.written]), [[released[0].userKey, 0, null]], 'requeue forgets the written cache');
+    assert.deepEqual(
+      forced.map((c) => [c.userKey, c.events.length, c.written]),
+      [[released[0].userKey, 0, null]],
+      'requeue forgets the written cache',
+    );
     await s.close();
   });
 
@@ -69,17 +94,26 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     assert.equal(a.length, 1);
     await new Promise((r) => setTimeout(r, 80));
     const b = await s.claim({ workerId: 'alive', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 60_000 });
-    assert.deepEqual(b.map((c) => c.userKey), ['lease']);
+    assert.deepEqual(
+      b.map((c) => c.userKey),
+      ['lease'],
+    );
     assert.deepEqual(await s.complete('dead', [{ userKey: 'lease', doneSeq: 1e9, state: {}, written: {} }]), [], 'the dead worker cannot complete any more');
     await s.close();
   });
 
   test(`${name}: dead letters, meta and events-per-user cap`, async () => {
     const s = await open();
-    await s.addDeadLetters([{ key: 'k1', userKey: 'u', payload: { code: 'X' } }, { key: 'k2', userKey: 'u', payload: { code: 'Y' } }]);
+    await s.addDeadLetters([
+      { key: 'k1', userKey: 'u', payload: { code: 'X' } },
+      { key: 'k2', userKey: 'u', payload: { code: 'Y' } },
+    ]);
     assert.equal((await s.unsyncedDeadLetters(10)).length, 2);
     await s.markDeadLettersSynced(['k1']);
-    assert.deepEqual((await s.unsyncedDeadLetters(10)).map((d) => d.key), ['k2']);
+    assert.deepEqual(
+      (await s.unsyncedDeadLetters(10)).map((d) => d.key),
+      ['k2'],
+    );
     assert.equal((await s.stats()).deadLettersUnsynced, 1);
     await s.setMeta('m', { a: [1, 2] });
     assert.deepEqual(await s.getMeta('m'), { a: [1, 2] });

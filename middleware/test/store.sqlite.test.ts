@@ -8,19 +8,23 @@ import { SqliteStore } from '../src/store/sqlite.ts';
 import { storeContract } from './store.contract.ts';
 
 const paths = new WeakMap<object, string>();
-storeContract('sqlite', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
-  const s = new SqliteStore(path);
-  paths.set(s, path);
-  await s.migrate();
-  return s;
-}, async (s) => {
-  const path = paths.get(s)!;
-  await s.close();
-  const again = new SqliteStore(path);
-  await again.migrate();
-  return again;
-});
+storeContract(
+  'sqlite',
+  async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
+    const s = new SqliteStore(path);
+    paths.set(s, path);
+    await s.migrate();
+    return s;
+  },
+  async (s) => {
+    const path = paths.get(s)!;
+    await s.close();
+    const again = new SqliteStore(path);
+    await again.migrate();
+    return again;
+  },
+);
 
 test('sqlite: WAL with synchronous=FULL, and a resolved append is visible to another connection', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
@@ -39,7 +43,11 @@ test('sqlite: group commit puts concurrent appends in one transaction', async ()
   const s = new SqliteStore(path);
   await s.migrate();
   const n = 500;
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => s.append([{ dedupeKey: `k${i}`, userKey: `u${i % 50}`, type: 'event.created', occurredAt: new Date().toISOString(), payload: { i } }])));
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      s.append([{ dedupeKey: `k${i}`, userKey: `u${i % 50}`, type: 'event.created', occurredAt: new Date().toISOString(), payload: { i } }]),
+    ),
+  );
   assert.equal(results.filter((r) => r.stored[0]).length, n);
   assert.equal((await s.stats()).pendingEvents, n);
   await s.close();

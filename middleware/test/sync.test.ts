@@ -6,21 +6,40 @@ import { eventCreated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../
 import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS } from '../../test/support/org-fixture.ts';
 
 const stacks: Stack[] = [];
-after(async () => { for (const s of stacks) await s.close(); });
-const stack = async (o: Parameters<typeof startStack>[0] = {}) => { const s = await startStack(o); stacks.push(s); return s; };
+after(async () => {
+  for (const s of stacks) await s.close();
+});
+const stack = async (o: Parameters<typeof startStack>[0] = {}) => {
+  const s = await startStack(o);
+  stacks.push(s);
+  return s;
+};
 const t0 = Date.parse('2026-11-01T10:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
 const byEmail = async (s: Stack, obj: string, email: string) => (await s.records(obj)).filter((r) => String(r.Email).toLowerCase() === email.toLowerCase());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, fn: () => Promise<boolean>, ms = 15_000) {
   const end = Date.now() + ms;
-  while (!(await fn())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await sleep(50); }
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
 }
 
 test('purpose, preference and preference value reach Lead and Contact; invert, labels, multi-select', async () => {
   const s = await stack();
   s.emu.seed({ Lead: [{ LastName: 'Lee', Company: 'Acme', Email: 'ann@example.com' }], Contact: [{ LastName: 'Lee', Email: 'ann@example.com' }] });
-  assert.equal((await s.post(eventCreated('ann@example.com', at(1), { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: false }, preferences: { [PREFERENCE]: [VALUE_WEEKLY, VALUE_OFFERS] } }))).status, 202);
+  assert.equal(
+    (
+      await s.post(
+        eventCreated('ann@example.com', at(1), {
+          purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: false },
+          preferences: { [PREFERENCE]: [VALUE_WEEKLY, VALUE_OFFERS] },
+        }),
+      )
+    ).status,
+    202,
+  );
   await s.waitForDrain();
   const [lead] = await byEmail(s, 'Lead', 'ann@example.com');
   assert.equal(lead.HasOptedOutOfEmail, false, 'purpose given -> opt-out false (invert)');
@@ -70,7 +89,11 @@ test('matching: external id first, email case-insensitively with quotes and back
   await s.waitForDrain();
   const leads = await s.records('Lead');
   const hit = leads.filter((l) => l.LastName === 'A' || l.LastName === 'B');
-  assert.deepEqual(hit.map((l) => l.HasOptedOutOfEmail), [true, true], 'both email matches updated');
+  assert.deepEqual(
+    hit.map((l) => l.HasOptedOutOfEmail),
+    [true, true],
+    'both email matches updated',
+  );
   assert.equal(hit.filter((l) => l.Didomi_User_Id__c === tricky).length, 1, 'the unique external id goes to one of them');
   assert.equal(leads.find((l) => l.LastName === 'Conv').HasOptedOutOfEmail, false, 'converted lead untouched');
   assert.equal(leads.find((l) => l.LastName === 'Other').HasOptedOutOfEmail, false, 'no wildcard match');
@@ -104,11 +127,11 @@ test('only changed fields are written, and nothing at all when nothing changed',
   const callsBefore = s.emu.stats().apiCalls.total;
   await s.post(eventCreated('chg@example.com', at(0), { purposes: { [PURPOSE]: false } })); // older: no change
   await s.waitForDrain();
-  let writes = (await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json() as any).writes.filter((w: any) => w.sobject === 'Lead');
+  let writes = ((await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json()) as any).writes.filter((w: any) => w.sobject === 'Lead');
   assert.equal(writes.length, 0, 'an older event changes nothing, so nothing is written');
   await s.post(eventCreated('chg@example.com', at(3), { purposes: { [PHONE_PURPOSE]: false } }));
   await s.waitForDrain();
-  writes = (await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json() as any).writes.filter((w: any) => w.sobject === 'Lead');
+  writes = ((await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json()) as any).writes.filter((w: any) => w.sobject === 'Lead');
   assert.equal(writes.length, 1);
   assert.deepEqual(Object.keys(writes[0].fields).sort(), ['Didomi_Consent_Updated_At__c', 'Didomi_Consents__c', 'DoNotCall']);
   assert.ok(s.emu.stats().apiCalls.total - callsBefore <= 5);
@@ -153,7 +176,12 @@ test('transient faults: session revoked, 503 outage, refused connections, row lo
 
 test('a permanent per-record failure is dead-lettered in the org while the rest of the batch succeeds; a retry requested from the org replays it', async () => {
   const s = await stack({ env: { BATCH_WAIT_MS: '200' } });
-  s.emu.seed({ Lead: [{ LastName: 'Ok', Company: 'Acme', Email: 'ok@example.com' }, { LastName: 'Bad', Company: 'Acme', Email: 'bad@example.com' }] });
+  s.emu.seed({
+    Lead: [
+      { LastName: 'Ok', Company: 'Acme', Email: 'ok@example.com' },
+      { LastName: 'Bad', Company: 'Acme', Email: 'bad@example.com' },
+    ],
+  });
   await s.emu.setFaults({ validationRules: [{ sobject: 'Lead', field: 'Email', value: 'bad@example.com', message: 'Email opt-out changes need a reason' }] });
   const token = await s.token();
   await Promise.all(['ok@example.com', 'bad@example.com'].map((e) => s.post(eventCreated(e, at(1), { purposes: { [PURPOSE]: false } }), token)));
@@ -184,7 +212,10 @@ test('an invalid mapping is reported in the org and skipped; the others keep wor
     ],
     Lead: [{ LastName: 'Map', Company: 'Acme', Email: 'map@example.com' }],
   });
-  await until('invalid mappings reported', async () => (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'INVALID_MAPPING').length === 2);
+  await until(
+    'invalid mappings reported',
+    async () => (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'INVALID_MAPPING').length === 2,
+  );
   const msgs = (await s.records('Didomi_Sync_Error__c')).map((e) => e.Message__c).join('\n');
   assert.match(msgs, /cannot write Lead.Company of type string/);
   assert.match(msgs, /No_Such_Field__c does not exist/);

@@ -18,8 +18,30 @@ const stored = (body: unknown): StoredEvent => ({ ...toNewEvent(parseWebhook(bod
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
 
-const mapping = (o: Partial<Mapping>): Mapping => ({ id: 'm', kind: 'Purpose', purposeId: PURPOSE, preferenceId: null, valueId: null, attributePath: null, field: 'F', fieldType: 'boolean', invert: false, valueLabels: {}, regulation: 'gdpr', ...o });
-const target = (mappings: Mapping[]): Target => ({ id: 't', object: 'Lead', upsertMode: false, matchField: 'Email', creationDefaults: {}, deletionBehavior: 'Ignore', mappings, fields: new Map() });
+const mapping = (o: Partial<Mapping>): Mapping => ({
+  id: 'm',
+  kind: 'Purpose',
+  purposeId: PURPOSE,
+  preferenceId: null,
+  valueId: null,
+  attributePath: null,
+  field: 'F',
+  fieldType: 'boolean',
+  invert: false,
+  valueLabels: {},
+  regulation: 'gdpr',
+  ...o,
+});
+const target = (mappings: Mapping[]): Target => ({
+  id: 't',
+  object: 'Lead',
+  upsertMode: false,
+  matchField: 'Email',
+  creationDefaults: {},
+  deletionBehavior: 'Ignore',
+  mappings,
+  fields: new Map(),
+});
 
 test('merge: any permutation of events, with duplicates, converges to the same state (DESIGN.md "Merge")', () => {
   const events = [
@@ -30,18 +52,24 @@ test('merge: any permutation of events, with duplicates, converges to the same s
     stored(eventCreated('a@x.com', at(4), { preferences: { [PREFERENCE]: [] } })),
   ];
   const reference = merge(null, events.flatMap(factsOf));
-  fc.assert(fc.property(fc.shuffledSubarray([...events, ...events], { minLength: 10, maxLength: 10 }), fc.integer({ min: 1, max: 9 }), (perm, split) => {
-    // folded in two batches, as two claims would
-    const s = merge(merge(null, perm.slice(0, split).flatMap(factsOf)), perm.slice(split).flatMap(factsOf));
-    assert.deepEqual(s, reference);
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(fc.shuffledSubarray([...events, ...events], { minLength: 10, maxLength: 10 }), fc.integer({ min: 1, max: 9 }), (perm, split) => {
+      // folded in two batches, as two claims would
+      const s = merge(merge(null, perm.slice(0, split).flatMap(factsOf)), perm.slice(split).flatMap(factsOf));
+      assert.deepEqual(s, reference);
+    }),
+    { numRuns: 300 },
+  );
   assert.equal(reference.facts[`purpose:gdpr:${PURPOSE}`].v, true);
   assert.deepEqual(reference.facts[`pref:gdpr:${PURPOSE}:${PREFERENCE}`].v, []);
   assert.equal(reference.facts['purpose:cpra:other'].v, true);
 });
 
 test('merge: enabled null is no explicit choice and does not overwrite (reference/didomi.md)', () => {
-  const s = merge(null, [...factsOf(stored(eventCreated('b@x.com', at(1), { purposes: { [PURPOSE]: true } }))), ...factsOf(stored(eventCreated('b@x.com', at(2), { purposes: { [PURPOSE]: null } })))]);
+  const s = merge(null, [
+    ...factsOf(stored(eventCreated('b@x.com', at(1), { purposes: { [PURPOSE]: true } }))),
+    ...factsOf(stored(eventCreated('b@x.com', at(2), { purposes: { [PURPOSE]: null } }))),
+  ]);
   assert.equal(s.facts[`purpose:gdpr:${PURPOSE}`].v, true);
 });
 
@@ -58,17 +86,21 @@ test("project: Didomi's rules, invert, labels, multi-select and the regulation f
     ...factsOf(stored(eventCreated('d@x.com', at(1), { purposes: { [PURPOSE]: true }, preferences: { [PREFERENCE]: ['v2', 'v1'] } }))),
     ...factsOf(stored(eventCreated('d@x.com', at(2), { purposes: { [PURPOSE]: false } }, { regulation: 'cpra' }))),
   ]);
-  const v = project('d@x.com', s, target([
-    mapping({ field: 'Consent__c' }),
-    mapping({ field: 'HasOptedOutOfEmail', invert: true }),
-    mapping({ field: 'Cpra__c', regulation: 'cpra' }),
-    mapping({ field: 'Any__c', regulation: 'any' }),
-    mapping({ field: 'Topics__c', kind: 'Preference', preferenceId: PREFERENCE, fieldType: 'multipicklist', valueLabels: { v1: 'One', v2: 'Two' } }),
-    mapping({ field: 'Topics_Text__c', kind: 'Preference', preferenceId: PREFERENCE, fieldType: 'string' }),
-    mapping({ field: 'V1__c', kind: 'Preference Value', preferenceId: PREFERENCE, valueId: 'v1' }),
-    mapping({ field: 'V9__c', kind: 'Preference Value', preferenceId: PREFERENCE, valueId: 'v9' }),
-    mapping({ field: 'Country__c', kind: 'User Attribute', attributePath: 'country', fieldType: 'string' }),
-  ]))!;
+  const v = project(
+    'd@x.com',
+    s,
+    target([
+      mapping({ field: 'Consent__c' }),
+      mapping({ field: 'HasOptedOutOfEmail', invert: true }),
+      mapping({ field: 'Cpra__c', regulation: 'cpra' }),
+      mapping({ field: 'Any__c', regulation: 'any' }),
+      mapping({ field: 'Topics__c', kind: 'Preference', preferenceId: PREFERENCE, fieldType: 'multipicklist', valueLabels: { v1: 'One', v2: 'Two' } }),
+      mapping({ field: 'Topics_Text__c', kind: 'Preference', preferenceId: PREFERENCE, fieldType: 'string' }),
+      mapping({ field: 'V1__c', kind: 'Preference Value', preferenceId: PREFERENCE, valueId: 'v1' }),
+      mapping({ field: 'V9__c', kind: 'Preference Value', preferenceId: PREFERENCE, valueId: 'v9' }),
+      mapping({ field: 'Country__c', kind: 'User Attribute', attributePath: 'country', fieldType: 'string' }),
+    ]),
+  )!;
   assert.equal(v.Consent__c, true);
   assert.equal(v.HasOptedOutOfEmail, false);
   assert.equal(v.Cpra__c, false, 'the CPRA event writes only the CPRA-mapped field');
@@ -83,7 +115,7 @@ test("project: Didomi's rules, invert, labels, multi-select and the regulation f
   assert.equal(JSON.parse(String(v.Didomi_Consents__c)).purposes.gdpr[PURPOSE], true);
 });
 
-test("fieldTypeAllowed: purpose and preference value -> checkbox; preference -> text or picklist (reference/didomi.md)", () => {
+test('fieldTypeAllowed: purpose and preference value -> checkbox; preference -> text or picklist (reference/didomi.md)', () => {
   assert.ok(fieldTypeAllowed('Purpose', 'boolean'));
   assert.ok(!fieldTypeAllowed('Purpose', 'string'));
   assert.ok(fieldTypeAllowed('Preference', 'multipicklist'));
@@ -96,12 +128,15 @@ test('SOQL literals escape quotes, backslashes and control characters (reference
   assert.equal(soqlString('a\nb'), "'a\\nb'");
   assert.equal(soqlString("' OR Name != '"), "'\\' OR Name != \\''");
   assert.throws(() => soqlIdent('Email OR 1=1'));
-  fc.assert(fc.property(fc.string(), (s) => {
-    const lit = soqlString(s);
-    // the literal never ends early: every quote inside is escaped
-    const inner = lit.slice(1, -1);
-    assert.ok(!/(^|[^\\])(\\\\)*'/.test(inner));
-  }), { numRuns: 1000 });
+  fc.assert(
+    fc.property(fc.string(), (s) => {
+      const lit = soqlString(s);
+      // the literal never ends early: every quote inside is escaped
+      const inner = lit.slice(1, -1);
+      assert.ok(!/(^|[^\\])(\\\\)*'/.test(inner));
+    }),
+    { numRuns: 1000 },
+  );
   const chunks = inChunks(Array.from({ length: 2000 }, (_, i) => `user${i}@example.com`));
   assert.ok(chunks.length > 1);
   assert.equal(chunks.flat().length, 2000);
@@ -110,16 +145,33 @@ test('SOQL literals escape quotes, backslashes and control characters (reference
 test('retry schedule: at least 5 tries in the first 5 minutes, then exponential and capped (DESIGN.md "Outcome")', () => {
   let elapsed = 0;
   let tries = 1;
-  for (let f = 1; elapsed + retryDelayMs(f, 1, () => 0.5) <= 300_000; f++) { elapsed += retryDelayMs(f, 1, () => 0.5); tries++; }
+  for (let f = 1; elapsed + retryDelayMs(f, 1, () => 0.5) <= 300_000; f++) {
+    elapsed += retryDelayMs(f, 1, () => 0.5);
+    tries++;
+  }
   assert.ok(tries >= 6, `tries in 5 minutes: ${tries}`);
   assert.ok(retryDelayMs(8, 1, () => 0.5) > retryDelayMs(7, 1, () => 0.5));
-  assert.equal(retryDelayMs(100, 1, () => 0.5), 6 * 3600_000);
-  assert.equal(retryDelayMs(1, 0.01, () => 0.5), 50);
+  assert.equal(
+    retryDelayMs(100, 1, () => 0.5),
+    6 * 3600_000,
+  );
+  assert.equal(
+    retryDelayMs(1, 0.01, () => 0.5),
+    50,
+  );
 });
 
 test('error classification follows the reference table', () => {
   for (const c of ['UNABLE_TO_LOCK_ROW', 'REQUEST_LIMIT_EXCEEDED', 'SERVER_UNAVAILABLE', 'INVALID_SESSION_ID']) assert.equal(classifyCode(c), 'transient', c);
-  for (const c of ['REQUIRED_FIELD_MISSING', 'FIELD_CUSTOM_VALIDATION_EXCEPTION', 'STRING_TOO_LONG', 'INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE', 'DUPLICATES_DETECTED']) assert.equal(classifyCode(c), 'permanent', c);
+  for (const c of [
+    'REQUIRED_FIELD_MISSING',
+    'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+    'STRING_TOO_LONG',
+    'INVALID_FIELD',
+    'INVALID_FIELD_FOR_INSERT_UPDATE',
+    'DUPLICATES_DETECTED',
+  ])
+    assert.equal(classifyCode(c), 'permanent', c);
 });
 
 test('webhook schema: six types, unknown fields tolerated, v1 preferences tree, errors name the path', () => {
@@ -130,7 +182,10 @@ test('webhook schema: six types, unknown fields tolerated, v1 preferences tree, 
   legacy.parameters.entity.consents.purposes = [{ id: PURPOSE, enabled: true, preferences: [{ id: PREFERENCE, value: 'a,b' }] }];
   const f = factsOf({ ...toNewEvent(parseWebhook(legacy)), seq: 1, receivedAt: '' });
   assert.deepEqual(f.find((x) => x.key === `pref:gdpr:${PURPOSE}:${PREFERENCE}`)?.value, ['a', 'b']);
-  assert.throws(() => parseWebhook({ type: 'event.created', parameters: { entity: { id: 'x', created_at: 'yesterday', user: {} } } }), (e: unknown) => e instanceof WebhookValidationError && /created_at/.test(e.message));
+  assert.throws(
+    () => parseWebhook({ type: 'event.created', parameters: { entity: { id: 'x', created_at: 'yesterday', user: {} } } }),
+    (e: unknown) => e instanceof WebhookValidationError && /created_at/.test(e.message),
+  );
   assert.throws(() => parseWebhook({ type: 'consent.given', parameters: {} }), WebhookValidationError);
   assert.throws(() => parseWebhook({ type: 'user.updated', params: {} }), WebhookValidationError);
   // identical redeliveries share a key; a different event does not

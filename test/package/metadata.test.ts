@@ -9,20 +9,40 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { RECORD_FIELDS, SYNC_TARGET, FIELD_MAPPING, SYNC_STATUS, SYNC_ERROR, TARGET_OBJECTS, MAPPING_KINDS, ERROR_STATUSES, DELETION_BEHAVIORS, PERMISSION_SETS } from '../../middleware/src/salesforce/api-names.ts';
+import {
+  RECORD_FIELDS,
+  SYNC_TARGET,
+  FIELD_MAPPING,
+  SYNC_STATUS,
+  SYNC_ERROR,
+  TARGET_OBJECTS,
+  MAPPING_KINDS,
+  ERROR_STATUSES,
+  DELETION_BEHAVIORS,
+  PERMISSION_SETS,
+} from '../../middleware/src/salesforce/api-names.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BASE = join(ROOT, 'force-app/main/default');
-const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArray: (n) => ['value', 'fieldPermissions', 'objectPermissions', 'tabSettings', 'columns', 'filters', 'members', 'types'].includes(n) });
+const xml = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  isArray: (n) => ['value', 'fieldPermissions', 'objectPermissions', 'tabSettings', 'columns', 'filters', 'members', 'types'].includes(n),
+});
 const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
 const field = (obj: string, name: string) => xml.parse(readFileSync(join(BASE, 'objects', obj, 'fields', `${name}.field-meta.xml`), 'utf8')).CustomField;
-const customFields = (obj: string) => existsSync(join(BASE, 'objects', obj, 'fields')) ? readdirSync(join(BASE, 'objects', obj, 'fields')).map((f) => f.replace('.field-meta.xml', '')) : [];
+const customFields = (obj: string) =>
+  existsSync(join(BASE, 'objects', obj, 'fields')) ? readdirSync(join(BASE, 'objects', obj, 'fields')).map((f) => f.replace('.field-meta.xml', '')) : [];
 const permset = (name: string) => xml.parse(readFileSync(join(BASE, 'permissionsets', `${name}.permissionset-meta.xml`), 'utf8')).PermissionSet;
 const picklist = (f: any) => (f.valueSet.valueSetDefinition.value as any[]).map((v) => v.fullName);
 
 test('the Salesforce CLI converts force-app to Metadata API format with every component', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'convert-')), 'mdapi');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/@salesforce/cli/bin/run.js'), 'project', 'convert', 'source', '--root-dir', join(ROOT, 'force-app'), '--output-dir', out], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, SF_DISABLE_TELEMETRY: 'true', SF_AUTOUPDATE_DISABLE: 'true' } });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/@salesforce/cli/bin/run.js'), 'project', 'convert', 'source', '--root-dir', join(ROOT, 'force-app'), '--output-dir', out],
+    { cwd: ROOT, stdio: 'pipe', env: { ...process.env, SF_DISABLE_TELEMETRY: 'true', SF_AUTOUPDATE_DISABLE: 'true' } },
+  );
   const pkg = xml.parse(readFileSync(join(out, 'package.xml'), 'utf8')).Package;
   const members = (type: string) => (pkg.types as any[]).find((t) => t.name === type)?.members ?? [];
   for (const o of [SYNC_TARGET, FIELD_MAPPING, SYNC_STATUS, SYNC_ERROR]) assert.ok(members('CustomObject').includes(o.object), o.object);
@@ -78,7 +98,10 @@ test('config objects: restricted picklists with the closed value sets, master-de
   assert.deepEqual([md.type, md.referenceTo], ['MasterDetail', SYNC_TARGET.object]);
   assert.equal(field(FIELD_MAPPING.object, FIELD_MAPPING.fields.regulation).defaultValue, '"gdpr"');
   assert.equal(field(SYNC_TARGET.object, SYNC_TARGET.fields.matchField).defaultValue, '"Email"');
-  for (const [o, f] of [[SYNC_STATUS.object, SYNC_STATUS.fields.instanceId], [SYNC_ERROR.object, SYNC_ERROR.fields.key]]) {
+  for (const [o, f] of [
+    [SYNC_STATUS.object, SYNC_STATUS.fields.instanceId],
+    [SYNC_ERROR.object, SYNC_ERROR.fields.key],
+  ]) {
     assert.deepEqual([field(o, f).externalId, field(o, f).unique], ['true', 'true'], `${o}.${f}`);
   }
   for (const o of [SYNC_TARGET.object, FIELD_MAPPING.object, SYNC_STATUS.object, SYNC_ERROR.object]) {
@@ -90,7 +113,10 @@ test('config objects: restricted picklists with the closed value sets, master-de
 
 test('api-names.ts and force-app agree both ways (no drift)', () => {
   const expectations: [string, Record<string, string>][] = [
-    [SYNC_TARGET.object, SYNC_TARGET.fields], [FIELD_MAPPING.object, FIELD_MAPPING.fields], [SYNC_STATUS.object, SYNC_STATUS.fields], [SYNC_ERROR.object, SYNC_ERROR.fields],
+    [SYNC_TARGET.object, SYNC_TARGET.fields],
+    [FIELD_MAPPING.object, FIELD_MAPPING.fields],
+    [SYNC_STATUS.object, SYNC_STATUS.fields],
+    [SYNC_ERROR.object, SYNC_ERROR.fields],
     ...TARGET_OBJECTS.map((o) => [o, RECORD_FIELDS] as [string, Record<string, string>]),
   ];
   for (const [obj, fields] of expectations) {
@@ -126,10 +152,16 @@ test('the integration permission set can edit every field the middleware writes,
   const writes = [
     ...TARGET_OBJECTS.flatMap((o) => Object.values(RECORD_FIELDS).map((f) => `${o}.${f}`)),
     ...Object.values(SYNC_STATUS.fields).map((f) => `${SYNC_STATUS.object}.${f}`),
-    ...Object.values(SYNC_ERROR.fields).filter((f) => f !== SYNC_ERROR.fields.status).map((f) => `${SYNC_ERROR.object}.${f}`),
+    ...Object.values(SYNC_ERROR.fields)
+      .filter((f) => f !== SYNC_ERROR.fields.status)
+      .map((f) => `${SYNC_ERROR.object}.${f}`),
   ];
   for (const f of writes) assert.ok(editable.has(f), `integration can edit ${f}`);
-  assert.deepEqual([...editable].filter((f) => !writes.includes(f as string)), [], 'no edit beyond what the middleware writes');
+  assert.deepEqual(
+    [...editable].filter((f) => !writes.includes(f as string)),
+    [],
+    'no edit beyond what the middleware writes',
+  );
   for (const f of [...Object.values(SYNC_TARGET.fields), ...Object.values(FIELD_MAPPING.fields)]) {
     const obj = Object.values(SYNC_TARGET.fields).includes(f as never) ? SYNC_TARGET.object : FIELD_MAPPING.object;
     const x = field(obj, f);
@@ -144,7 +176,9 @@ test('the integration permission set can edit every field the middleware writes,
 });
 
 test('scripts: bash -n and shellcheck pass, strict mode everywhere', () => {
-  const scripts = readdirSync(join(ROOT, 'scripts')).filter((f) => f.endsWith('.sh')).map((f) => join(ROOT, 'scripts', f));
+  const scripts = readdirSync(join(ROOT, 'scripts'))
+    .filter((f) => f.endsWith('.sh'))
+    .map((f) => join(ROOT, 'scripts', f));
   assert.ok(scripts.length >= 3);
   for (const s of scripts) {
     execFileSync('bash', ['-n', s]);

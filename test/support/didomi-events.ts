@@ -25,21 +25,51 @@ export function eventCreated(orgUserId: string, at: Date, c: Choice, o: { regula
     type: 'event.created',
     parameters: {
       entity: {
-        id: o.id ?? randomUUID(), organization_id: 'acme-corp', created_at: at.toISOString(), status: 'confirmed', regulation: o.regulation ?? 'gdpr',
+        id: o.id ?? randomUUID(),
+        organization_id: 'acme-corp',
+        created_at: at.toISOString(),
+        status: 'confirmed',
+        regulation: o.regulation ?? 'gdpr',
         user: { id: `didomi-${orgUserId}`, organization_user_id: orgUserId, metadata: {}, country: o.country ?? 'FR' },
-        consents: consents(c), proofs_id: [], delegate: null,
+        consents: consents(c),
+        proofs_id: [],
+        delegate: null,
       },
     },
   };
 }
 
 export function userUpdated(orgUserId: string, at: Date, c: Choice, version = 1) {
-  const user = { id: `didomi-${orgUserId}`, organization_id: 'acme-corp', organization_user_id: orgUserId, organization_user_id_type: 'email', version, created_at: '2025-01-01T00:00:00.000Z', updated_at: at.toISOString(), metadata: {}, country: 'FR', consents: consents(c) };
+  const user = {
+    id: `didomi-${orgUserId}`,
+    organization_id: 'acme-corp',
+    organization_user_id: orgUserId,
+    organization_user_id_type: 'email',
+    version,
+    created_at: '2025-01-01T00:00:00.000Z',
+    updated_at: at.toISOString(),
+    metadata: {},
+    country: 'FR',
+    consents: consents(c),
+  };
   return { type: 'user.updated', parameters: { source: { type: 'event', id: randomUUID() }, old_entity: { ...user, version: version - 1 }, new_entity: user } };
 }
 
 export function userDeleted(orgUserId: string, at: Date) {
-  return { type: 'user.deleted', parameters: { entity: { id: `didomi-${orgUserId}`, organization_id: 'acme-corp', organization_user_id: orgUserId, version: 9, created_at: '2025-01-01T00:00:00.000Z', updated_at: at.toISOString(), consents: { purposes: [] } } } };
+  return {
+    type: 'user.deleted',
+    parameters: {
+      entity: {
+        id: `didomi-${orgUserId}`,
+        organization_id: 'acme-corp',
+        organization_user_id: orgUserId,
+        version: 9,
+        created_at: '2025-01-01T00:00:00.000Z',
+        updated_at: at.toISOString(),
+        consents: { purposes: [] },
+      },
+    },
+  };
 }
 
 export { PURPOSE, PREFERENCE };

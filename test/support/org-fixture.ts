@@ -37,14 +37,41 @@ export interface SeedOptions {
 export async function seedSyncConfig(emu: Emulator, o: SeedOptions = {}) {
   const ids = emu.seed({
     Didomi_Sync_Target__c: [
-      { Name: 'Leads', Object__c: 'Lead', Active__c: true, Upsert_Mode__c: o.leadUpsert ?? true, Match_Field__c: 'Email',
-        Creation_Defaults__c: JSON.stringify({ Company: 'Unknown (Didomi)', LastName: 'Unknown' }), Deletion_Behavior__c: o.leadDeletion ?? 'Clear Consent Fields' },
-      ...(o.contact === false ? [] : [{ Name: 'Contacts', Object__c: 'Contact', Active__c: true, Upsert_Mode__c: false, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' }]),
-      ...(o.account ? [{ Name: 'Person accounts', Object__c: 'Account', Active__c: true, Upsert_Mode__c: false, Match_Field__c: 'PersonEmail', Deletion_Behavior__c: 'Ignore' }] : []),
+      {
+        Name: 'Leads',
+        Object__c: 'Lead',
+        Active__c: true,
+        Upsert_Mode__c: o.leadUpsert ?? true,
+        Match_Field__c: 'Email',
+        Creation_Defaults__c: JSON.stringify({ Company: 'Unknown (Didomi)', LastName: 'Unknown' }),
+        Deletion_Behavior__c: o.leadDeletion ?? 'Clear Consent Fields',
+      },
+      ...(o.contact === false
+        ? []
+        : [{ Name: 'Contacts', Object__c: 'Contact', Active__c: true, Upsert_Mode__c: false, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' }]),
+      ...(o.account
+        ? [
+            {
+              Name: 'Person accounts',
+              Object__c: 'Account',
+              Active__c: true,
+              Upsert_Mode__c: false,
+              Match_Field__c: 'PersonEmail',
+              Deletion_Behavior__c: 'Ignore',
+            },
+          ]
+        : []),
     ],
   });
   const [lead, contact, account] = ids.Didomi_Sync_Target__c;
-  const m = (target: string, kind: string, field: string, extra: Record<string, unknown> = {}) => ({ Target__c: target, Kind__c: kind, Field_Api_Name__c: field, Active__c: true, Regulation__c: 'gdpr', ...extra });
+  const m = (target: string, kind: string, field: string, extra: Record<string, unknown> = {}) => ({
+    Target__c: target,
+    Kind__c: kind,
+    Field_Api_Name__c: field,
+    Active__c: true,
+    Regulation__c: 'gdpr',
+    ...extra,
+  });
   const mappings = [
     m(lead, 'Purpose', 'HasOptedOutOfEmail', { Purpose_Id__c: PURPOSE, Invert__c: true }),
     m(lead, 'Purpose', 'DoNotCall', { Purpose_Id__c: PHONE_PURPOSE, Invert__c: true }),

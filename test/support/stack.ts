@@ -54,15 +54,36 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const keys = rsaKeyPair();
-  const emu = await startEmulator({ publicKey: keys.publicKey, consumerKey: CONSUMER_KEY, username: SF_USERNAME, extraFields: CUSTOMER_FIELDS, dailyApiLimit: 1_000_000, ...o.emulator });
+  const emu = await startEmulator({
+    publicKey: keys.publicKey,
+    consumerKey: CONSUMER_KEY,
+    username: SF_USERNAME,
+    extraFields: CUSTOMER_FIELDS,
+    dailyApiLimit: 1_000_000,
+    ...o.emulator,
+  });
   const seed = o.seed === false ? null : await seedSyncConfig(emu, o.seed ?? {});
   void seed;
   const dir = mkdtempSync(join(tmpdir(), 'didomi-sync-'));
   const env: Record<string, string> = {
-    PORT: '0', HOST: '127.0.0.1', SF_LOGIN_URL: emu.url, SF_CLIENT_ID: CONSUMER_KEY, SF_USERNAME, SF_PRIVATE_KEY: keys.privateKey, SF_API_VERSION: '66.0',
-    DIDOMI_WEBHOOK_CLIENT_ID: WEBHOOK_CLIENT_ID, DIDOMI_WEBHOOK_CLIENT_SECRET: WEBHOOK_CLIENT_SECRET, WEBHOOK_TOKEN_SECRET,
-    SQLITE_PATH: join(dir, 'didomi-sync.sqlite'), LOG_LEVEL: o.logLevel ?? 'silent', BATCH_WAIT_MS: '50', HEARTBEAT_MS: '2000', CONFIG_REFRESH_MS: '2000',
-    RETRY_BACKOFF_SCALE: '0.01', SHUTDOWN_GRACE_MS: '3000', INSTANCE_ID: 'test-instance',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SF_LOGIN_URL: emu.url,
+    SF_CLIENT_ID: CONSUMER_KEY,
+    SF_USERNAME,
+    SF_PRIVATE_KEY: keys.privateKey,
+    SF_API_VERSION: '66.0',
+    DIDOMI_WEBHOOK_CLIENT_ID: WEBHOOK_CLIENT_ID,
+    DIDOMI_WEBHOOK_CLIENT_SECRET: WEBHOOK_CLIENT_SECRET,
+    WEBHOOK_TOKEN_SECRET,
+    SQLITE_PATH: join(dir, 'didomi-sync.sqlite'),
+    LOG_LEVEL: o.logLevel ?? 'silent',
+    BATCH_WAIT_MS: '50',
+    HEARTBEAT_MS: '2000',
+    CONFIG_REFRESH_MS: '2000',
+    RETRY_BACKOFF_SCALE: '0.01',
+    SHUTDOWN_GRACE_MS: '3000',
+    INSTANCE_ID: 'test-instance',
     ...(o.store === 'postgres' ? { DATABASE_URL: o.databaseUrl ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' } : {}),
     ...o.env,
   };
@@ -71,7 +92,10 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   let child: ChildProcess | undefined;
   const start = async () => {
     if (o.mode === 'child') {
-      child = spawn(process.execPath, [join(ROOT, 'middleware/src/bin/didomi-sync.ts'), 'serve'], { env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : env.LOG_LEVEL }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(process.execPath, [join(ROOT, 'middleware/src/bin/didomi-sync.ts'), 'serve'], {
+        env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : env.LOG_LEVEL },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       url = await new Promise<string>((res, rej) => {
         let buf = '';
         const onData = (d: Buffer) => {
@@ -98,19 +122,35 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   await start();
   let cachedToken: string | null = null;
   const stack: Stack = {
-    emu, env, dir,
-    get url() { return url; },
-    get service() { return service; },
-    get child() { return child; },
+    emu,
+    env,
+    dir,
+    get url() {
+      return url;
+    },
+    get service() {
+      return service;
+    },
+    get child() {
+      return child;
+    },
     async token() {
-      const res = await fetch(`${url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: WEBHOOK_CLIENT_ID, client_secret: WEBHOOK_CLIENT_SECRET }) });
-      const body = (await res.json() as any);
+      const res = await fetch(`${url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: WEBHOOK_CLIENT_ID, client_secret: WEBHOOK_CLIENT_SECRET }),
+      });
+      const body = (await res.json()) as any;
       if (res.status !== 200) throw new Error(`token: ${res.status} ${JSON.stringify(body)}`);
       return body.access_token;
     },
     async post(body, token) {
       cachedToken ??= await stack.token();
-      const res = await fetch(`${url}/webhooks/didomi`, { method: 'POST', headers: { authorization: `Bearer ${token ?? cachedToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${url}/webhooks/didomi`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token ?? cachedToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json().catch(() => null)) as any };
     },
     async metrics() {

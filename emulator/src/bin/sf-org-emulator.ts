@@ -30,16 +30,27 @@ if (values.help) {
 }
 const keyFile = values['public-key'] ?? values.certificate!;
 if (!existsSync(keyFile)) {
-  console.error(`sf-org-emulator: ${keyFile} not found. Generate a key pair and certificate with scripts/generate-jwt-keys.sh, or pass --certificate / --public-key.`);
+  console.error(
+    `sf-org-emulator: ${keyFile} not found. Generate a key pair and certificate with scripts/generate-jwt-keys.sh, or pass --certificate / --public-key.`,
+  );
   process.exit(2);
 }
 const emu = await startEmulator({
-  port: Number(values.port), host: values.host, consumerKey: values['consumer-key'], certificate: readFileSync(keyFile, 'utf8'),
-  username: values.username, sessionSeconds: Number(values['session-seconds']), dailyApiLimit: Number(values['daily-api-limit']),
-  apiVersions: values['api-version'] ?? DEFAULT_API_VERSIONS, dataFile: values.data,
+  port: Number(values.port),
+  host: values.host,
+  consumerKey: values['consumer-key'],
+  certificate: readFileSync(keyFile, 'utf8'),
+  username: values.username,
+  sessionSeconds: Number(values['session-seconds']),
+  dailyApiLimit: Number(values['daily-api-limit']),
+  apiVersions: values['api-version'] ?? DEFAULT_API_VERSIONS,
+  dataFile: values.data,
   extraFields: values['extra-fields'] ? JSON.parse(readFileSync(values['extra-fields'], 'utf8')) : undefined,
 });
 console.log(`Salesforce org emulator listening on ${emu.url} (token endpoint ${emu.url}/services/oauth2/token, control API ${emu.url}/__emulator/stats)`);
-const stop = async () => { await emu.close(); process.exit(0); };
+const stop = async () => {
+  await emu.close();
+  process.exit(0);
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -18,7 +18,11 @@ export interface Fact {
 export const DEFAULT_REGULATION = 'gdpr';
 
 function split(v: string): string[] {
-  return v.split(',').map((s) => s.trim()).filter(Boolean).sort();
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .sort();
 }
 
 export function factsOf(e: StoredEvent): Fact[] {

@@ -7,7 +7,10 @@ import { z } from 'zod';
 import type { Json, NewEvent } from '../store/types.ts';
 
 const id = z.string().min(1).max(255);
-const isoDate = z.string().max(64).refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
+const isoDate = z
+  .string()
+  .max(64)
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
 
 export const PreferenceValueSchema = z.looseObject({ value: z.string().max(4000) });
 
@@ -132,13 +135,17 @@ export function userKeyOf(w: DidomiWebhook): string | null {
 /** Didomi's own time for the change: what "newest wins" compares, never the arrival order. */
 export function occurredAtOf(w: DidomiWebhook): string {
   const e = currentEntity(w) as { updated_at?: string; created_at?: string };
-  const t = (isEventType(w) ? e.updated_at ?? e.created_at : e.updated_at ?? e.created_at) ?? new Date(0).toISOString();
+  const t = (isEventType(w) ? (e.updated_at ?? e.created_at) : (e.updated_at ?? e.created_at)) ?? new Date(0).toISOString();
   return new Date(Date.parse(t)).toISOString();
 }
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 

@@ -43,7 +43,13 @@ export function oauthRouter(config: Config, metrics: Metrics): Router {
       return oauthError(res, 401, 'invalid_client', 'client authentication failed');
     }
     const ttl = config.WEBHOOK_TOKEN_TTL_SECONDS;
-    const token = jwt.sign({ scope: 'webhooks' }, config.WEBHOOK_TOKEN_SECRET, { algorithm: 'HS256', expiresIn: ttl, audience: TOKEN_AUDIENCE, issuer: TOKEN_ISSUER, subject: clientId });
+    const token = jwt.sign({ scope: 'webhooks' }, config.WEBHOOK_TOKEN_SECRET, {
+      algorithm: 'HS256',
+      expiresIn: ttl,
+      audience: TOKEN_AUDIENCE,
+      issuer: TOKEN_ISSUER,
+      subject: clientId,
+    });
     res.set('cache-control', 'no-store').json({ access_token: token, token_type: 'Bearer', expires_in: ttl });
   });
   return r;

@@ -26,40 +26,46 @@ export function webhookRouter(d: WebhookDeps): Router {
     d.logger.info({ status, reason }, 'webhook rejected');
     res.status(status).json(body);
   };
-  r.post('/webhooks/didomi', (req, res, next) => {
-    if (d.isDraining()) return reject(res, 503, 'draining', { error: 'unavailable', message: 'shutting down; retry shortly' });
-    if (d.config.allowedIps.length && !ipAllowed(req.ip ?? '', d.config.allowedIps)) return reject(res, 403, 'ip', { error: 'forbidden', message: 'source address not allowed' });
-    const authProblem = verifyWebhookToken(d.config, req.headers.authorization);
-    if (authProblem) {
-      res.set('www-authenticate', 'Bearer realm="didomi-consent-sync", error="invalid_token"');
-      return reject(res, 401, 'auth', { error: 'invalid_token', message: authProblem });
-    }
-    if (!req.is('application/json')) return reject(res, 415, 'content_type', { error: 'unsupported_media_type', message: 'send application/json' });
-    next();
-  }, express.json({ limit: d.config.MAX_BODY_BYTES, strict: true }), async (req, res) => {
-    let event;
-    try {
-      event = toNewEvent(parseWebhook(req.body));
-    } catch (e) {
-      if (e instanceof WebhookValidationError) return reject(res, 400, 'schema', { error: 'invalid_payload', message: e.message, details: e.details });
-      return reject(res, 400, 'schema', { error: 'invalid_payload', message: 'unreadable payload' });
-    }
-    try {
-      const { stored } = await d.store.append([event]);
-      if (stored[0]) {
-        d.metrics.eventsAccepted.inc({ type: event.type });
-        d.engine.countAccepted(1);
-        d.engine.notify();
-      } else d.metrics.eventsDuplicate.inc();
-      res.status(202).json({ status: 'accepted', duplicate: !stored[0] });
-    } catch (e) {
-      if (e instanceof StoreUnavailableError) {
-        d.logger.error({ err: e.message }, 'store unavailable: webhook refused so Didomi retries');
-        d.metrics.eventsRejected.inc({ reason: 'store' });
-        return void res.status(503).set('retry-after', '30').json({ error: 'unavailable', message: 'cannot store the event right now; retry later' });
+  r.post(
+    '/webhooks/didomi',
+    (req, res, next) => {
+      if (d.isDraining()) return reject(res, 503, 'draining', { error: 'unavailable', message: 'shutting down; retry shortly' });
+      if (d.config.allowedIps.length && !ipAllowed(req.ip ?? '', d.config.allowedIps))
+        return reject(res, 403, 'ip', { error: 'forbidden', message: 'source address not allowed' });
+      const authProblem = verifyWebhookToken(d.config, req.headers.authorization);
+      if (authProblem) {
+        res.set('www-authenticate', 'Bearer realm="didomi-consent-sync", error="invalid_token"');
+        return reject(res, 401, 'auth', { error: 'invalid_token', message: authProblem });
       }
-      throw e;
-    }
-  });
+      if (!req.is('application/json')) return reject(res, 415, 'content_type', { error: 'unsupported_media_type', message: 'send application/json' });
+      next();
+    },
+    express.json({ limit: d.config.MAX_BODY_BYTES, strict: true }),
+    async (req, res) => {
+      let event;
+      try {
+        event = toNewEvent(parseWebhook(req.body));
+      } catch (e) {
+        if (e instanceof WebhookValidationError) return reject(res, 400, 'schema', { error: 'invalid_payload', message: e.message, details: e.details });
+        return reject(res, 400, 'schema', { error: 'invalid_payload', message: 'unreadable payload' });
+      }
+      try {
+        const { stored } = await d.store.append([event]);
+        if (stored[0]) {
+          d.metrics.eventsAccepted.inc({ type: event.type });
+          d.engine.countAccepted(1);
+          d.engine.notify();
+        } else d.metrics.eventsDuplicate.inc();
+        res.status(202).json({ status: 'accepted', duplicate: !stored[0] });
+      } catch (e) {
+        if (e instanceof StoreUnavailableError) {
+          d.logger.error({ err: e.message }, 'store unavailable: webhook refused so Didomi retries');
+          d.metrics.eventsRejected.inc({ reason: 'store' });
+          return void res.status(503).set('retry-after', '30').json({ error: 'unavailable', message: 'cannot store the event right now; retry later' });
+        }
+        throw e;
+      }
+    },
+  );
   return r;
 }

@@ -4,9 +4,24 @@ import { createHash } from 'node:crypto';
 import { pino, type Logger, type DestinationStream } from 'pino';
 
 const REDACT = [
-  'privateKey', '*.privateKey', 'access_token', '*.access_token', 'accessToken', '*.accessToken',
-  'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
-  'client_secret', '*.client_secret', 'assertion', '*.assertion', 'token', '*.token', 'secret', '*.secret',
+  'privateKey',
+  '*.privateKey',
+  'access_token',
+  '*.access_token',
+  'accessToken',
+  '*.accessToken',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'client_secret',
+  '*.client_secret',
+  'assertion',
+  '*.assertion',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

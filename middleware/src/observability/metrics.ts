@@ -6,20 +6,54 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'didomi_sync_' });
   const m = {
     registry,
-    eventsAccepted: new Counter({ name: 'didomi_sync_events_accepted_total', help: 'Webhook events durably stored', labelNames: ['type'], registers: [registry] }),
-    eventsDuplicate: new Counter({ name: 'didomi_sync_events_duplicate_total', help: 'Redelivered webhook events acknowledged and ignored', registers: [registry] }),
+    eventsAccepted: new Counter({
+      name: 'didomi_sync_events_accepted_total',
+      help: 'Webhook events durably stored',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    eventsDuplicate: new Counter({
+      name: 'didomi_sync_events_duplicate_total',
+      help: 'Redelivered webhook events acknowledged and ignored',
+      registers: [registry],
+    }),
     eventsRejected: new Counter({ name: 'didomi_sync_events_rejected_total', help: 'Webhook requests refused', labelNames: ['reason'], registers: [registry] }),
     eventsSynced: new Counter({ name: 'didomi_sync_events_synced_total', help: 'Events whose effect reached Salesforce', registers: [registry] }),
     eventsFailed: new Counter({ name: 'didomi_sync_events_failed_total', help: 'Events dead-lettered (permanent failures)', registers: [registry] }),
-    retriesScheduled: new Counter({ name: 'didomi_sync_retries_scheduled_total', help: 'User syncs scheduled for another attempt', labelNames: ['reason'], registers: [registry] }),
+    retriesScheduled: new Counter({
+      name: 'didomi_sync_retries_scheduled_total',
+      help: 'User syncs scheduled for another attempt',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     queueDepth: new Gauge({ name: 'didomi_sync_queue_depth', help: 'Events not yet synced', registers: [registry] }),
     queueOldestAge: new Gauge({ name: 'didomi_sync_queue_oldest_age_seconds', help: 'Age of the oldest event not yet synced', registers: [registry] }),
-    sfApiCalls: new Counter({ name: 'didomi_sync_salesforce_api_calls_total', help: 'Salesforce REST calls made', labelNames: ['resource', 'status'], registers: [registry] }),
+    sfApiCalls: new Counter({
+      name: 'didomi_sync_salesforce_api_calls_total',
+      help: 'Salesforce REST calls made',
+      labelNames: ['resource', 'status'],
+      registers: [registry],
+    }),
     sfApiUsed: new Gauge({ name: 'didomi_sync_salesforce_api_usage_used', help: 'Last Sforce-Limit-Info api-usage used', registers: [registry] }),
     sfApiMax: new Gauge({ name: 'didomi_sync_salesforce_api_usage_max', help: 'Last Sforce-Limit-Info api-usage max', registers: [registry] }),
-    batchUsers: new Histogram({ name: 'didomi_sync_batch_users', help: 'Users per sync batch', buckets: [1, 5, 10, 25, 50, 100, 200, 500, 1000], registers: [registry] }),
-    batchEvents: new Histogram({ name: 'didomi_sync_batch_events', help: 'Events per sync batch', buckets: [1, 5, 10, 50, 100, 500, 1000, 5000], registers: [registry] }),
-    endToEndSeconds: new Histogram({ name: 'didomi_sync_end_to_end_seconds', help: 'From webhook accepted to written in Salesforce', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600], registers: [registry] }),
+    batchUsers: new Histogram({
+      name: 'didomi_sync_batch_users',
+      help: 'Users per sync batch',
+      buckets: [1, 5, 10, 25, 50, 100, 200, 500, 1000],
+      registers: [registry],
+    }),
+    batchEvents: new Histogram({
+      name: 'didomi_sync_batch_events',
+      help: 'Events per sync batch',
+      buckets: [1, 5, 10, 50, 100, 500, 1000, 5000],
+      registers: [registry],
+    }),
+    endToEndSeconds: new Histogram({
+      name: 'didomi_sync_end_to_end_seconds',
+      help: 'From webhook accepted to written in Salesforce',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600],
+      registers: [registry],
+    }),
   };
   return m;
 }

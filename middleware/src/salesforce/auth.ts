@@ -36,7 +36,9 @@ export class JwtBearerAuth {
   /** Renews unless someone already replaced the stale session. */
   renew(stale: Session | null): Promise<Session> {
     if (this.session && this.session !== stale) return Promise.resolve(this.session);
-    this.inflight ??= this.fetchToken().finally(() => { this.inflight = null; });
+    this.inflight ??= this.fetchToken().finally(() => {
+      this.inflight = null;
+    });
     return this.inflight;
   }
 

@@ -2,9 +2,16 @@
 
 /** Retry later, keep the work: network, timeouts, 5xx, row locks, API limit, session trouble. */
 export const TRANSIENT_CODES = new Set([
-  'UNABLE_TO_LOCK_ROW', 'REQUEST_LIMIT_EXCEEDED', 'SERVER_UNAVAILABLE', 'INVALID_SESSION_ID', 'UNKNOWN_EXCEPTION',
+  'UNABLE_TO_LOCK_ROW',
+  'REQUEST_LIMIT_EXCEEDED',
+  'SERVER_UNAVAILABLE',
+  'INVALID_SESSION_ID',
+  'UNKNOWN_EXCEPTION',
   'DUPLICATE_VALUE', // an external-id race with another writer: re-read and retry
-  'PROCESSING_HALTED', 'ALL_OR_NONE_OPERATION_ROLLED_BACK', 'QUERY_TIMEOUT', 'TXN_SECURITY_NO_ACCESS_TIMEOUT',
+  'PROCESSING_HALTED',
+  'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+  'QUERY_TIMEOUT',
+  'TXN_SECURITY_NO_ACCESS_TIMEOUT',
 ]);
 
 export type ErrorKind = 'transient' | 'permanent';

@@ -4,8 +4,17 @@
 import pg from 'pg';
 import {
   StoreUnavailableError,
-  type AppendResult, type ClaimOptions, type ClaimedUser, type CompletedUser, type DeadLetter, type FailedUser,
-  type Json, type NewEvent, type Store, type StoreStats, type StoredEvent,
+  type AppendResult,
+  type ClaimOptions,
+  type ClaimedUser,
+  type CompletedUser,
+  type DeadLetter,
+  type FailedUser,
+  type Json,
+  type NewEvent,
+  type Store,
+  type StoreStats,
+  type StoredEvent,
 } from './types.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 
@@ -108,15 +117,34 @@ export class PostgresStore implements Store {
       const byUser = new Map<string, StoredEvent[]>();
       for (const r of ev.rows) {
         const list = byUser.get(r.user_key) ?? [];
-        list.push({ seq: Number(r.seq), dedupeKey: r.dedupe_key, userKey: r.user_key, type: r.type, occurredAt: r.occurred_at, receivedAt: r.received_at, payload: r.payload });
+        list.push({
+          seq: Number(r.seq),
+          dedupeKey: r.dedupe_key,
+          userKey: r.user_key,
+          type: r.type,
+          occurredAt: r.occurred_at,
+          receivedAt: r.received_at,
+          payload: r.payload,
+        });
         byUser.set(r.user_key, list);
       }
-      return users.rows.map((u) => ({ userKey: u.user_key, state: u.state, written: u.written, attempts: u.attempts, firstFailedAt: u.first_failed_at, events: byUser.get(u.user_key) ?? [] }));
+      return users.rows.map((u) => ({
+        userKey: u.user_key,
+        state: u.state,
+        written: u.written,
+        attempts: u.attempts,
+        firstFailedAt: u.first_failed_at,
+        events: byUser.get(u.user_key) ?? [],
+      }));
     });
   }
 
   async extendLeases(workerId: string, userKeys: string[], leaseMs: number): Promise<string[]> {
-    const r = await this.pool.query('UPDATE user_sync SET lease_until = $1 WHERE user_key = ANY($2) AND lease_owner = $3 RETURNING user_key', [this.now() + leaseMs, userKeys, workerId]);
+    const r = await this.pool.query('UPDATE user_sync SET lease_until = $1 WHERE user_key = ANY($2) AND lease_owner = $3 RETURNING user_key', [
+      this.now() + leaseMs,
+      userKeys,
+      workerId,
+    ]);
     return r.rows.map((x) => x.user_key);
   }
 
@@ -142,7 +170,12 @@ export class PostgresStore implements Store {
     await this.tx(async (c) => {
       for (const u of users) {
         if (u.state !== undefined && u.doneSeq !== undefined) {
-          await c.query('UPDATE user_sync SET state = $1, done_seq = GREATEST(done_seq, $2) WHERE user_key = $3 AND lease_owner = $4', [JSON.stringify(u.state), u.doneSeq, u.userKey, workerId]);
+          await c.query('UPDATE user_sync SET state = $1, done_seq = GREATEST(done_seq, $2) WHERE user_key = $3 AND lease_owner = $4', [
+            JSON.stringify(u.state),
+            u.doneSeq,
+            u.userKey,
+            workerId,
+          ]);
         }
         await c.query(
           `UPDATE user_sync SET attempts = attempts + 1, first_failed_at = COALESCE(first_failed_at, $1), next_attempt_at = $2, last_error = $3,
@@ -160,8 +193,11 @@ export class PostgresStore implements Store {
   async requeue(userKeys: string[]): Promise<void> {
     await this.tx(async (c) => {
       for (const k of userKeys) {
-        await c.query(`INSERT INTO user_sync (user_key, forced) VALUES ($1, true)
-          ON CONFLICT (user_key) DO UPDATE SET forced = true, written = NULL, next_attempt_at = 0, attempts = 0`, [k]);
+        await c.query(
+          `INSERT INTO user_sync (user_key, forced) VALUES ($1, true)
+          ON CONFLICT (user_key) DO UPDATE SET forced = true, written = NULL, next_attempt_at = 0, attempts = 0`,
+          [k],
+        );
       }
     });
   }
@@ -170,8 +206,11 @@ export class PostgresStore implements Store {
     const now = new Date(this.now()).toISOString();
     await this.tx(async (c) => {
       for (const l of letters) {
-        await c.query(`INSERT INTO dead_letters (key, user_key, payload, synced, created_at) VALUES ($1, $2, $3, false, $4)
-          ON CONFLICT (key) DO UPDATE SET payload = EXCLUDED.payload, synced = false`, [l.key, l.userKey, JSON.stringify(l.payload), now]);
+        await c.query(
+          `INSERT INTO dead_letters (key, user_key, payload, synced, created_at) VALUES ($1, $2, $3, false, $4)
+          ON CONFLICT (key) DO UPDATE SET payload = EXCLUDED.payload, synced = false`,
+          [l.key, l.userKey, JSON.stringify(l.payload), now],
+        );
       }
     });
   }

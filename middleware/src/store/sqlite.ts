@@ -6,8 +6,17 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   StoreUnavailableError,
-  type AppendResult, type ClaimOptions, type ClaimedUser, type CompletedUser, type DeadLetter, type FailedUser,
-  type Json, type NewEvent, type Store, type StoreStats, type StoredEvent,
+  type AppendResult,
+  type ClaimOptions,
+  type ClaimedUser,
+  type CompletedUser,
+  type DeadLetter,
+  type FailedUser,
+  type Json,
+  type NewEvent,
+  type Store,
+  type StoreStats,
+  type StoredEvent,
 } from './types.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 
@@ -55,7 +64,9 @@ export class SqliteStore implements Store {
   private prepare() {
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
-      insertEvent: p('INSERT INTO inbox (dedupe_key, user_key, type, occurred_at, received_at, payload) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq'),
+      insertEvent: p(
+        'INSERT INTO inbox (dedupe_key, user_key, type, occurred_at, received_at, payload) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq',
+      ),
       touchUser: p(`INSERT INTO user_sync (user_key, pending_seq, next_attempt_at) VALUES (?, ?, ?)
         ON CONFLICT (user_key) DO UPDATE SET pending_seq = max(pending_seq, excluded.pending_seq),
           next_attempt_at = CASE WHEN attempts = 0 THEN min(next_attempt_at, excluded.next_attempt_at) ELSE next_attempt_at END`),
@@ -122,7 +133,8 @@ export class SqliteStore implements Store {
       for (const p of batch) {
         const stored: boolean[] = [];
         for (const e of p.events) {
-          const row = this.st.insertEvent.get(e.dedupeKey, e.userKey, e.type, e.occurredAt, receivedAt, JSON.stringify(e.payload)) as { seq: number } | undefined;
+          const row = this.st.insertEvent.get(e.dedupeKey, e.userKey, e.type, e.occurredAt, receivedAt, JSON.stringify(e.payload)) as
+            { seq: number } | undefined;
           stored.push(!!row);
           if (row) this.st.touchUser.run(e.userKey, row.seq, nowMs);
         }
@@ -130,7 +142,11 @@ export class SqliteStore implements Store {
       }
       this.db.exec('COMMIT');
     } catch (e) {
-      try { this.db.exec('ROLLBACK'); } catch { /* the failed statement may have ended the transaction already */ }
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        /* the failed statement may have ended the transaction already */
+      }
       const err = new StoreUnavailableError(`cannot store events: ${(e as Error).message}`);
       for (const p of batch) p.reject(err);
       return;
@@ -157,7 +173,14 @@ export class SqliteStore implements Store {
       const out: ClaimedUser[] = [];
       for (const k of keys) {
         this.st.lease.run(o.workerId, now + o.leaseMs, k);
-        const u = this.st.userRow.get(k) as { user_key: string; state: string | null; written: string | null; attempts: number; first_failed_at: string | null; done_seq: number };
+        const u = this.st.userRow.get(k) as {
+          user_key: string;
+          state: string | null;
+          written: string | null;
+          attempts: number;
+          first_failed_at: string | null;
+          done_seq: number;
+        };
         const events = (this.st.userEvents.all(k, u.done_seq, o.maxEventsPerUser) as Record<string, any>[]).map(toEvent);
         out.push({ userKey: k, state: parse(u.state), written: parse(u.written), attempts: u.attempts, firstFailedAt: u.first_failed_at, events });
       }
@@ -171,7 +194,11 @@ export class SqliteStore implements Store {
   }
 
   async complete(workerId: string, users: CompletedUser[]): Promise<string[]> {
-    return this.tx(() => users.filter((u) => Number(this.st.complete.run(JSON.stringify(u.state), JSON.stringify(u.written), u.doneSeq, u.userKey, workerId).changes) > 0).map((u) => u.userKey));
+    return this.tx(() =>
+      users
+        .filter((u) => Number(this.st.complete.run(JSON.stringify(u.state), JSON.stringify(u.written), u.doneSeq, u.userKey, workerId).changes) > 0)
+        .map((u) => u.userKey),
+    );
   }
 
   async fail(workerId: string, users: FailedUser[]): Promise<void> {
@@ -199,15 +226,23 @@ export class SqliteStore implements Store {
 
   async addDeadLetters(letters: DeadLetter[]): Promise<void> {
     const now = new Date(this.now()).toISOString();
-    this.tx(() => { for (const l of letters) this.st.addDead.run(l.key, l.userKey, JSON.stringify(l.payload), now); });
+    this.tx(() => {
+      for (const l of letters) this.st.addDead.run(l.key, l.userKey, JSON.stringify(l.payload), now);
+    });
   }
 
   async unsyncedDeadLetters(limit: number): Promise<DeadLetter[]> {
-    return (this.st.unsynced.all(limit) as { key: string; user_key: string; payload: string }[]).map((r) => ({ key: r.key, userKey: r.user_key, payload: JSON.parse(r.payload) }));
+    return (this.st.unsynced.all(limit) as { key: string; user_key: string; payload: string }[]).map((r) => ({
+      key: r.key,
+      userKey: r.user_key,
+      payload: JSON.parse(r.payload),
+    }));
   }
 
   async markDeadLettersSynced(keys: string[]): Promise<void> {
-    this.tx(() => { for (const k of keys) this.st.markSynced.run(k); });
+    this.tx(() => {
+      for (const k of keys) this.st.markSynced.run(k);
+    });
   }
 
   async getMeta(key: string): Promise<Json | null> {
@@ -230,5 +265,13 @@ export class SqliteStore implements Store {
 const parse = (s: string | null): Json | null => (s === null ? null : JSON.parse(s));
 
 function toEvent(r: Record<string, any>): StoredEvent {
-  return { seq: Number(r.seq), dedupeKey: r.dedupe_key, userKey: r.user_key, type: r.type, occurredAt: r.occurred_at, receivedAt: r.received_at, payload: JSON.parse(r.payload) };
+  return {
+    seq: Number(r.seq),
+    dedupeKey: r.dedupe_key,
+    userKey: r.user_key,
+    type: r.type,
+    occurredAt: r.occurred_at,
+    receivedAt: r.received_at,
+    payload: JSON.parse(r.payload),
+  };
 }

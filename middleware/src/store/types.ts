@@ -4,14 +4,7 @@
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export const DIDOMI_EVENT_TYPES = [
-  'event.created',
-  'event.updated',
-  'event.deleted',
-  'user.created',
-  'user.updated',
-  'user.deleted',
-] as const;
+export const DIDOMI_EVENT_TYPES = ['event.created', 'event.updated', 'event.deleted', 'user.created', 'user.updated', 'user.deleted'] as const;
 export type DidomiEventType = (typeof DIDOMI_EVENT_TYPES)[number];
 
 /** A validated webhook, as the accept path hands it to the store. */

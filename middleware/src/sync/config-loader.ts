@@ -2,7 +2,16 @@
 // exists, the integration user can update it, and its type fits Didomi's rules. Invalid mappings
 // are reported (as problems) and skipped; they never stop the others.
 import { createHash } from 'node:crypto';
-import { DELETION_BEHAVIORS, FIELD_MAPPING, MAPPING_KINDS, SYNC_TARGET, TARGET_OBJECTS, type DeletionBehavior, type MappingKind, type TargetObject } from '../salesforce/api-names.ts';
+import {
+  DELETION_BEHAVIORS,
+  FIELD_MAPPING,
+  MAPPING_KINDS,
+  SYNC_TARGET,
+  TARGET_OBJECTS,
+  type DeletionBehavior,
+  type MappingKind,
+  type TargetObject,
+} from '../salesforce/api-names.ts';
 import { fieldTypeAllowed } from './project.ts';
 import type { FieldInfo, Mapping, SyncConfig, Target } from './config-types.ts';
 
@@ -26,7 +35,11 @@ export function fieldsFromDescribe(describe: any): Map<string, FieldInfo> {
   const out = new Map<string, FieldInfo>();
   for (const f of describe?.fields ?? []) {
     out.set(String(f.name).toLowerCase(), {
-      name: f.name, type: f.type, updateable: !!f.updateable, createable: !!f.createable, length: f.length ?? 0,
+      name: f.name,
+      type: f.type,
+      updateable: !!f.updateable,
+      createable: !!f.createable,
+      length: f.length ?? 0,
       required: !f.nillable && !!f.createable && !f.defaultedOnCreate && f.type !== 'boolean',
     });
   }
@@ -46,8 +59,14 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
     const deletion = DELETION_BEHAVIORS.includes(r[T.deletionBehavior]) ? (r[T.deletionBehavior] as DeletionBehavior) : 'Ignore';
     const matchField = fields.get(String(r[T.matchField] || 'Email').toLowerCase())?.name ?? 'Email';
     const target: Target = {
-      id: r.Id, object, upsertMode: r[T.upsertMode] === true, matchField,
-      creationDefaults: json(r[T.creationDefaults]), deletionBehavior: deletion, mappings: [], fields,
+      id: r.Id,
+      object,
+      upsertMode: r[T.upsertMode] === true,
+      matchField,
+      creationDefaults: json(r[T.creationDefaults]),
+      deletionBehavior: deletion,
+      mappings: [],
+      fields,
     };
     const seen = new Set<string>();
     for (const m of mappingRows.filter((x) => x[M.target] === r.Id)) {
@@ -55,19 +74,51 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
       const fieldName = String(m[M.fieldApiName] ?? '');
       const fi = fields.get(fieldName.toLowerCase());
       const problem = (message: string) => problems.push({ mappingId: m.Id, targetObject: object, field: fieldName, message });
-      if (!MAPPING_KINDS.includes(kind)) { problem(`unknown mapping kind ${kind}`); continue; }
-      if (!fi) { problem(`field ${object}.${fieldName} does not exist or is not visible to the integration user`); continue; }
-      if (!fi.updateable) { problem(`the integration user cannot edit ${object}.${fi.name} (grant it in a permission set)`); continue; }
-      if (!fieldTypeAllowed(kind, fi.type)) { problem(`a ${kind} mapping cannot write ${object}.${fi.name} of type ${fi.type} (Didomi's rules: purpose and preference value -> checkbox; preference -> text or picklist)`); continue; }
-      const needs: Record<MappingKind, (keyof typeof M)[]> = { Purpose: ['purposeId'], Preference: ['purposeId', 'preferenceId'], 'Preference Value': ['purposeId', 'preferenceId', 'valueId'], 'User Attribute': ['attributePath'] };
+      if (!MAPPING_KINDS.includes(kind)) {
+        problem(`unknown mapping kind ${kind}`);
+        continue;
+      }
+      if (!fi) {
+        problem(`field ${object}.${fieldName} does not exist or is not visible to the integration user`);
+        continue;
+      }
+      if (!fi.updateable) {
+        problem(`the integration user cannot edit ${object}.${fi.name} (grant it in a permission set)`);
+        continue;
+      }
+      if (!fieldTypeAllowed(kind, fi.type)) {
+        problem(
+          `a ${kind} mapping cannot write ${object}.${fi.name} of type ${fi.type} (Didomi's rules: purpose and preference value -> checkbox; preference -> text or picklist)`,
+        );
+        continue;
+      }
+      const needs: Record<MappingKind, (keyof typeof M)[]> = {
+        Purpose: ['purposeId'],
+        Preference: ['purposeId', 'preferenceId'],
+        'Preference Value': ['purposeId', 'preferenceId', 'valueId'],
+        'User Attribute': ['attributePath'],
+      };
       const missing = needs[kind].filter((k) => !m[M[k]]);
-      if (missing.length) { problem(`a ${kind} mapping needs ${missing.map((k) => M[k]).join(', ')}`); continue; }
-      if (seen.has(fi.name.toLowerCase())) { problem(`${object}.${fi.name} is mapped twice; only the first mapping is used`); continue; }
+      if (missing.length) {
+        problem(`a ${kind} mapping needs ${missing.map((k) => M[k]).join(', ')}`);
+        continue;
+      }
+      if (seen.has(fi.name.toLowerCase())) {
+        problem(`${object}.${fi.name} is mapped twice; only the first mapping is used`);
+        continue;
+      }
       seen.add(fi.name.toLowerCase());
       const labels = json(m[M.valueLabels]);
       const mapping: Mapping = {
-        id: m.Id, kind, purposeId: m[M.purposeId] ?? null, preferenceId: m[M.preferenceId] ?? null, valueId: m[M.valueId] ?? null,
-        attributePath: m[M.attributePath] ?? null, field: fi.name, fieldType: fi.type, invert: m[M.invert] === true,
+        id: m.Id,
+        kind,
+        purposeId: m[M.purposeId] ?? null,
+        preferenceId: m[M.preferenceId] ?? null,
+        valueId: m[M.valueId] ?? null,
+        attributePath: m[M.attributePath] ?? null,
+        field: fi.name,
+        fieldType: fi.type,
+        invert: m[M.invert] === true,
         valueLabels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)])),
         regulation: String(m[M.regulation] || 'gdpr').toLowerCase(),
       };
@@ -75,6 +126,9 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
     }
     targets.push(target);
   }
-  const fingerprint = createHash('sha256').update(JSON.stringify([targetRows, mappingRows])).digest('hex').slice(0, 16);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([targetRows, mappingRows]))
+    .digest('hex')
+    .slice(0, 16);
   return { targets, problems, fingerprint };
 }

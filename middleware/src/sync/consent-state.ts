@@ -52,5 +52,12 @@ export function snapshot(userKey: string, s: ConsentState): string {
     else if (kind === 'pref') (preferences[reg] ??= {})[rest.join(':')] = f.v as string[];
     else if (kind === 'attr') attributes[[reg, ...rest].join(':')] = f.v;
   }
-  return JSON.stringify({ organization_user_id: userKey, didomi_user_id: s.facts.didomiId?.v ?? null, updated_at: s.updatedAt, purposes, preferences, attributes });
+  return JSON.stringify({
+    organization_user_id: userKey,
+    didomi_user_id: s.facts.didomiId?.v ?? null,
+    updated_at: s.updatedAt,
+    purposes,
+    preferences,
+    attributes,
+  });
 }

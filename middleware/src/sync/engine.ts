@@ -74,13 +74,26 @@ class Engine implements SyncEngine {
     this.now = deps.now ?? Date.now;
     const c = deps.config;
     this.workerId = `${c.instanceId}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-    this.auth = new JwtBearerAuth({ loginUrl: c.SF_LOGIN_URL, clientId: c.SF_CLIENT_ID, username: c.SF_USERNAME, privateKey: c.privateKey, audience: c.audience, timeoutMs: c.SF_REQUEST_TIMEOUT_MS });
+    this.auth = new JwtBearerAuth({
+      loginUrl: c.SF_LOGIN_URL,
+      clientId: c.SF_CLIENT_ID,
+      username: c.SF_USERNAME,
+      privateKey: c.privateKey,
+      audience: c.audience,
+      timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
+    });
     this.budget = new ApiBudget(c.API_BUDGET_SHARE, this.now, Math.max(100, 60_000 * c.RETRY_BACKOFF_SCALE));
     this.client = new SalesforceClient({
-      auth: this.auth, budget: this.budget, apiVersion: c.SF_API_VERSION, timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
+      auth: this.auth,
+      budget: this.budget,
+      apiVersion: c.SF_API_VERSION,
+      timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
       hooks: {
         onCall: (resource, status) => deps.metrics.sfApiCalls.inc({ resource, status: String(status) }),
-        onLimitInfo: (used, max) => { deps.metrics.sfApiUsed.set(used); deps.metrics.sfApiMax.set(max); },
+        onLimitInfo: (used, max) => {
+          deps.metrics.sfApiUsed.set(used);
+          deps.metrics.sfApiMax.set(max);
+        },
       },
     });
   }
@@ -90,10 +103,13 @@ class Engine implements SyncEngine {
     const every = Math.min(this.d.config.HEARTBEAT_MS, this.d.config.CONFIG_REFRESH_MS);
     const tick = () => {
       if (this.stopping) return;
-      this.housekeepingTimer = setTimeout(async () => {
-        await this.housekeeping().catch(() => undefined);
-        tick();
-      }, this.config ? every : Math.min(every, 2000));
+      this.housekeepingTimer = setTimeout(
+        async () => {
+          await this.housekeeping().catch(() => undefined);
+          tick();
+        },
+        this.config ? every : Math.min(every, 2000),
+      );
     };
     tick();
     for (let i = 0; i < this.d.config.WORKER_CONCURRENCY; i++) this.loops.push(this.loop());
@@ -124,8 +140,14 @@ class Engine implements SyncEngine {
 
   private wait(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.wakers = this.wakers.filter((f) => f !== w); resolve(false); }, ms);
-      const w = () => { clearTimeout(t); resolve(true); };
+      const t = setTimeout(() => {
+        this.wakers = this.wakers.filter((f) => f !== w);
+        resolve(false);
+      }, ms);
+      const w = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
       this.wakers.push(w);
     });
   }
@@ -133,7 +155,10 @@ class Engine implements SyncEngine {
   private async loop(): Promise<void> {
     const c = this.d.config;
     while (!this.stopping) {
-      if (!this.config) { await this.wait(500); continue; }
+      if (!this.config) {
+        await this.wait(500);
+        continue;
+      }
       let users: ClaimedUser[];
       try {
         users = await this.d.store.claim({ workerId: this.workerId, maxUsers: c.BATCH_MAX_USERS, maxEventsPerUser: 1000, leaseMs: c.LEASE_MS });
@@ -165,8 +190,12 @@ class Engine implements SyncEngine {
     const works: Work[] = users.map((u) => {
       const facts = u.events.flatMap(factsOf);
       return {
-        user: u, state: merge(u.state as unknown as ConsentState | null, facts), doneSeq: u.events.reduce((m, e) => Math.max(m, e.seq), 0),
-        written: ((u.written as unknown as Written) ?? {}), transient: null, dead: [],
+        user: u,
+        state: merge(u.state as unknown as ConsentState | null, facts),
+        doneSeq: u.events.reduce((m, e) => Math.max(m, e.seq), 0),
+        written: (u.written as unknown as Written) ?? {},
+        transient: null,
+        dead: [],
       };
     });
     let written = 0;
@@ -184,10 +213,18 @@ class Engine implements SyncEngine {
     const events = users.reduce((n, u) => n + u.events.length, 0);
     this.d.metrics.batchUsers.observe(users.length);
     this.d.metrics.batchEvents.observe(events);
-    this.d.logger.info({
-      users: users.length, events, records: written, apiCalls: this.client.calls - callsBefore, ms: this.now() - started,
-      retried: works.filter((w) => w.transient).length, deadLetters: works.reduce((n, w) => n + w.dead.length, 0),
-    }, 'batch');
+    this.d.logger.info(
+      {
+        users: users.length,
+        events,
+        records: written,
+        apiCalls: this.client.calls - callsBefore,
+        ms: this.now() - started,
+        retried: works.filter((w) => w.transient).length,
+        deadLetters: works.reduce((n, w) => n + w.dead.length, 0),
+      },
+      'batch',
+    );
   }
 
   /** Finds every user's records, per target, in as few queries as the URI limit allows. */
@@ -198,9 +235,10 @@ class Engine implements SyncEngine {
       const matchField = soqlIdent(t.matchField);
       const converted = t.object === 'Lead' ? ', IsConverted' : '';
       for (const chunk of inChunks(keys, matchField === RECORD_FIELDS.userId ? 10_000 : 5_000)) {
-        const cond = matchField === RECORD_FIELDS.userId
-          ? `${RECORD_FIELDS.userId} IN ${inList(chunk)}`
-          : `(${RECORD_FIELDS.userId} IN ${inList(chunk)} OR ${matchField} IN ${inList(chunk)})`;
+        const cond =
+          matchField === RECORD_FIELDS.userId
+            ? `${RECORD_FIELDS.userId} IN ${inList(chunk)}`
+            : `(${RECORD_FIELDS.userId} IN ${inList(chunk)} OR ${matchField} IN ${inList(chunk)})`;
         // Converted leads are skipped: their Contact is the target (DESIGN.md "Match").
         const where = t.object === 'Lead' ? `${cond} AND IsConverted = false` : cond;
         const soql = `SELECT Id, ${RECORD_FIELDS.userId}${matchField === RECORD_FIELDS.userId ? '' : ', ' + matchField}${converted} FROM ${t.object} WHERE ${where} ORDER BY Id`;
@@ -265,9 +303,17 @@ class Engine implements SyncEngine {
           if (!t.upsertMode) continue;
           // Upsert mode: create through an external-id upsert, so a retry never creates a duplicate.
           const fields: FieldValues = {};
-          for (const [f, v] of Object.entries(t.creationDefaults)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) fields[f] = v as string | boolean | null;
+          for (const [f, v] of Object.entries(t.creationDefaults))
+            if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) fields[f] = v as string | boolean | null;
           const mf = t.fields.get(t.matchField.toLowerCase());
-          if (mf && mf.createable && t.matchField !== RECORD_FIELDS.userId && (mf.type !== 'email' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(key)) && key.length <= (mf.length || 255)) fields[mf.name] = key;
+          if (
+            mf &&
+            mf.createable &&
+            t.matchField !== RECORD_FIELDS.userId &&
+            (mf.type !== 'email' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(key)) &&
+            key.length <= (mf.length || 255)
+          )
+            fields[mf.name] = key;
           Object.assign(fields, values);
           ops.push({ work: w, target: t, kind: 'upsert', fields });
           continue;
@@ -297,17 +343,37 @@ class Engine implements SyncEngine {
   private async write(ops: RecordOp[]): Promise<void> {
     const groups: { sub: CompositeSubrequest; ops: RecordOp[] }[] = [];
     const base = this.client.base;
-    const chunk = <T,>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / MAX_COLLECTION) }, (_, i) => xs.slice(i * MAX_COLLECTION, (i + 1) * MAX_COLLECTION));
+    const chunk = <T>(xs: T[]) =>
+      Array.from({ length: Math.ceil(xs.length / MAX_COLLECTION) }, (_, i) => xs.slice(i * MAX_COLLECTION, (i + 1) * MAX_COLLECTION));
     for (const part of chunk(ops.filter((o) => o.kind === 'update'))) {
-      groups.push({ ops: part, sub: { method: 'PATCH', url: `${base}/composite/sobjects`, referenceId: `u${groups.length}`, body: { allOrNone: false, records: part.map((o) => ({ attributes: { type: o.target.object }, id: o.id, ...o.fields })) } } });
+      groups.push({
+        ops: part,
+        sub: {
+          method: 'PATCH',
+          url: `${base}/composite/sobjects`,
+          referenceId: `u${groups.length}`,
+          body: { allOrNone: false, records: part.map((o) => ({ attributes: { type: o.target.object }, id: o.id, ...o.fields })) },
+        },
+      });
     }
     for (const object of TARGET_OBJECTS) {
       for (const part of chunk(ops.filter((o) => o.kind === 'upsert' && o.target.object === object))) {
-        groups.push({ ops: part, sub: { method: 'PATCH', url: `${base}/composite/sobjects/${object}/${RECORD_FIELDS.userId}`, referenceId: `c${groups.length}`, body: { allOrNone: false, records: part.map((o) => ({ attributes: { type: object }, ...o.fields })) } } });
+        groups.push({
+          ops: part,
+          sub: {
+            method: 'PATCH',
+            url: `${base}/composite/sobjects/${object}/${RECORD_FIELDS.userId}`,
+            referenceId: `c${groups.length}`,
+            body: { allOrNone: false, records: part.map((o) => ({ attributes: { type: object }, ...o.fields })) },
+          },
+        });
       }
     }
     for (const part of chunk(ops.filter((o) => o.kind === 'delete'))) {
-      groups.push({ ops: part, sub: { method: 'DELETE', url: `${base}/composite/sobjects?allOrNone=false&ids=${part.map((o) => o.id).join(',')}`, referenceId: `d${groups.length}` } });
+      groups.push({
+        ops: part,
+        sub: { method: 'DELETE', url: `${base}/composite/sobjects?allOrNone=false&ids=${part.map((o) => o.id).join(',')}`, referenceId: `d${groups.length}` },
+      });
     }
     for (let i = 0; i < groups.length; i += MAX_HEAVY_PER_COMPOSITE) {
       const part = groups.slice(i, i + MAX_HEAVY_PER_COMPOSITE);
@@ -343,19 +409,32 @@ class Engine implements SyncEngine {
       w.transient ??= `${code}: ${message}`;
       return;
     }
-    const key = createHash('sha256').update([w.user.userKey, o.target.object, o.id ?? 'new', code].join('|')).digest('hex').slice(0, 40);
+    const key = createHash('sha256')
+      .update([w.user.userKey, o.target.object, o.id ?? 'new', code].join('|'))
+      .digest('hex')
+      .slice(0, 40);
     const didomiId = w.state.facts.didomiId?.v;
     const lastEvent = w.user.events[w.user.events.length - 1];
     const eventId = (lastEvent?.payload as any)?.parameters?.entity?.id ?? (lastEvent?.payload as any)?.parameters?.new_entity?.id ?? null;
     const F = SYNC_ERROR.fields;
     const now = new Date(this.now()).toISOString();
     w.dead.push({
-      key, userKey: w.user.userKey,
+      key,
+      userKey: w.user.userKey,
       payload: {
-        [F.key]: key, [F.organizationUserId]: w.user.userKey.slice(0, 255), [F.didomiUserId]: typeof didomiId === 'string' ? didomiId : null,
-        [F.eventId]: typeof eventId === 'string' ? eventId.slice(0, 255) : null, [F.targetObject]: o.target.object, [F.recordId]: o.id ?? null,
-        [F.code]: code.slice(0, 255), [F.message]: message.slice(0, 32000), [F.attempts]: w.user.attempts + 1, [F.status]: 'Open',
-        [F.firstFailedAt]: w.user.firstFailedAt ?? now, [F.lastFailedAt]: now, [F.payload]: JSON.stringify(o.fields).slice(0, 131000),
+        [F.key]: key,
+        [F.organizationUserId]: w.user.userKey.slice(0, 255),
+        [F.didomiUserId]: typeof didomiId === 'string' ? didomiId : null,
+        [F.eventId]: typeof eventId === 'string' ? eventId.slice(0, 255) : null,
+        [F.targetObject]: o.target.object,
+        [F.recordId]: o.id ?? null,
+        [F.code]: code.slice(0, 255),
+        [F.message]: message.slice(0, 32000),
+        [F.attempts]: w.user.attempts + 1,
+        [F.status]: 'Open',
+        [F.firstFailedAt]: w.user.firstFailedAt ?? now,
+        [F.lastFailedAt]: now,
+        [F.payload]: JSON.stringify(o.fields).slice(0, 131000),
       } as Json,
     });
   }
@@ -391,12 +470,14 @@ class Engine implements SyncEngine {
     if (dead.length) await this.d.store.addDeadLetters(dead);
     const saved = new Set(await this.d.store.complete(this.workerId, completed));
     if (failed.length) await this.d.store.fail(this.workerId, failed);
-    if (saved.size < completed.length) this.d.logger.warn({ lost: completed.length - saved.size }, 'leases expired before the batch finished; those users will be processed again');
+    if (saved.size < completed.length)
+      this.d.logger.warn({ lost: completed.length - saved.size }, 'leases expired before the batch finished; those users will be processed again');
     this.d.metrics.eventsSynced.inc(syncedEvents);
     this.rollDay();
     this.today.synced += syncedEvents;
     if (syncedEvents) this.lastSuccess = new Date(this.now()).toISOString();
-    if (dead.length || this.resolvedErrors.length) await this.pushErrors().catch((e) => this.d.logger.warn({ err: (e as Error).message }, 'dead letters not pushed yet; will retry'));
+    if (dead.length || this.resolvedErrors.length)
+      await this.pushErrors().catch((e) => this.d.logger.warn({ err: (e as Error).message }, 'dead letters not pushed yet; will retry'));
   }
 
   /** Upserts dead letters into Didomi_Sync_Error__c (by Dead_Letter_Key__c) and resolves retried ones. */
@@ -405,12 +486,25 @@ class Engine implements SyncEngine {
     const subs: CompositeSubrequest[] = [...extra];
     const base = this.client.base;
     for (let i = 0; i < letters.length; i += MAX_COLLECTION) {
-      subs.push({ method: 'PATCH', url: `${base}/composite/sobjects/${SYNC_ERROR.object}/${SYNC_ERROR.fields.key}`, referenceId: `e${i}`, body: { allOrNone: false, records: letters.slice(i, i + MAX_COLLECTION).map((l) => ({ attributes: { type: SYNC_ERROR.object }, ...(l.payload as object) })) } });
+      subs.push({
+        method: 'PATCH',
+        url: `${base}/composite/sobjects/${SYNC_ERROR.object}/${SYNC_ERROR.fields.key}`,
+        referenceId: `e${i}`,
+        body: {
+          allOrNone: false,
+          records: letters.slice(i, i + MAX_COLLECTION).map((l) => ({ attributes: { type: SYNC_ERROR.object }, ...(l.payload as object) })),
+        },
+      });
     }
     const resolved = [...new Set(this.resolvedErrors)].slice(0, MAX_COLLECTION);
     this.resolvedErrors = this.resolvedErrors.filter((id) => !resolved.includes(id));
     if (resolved.length) {
-      subs.push({ method: 'PATCH', url: `${base}/composite/sobjects`, referenceId: 'resolved', body: { allOrNone: false, records: resolved.map((id) => ({ attributes: { type: SYNC_ERROR.object }, id, [SYNC_ERROR.fields.status]: 'Resolved' })) } });
+      subs.push({
+        method: 'PATCH',
+        url: `${base}/composite/sobjects`,
+        referenceId: 'resolved',
+        body: { allOrNone: false, records: resolved.map((id) => ({ attributes: { type: SYNC_ERROR.object }, id, [SYNC_ERROR.fields.status]: 'Resolved' })) },
+      });
     }
     if (!subs.length) return [];
     const res = await this.client.composite(subs);
@@ -418,7 +512,9 @@ class Engine implements SyncEngine {
     res.forEach((r) => {
       if (!r.referenceId.startsWith('e') || !Array.isArray(r.body)) return;
       const offset = Number(r.referenceId.slice(1));
-      r.body.forEach((x: any, j: number) => { if (x.success) ok.push(letters[offset + j].key); });
+      r.body.forEach((x: any, j: number) => {
+        if (x.success) ok.push(letters[offset + j].key);
+      });
     });
     if (ok.length) await this.d.store.markDeadLettersSynced(ok);
     return res;
@@ -432,7 +528,9 @@ class Engine implements SyncEngine {
   }
 
   housekeeping(): Promise<void> {
-    this.housekeepingRunning ??= this.runHousekeeping().finally(() => { this.housekeepingRunning = null; });
+    this.housekeepingRunning ??= this.runHousekeeping().finally(() => {
+      this.housekeepingRunning = null;
+    });
     return this.housekeepingRunning;
   }
 
@@ -443,17 +541,36 @@ class Engine implements SyncEngine {
     const S = SYNC_STATUS.fields;
     const budget = this.budget.snapshot();
     const status = {
-      Name: this.d.config.instanceId.slice(0, 80), [S.lastHeartbeat]: new Date(this.now()).toISOString(), [S.lastSuccess]: this.lastSuccess,
-      [S.statsDate]: this.today.date, [S.eventsAcceptedToday]: this.today.accepted, [S.eventsSyncedToday]: this.today.synced, [S.eventsFailedToday]: this.today.failed,
-      [S.queueDepth]: stats.pendingEvents, [S.oldestPendingSeconds]: stats.oldestPendingAt ? Math.round((this.now() - Date.parse(stats.oldestPendingAt)) / 1000) : 0,
-      [S.apiUsed]: budget.used, [S.apiMax]: budget.max, [S.lastError]: this.lastError?.message.slice(0, 32000) ?? null, [S.lastErrorAt]: this.lastError?.at ?? null, [S.version]: VERSION,
+      Name: this.d.config.instanceId.slice(0, 80),
+      [S.lastHeartbeat]: new Date(this.now()).toISOString(),
+      [S.lastSuccess]: this.lastSuccess,
+      [S.statsDate]: this.today.date,
+      [S.eventsAcceptedToday]: this.today.accepted,
+      [S.eventsSyncedToday]: this.today.synced,
+      [S.eventsFailedToday]: this.today.failed,
+      [S.queueDepth]: stats.pendingEvents,
+      [S.oldestPendingSeconds]: stats.oldestPendingAt ? Math.round((this.now() - Date.parse(stats.oldestPendingAt)) / 1000) : 0,
+      [S.apiUsed]: budget.used,
+      [S.apiMax]: budget.max,
+      [S.lastError]: this.lastError?.message.slice(0, 32000) ?? null,
+      [S.lastErrorAt]: this.lastError?.at ?? null,
+      [S.version]: VERSION,
     };
     const E = SYNC_ERROR.fields;
     const subs: CompositeSubrequest[] = [
-      { method: 'PATCH', url: `${base}/sobjects/${SYNC_STATUS.object}/${S.instanceId}/${encodeURIComponent(this.d.config.instanceId)}`, referenceId: 'status', body: status },
+      {
+        method: 'PATCH',
+        url: `${base}/sobjects/${SYNC_STATUS.object}/${S.instanceId}/${encodeURIComponent(this.d.config.instanceId)}`,
+        referenceId: 'status',
+        body: status,
+      },
       { method: 'GET', url: `${base}/query?q=${encodeURIComponent(TARGETS_SOQL)}`, referenceId: 'targets' },
       { method: 'GET', url: `${base}/query?q=${encodeURIComponent(MAPPINGS_SOQL)}`, referenceId: 'mappings' },
-      { method: 'GET', url: `${base}/query?q=${encodeURIComponent(`SELECT Id, ${E.organizationUserId}, ${E.attempts} FROM ${SYNC_ERROR.object} WHERE ${E.status} = ${soqlString('Retry Requested')} LIMIT 200`)}`, referenceId: 'retry' },
+      {
+        method: 'GET',
+        url: `${base}/query?q=${encodeURIComponent(`SELECT Id, ${E.organizationUserId}, ${E.attempts} FROM ${SYNC_ERROR.object} WHERE ${E.status} = ${soqlString('Retry Requested')} LIMIT 200`)}`,
+        referenceId: 'retry',
+      },
       ...TARGET_OBJECTS.map((o) => ({ method: 'GET' as const, url: `${base}/sobjects/${o}/describe`, referenceId: `describe${o}` })),
     ];
     let res: CompositeSubresponse[];
@@ -470,7 +587,8 @@ class Engine implements SyncEngine {
       const describes = new Map<string, any>();
       for (const o of TARGET_OBJECTS) if (ok(by.get(`describe${o}`))) describes.set(o, by.get(`describe${o}`)!.body);
       const cfg = buildConfig(by.get('targets')!.body.records, by.get('mappings')!.body.records, describes);
-      if (cfg.fingerprint !== this.config?.fingerprint) this.d.logger.info({ targets: cfg.targets.map((t) => `${t.object}:${t.mappings.length}`), problems: cfg.problems.length }, 'configuration loaded');
+      if (cfg.fingerprint !== this.config?.fingerprint)
+        this.d.logger.info({ targets: cfg.targets.map((t) => `${t.object}:${t.mappings.length}`), problems: cfg.problems.length }, 'configuration loaded');
       this.config = cfg;
       await this.reportProblems(cfg);
       this.notify();
@@ -504,13 +622,27 @@ class Engine implements SyncEngine {
     if (!cfg.problems.length) return;
     const F = SYNC_ERROR.fields;
     const now = new Date(this.now()).toISOString();
-    await this.d.store.addDeadLetters(cfg.problems.map((p) => {
-      const key = createHash('sha256').update(`mapping|${p.mappingId}|${p.message}`).digest('hex').slice(0, 40);
-      return {
-        key, userKey: `mapping:${p.mappingId}`,
-        payload: { [F.key]: key, [F.targetObject]: p.targetObject, [F.recordId]: p.mappingId, [F.code]: 'INVALID_MAPPING', [F.message]: p.message, [F.attempts]: 1, [F.status]: 'Open', [F.firstFailedAt]: now, [F.lastFailedAt]: now, [F.payload]: JSON.stringify({ field: p.field }) },
-      };
-    }));
+    await this.d.store.addDeadLetters(
+      cfg.problems.map((p) => {
+        const key = createHash('sha256').update(`mapping|${p.mappingId}|${p.message}`).digest('hex').slice(0, 40);
+        return {
+          key,
+          userKey: `mapping:${p.mappingId}`,
+          payload: {
+            [F.key]: key,
+            [F.targetObject]: p.targetObject,
+            [F.recordId]: p.mappingId,
+            [F.code]: 'INVALID_MAPPING',
+            [F.message]: p.message,
+            [F.attempts]: 1,
+            [F.status]: 'Open',
+            [F.firstFailedAt]: now,
+            [F.lastFailedAt]: now,
+            [F.payload]: JSON.stringify({ field: p.field }),
+          },
+        };
+      }),
+    );
     this.d.logger.warn({ problems: cfg.problems.map((p) => `${p.targetObject}.${p.field}: ${p.message}`) }, 'invalid mappings skipped');
   }
 
