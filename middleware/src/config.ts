@@ -36,7 +36,7 @@ const EnvSchema = z
     INSTANCE_ID: z.string().optional(),
     // Tuning knobs (defaults suit production; tests and benchmarks shorten them)
     BATCH_MAX_USERS: positiveInt.max(1000).default(1000),
-    BATCH_WAIT_MS: nonNegative.default(200),
+    BATCH_WAIT_MS: nonNegative.default(1000),
     WORKER_CONCURRENCY: positiveInt.max(16).default(2),
     LEASE_MS: positiveInt.default(120_000),
     SF_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),

@@ -93,7 +93,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const start = async () => {
     if (o.mode === 'child') {
       child = spawn(process.execPath, [join(ROOT, 'middleware/src/bin/didomi-sync.ts'), 'serve'], {
-        env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : env.LOG_LEVEL },
+        env: { ...process.env, ...env, LOG_LEVEL: ['debug', 'trace'].includes(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       url = await new Promise<string>((res, rej) => {
