@@ -21,12 +21,8 @@ const form = (o: Record<string, string>) => ({
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
   body: new URLSearchParams(o),
 });
-const inboxCount = () => {
-  const db = new DatabaseSync(s.env.SQLITE_PATH);
-  const n = (db.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n;
-  db.close();
-  return n;
-};
+// The store holds its SQLite file exclusively: count through its own connection.
+const inboxCount = () => (((s.service!.store as any).db as DatabaseSync).prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n;
 
 test('POST /oauth/token: client credentials in the form body or HTTP Basic (RFC 6749 4.4)', async () => {
   const r1 = await fetch(
@@ -101,7 +97,7 @@ test('bad payloads get 400 naming the problem, 413 when too large, 415 when not 
   assert.equal(inboxCount(), before);
 });
 
-test('202 only once stored (a second connection sees the row); a redelivery is acknowledged and not stored twice', async () => {
+test('202 only once stored (the row is in the database when 202 arrives); a redelivery is acknowledged and not stored twice', async () => {
   const body = eventCreated('durable@example.com', new Date(), { purposes: { [PURPOSE]: true } });
   const before = inboxCount();
   const r1 = await s.post(body);

@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -26,16 +27,27 @@ storeContract(
   },
 );
 
-test('sqlite: WAL with synchronous=FULL, and a resolved append is visible to another connection', async () => {
+test('sqlite: WAL, synchronous=FULL, exclusive (no memory-mapped WAL index); an acknowledged append survives the process', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
   const s = new SqliteStore(path);
   await s.migrate();
   await s.append([{ dedupeKey: 'k', userKey: 'u', type: 'event.created', occurredAt: new Date().toISOString(), payload: {} }]);
-  const other = new DatabaseSync(path);
-  assert.equal((other.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
-  assert.equal((other.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n, 1);
-  other.close();
-  await s.close();
+  const db = (s as any).db as DatabaseSync;
+  assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
+  assert.equal((db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous, 2);
+  assert.equal((db.prepare('PRAGMA locking_mode').get() as { locking_mode: string }).locking_mode, 'exclusive');
+  assert.equal(existsSync(path + '-shm'), false, 'no -shm file to memory-map');
+  // the process dies without closing the store: the row is on disk all the same
+  const child = spawnSync(process.execPath, [
+    '-e',
+    `const {DatabaseSync}=require('node:sqlite');const d=new DatabaseSync(${JSON.stringify(path)});d.exec("PRAGMA locking_mode=EXCLUSIVE");process.stdout.write(String(d.prepare('SELECT count(*) AS n FROM inbox').get().n))`,
+  ]);
+  assert.match(String(child.stderr) + String(child.stdout), /locked|busy|1/i);
+  (s as any).closed = true;
+  db.close(); // no flush, no checkpoint: like a crash after the acknowledgement
+  const again = new DatabaseSync(path);
+  assert.equal((again.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n, 1);
+  again.close();
 });
 
 test('sqlite: group commit puts concurrent appends in one transaction', async () => {

@@ -112,6 +112,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         child!.stdout!.on('data', onData);
         child!.stderr!.on('data', (d: Buffer) => o.onLog?.(d.toString()));
         child!.once('exit', (code) => rej(new Error(`middleware exited with ${code} before listening`)));
+        if (process.env.DEBUG_STACK) child!.once('exit', (code, sig) => console.log('middleware exit', code, sig));
       });
     } else {
       const config = loadConfig(env);

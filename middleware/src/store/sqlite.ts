@@ -39,7 +39,13 @@ export class SqliteStore implements Store {
     this.now = opts.now ?? Date.now;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+    // Exclusive locking before WAL is first used keeps the WAL index in heap memory instead of a
+    // memory-mapped -shm file: on a full disk (tmpfs) a write to that mapping kills the process with
+    // SIGBUS (found by the reliability suite's "disk" scenario). One process owns the file anyway;
+    // several replicas use PostgreSQL.
+    this.db.exec(
+      'PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;',
+    );
   }
 
   async migrate(): Promise<void> {
@@ -161,7 +167,11 @@ export class SqliteStore implements Store {
       this.db.exec('COMMIT');
       return r;
     } catch (e) {
-      this.db.exec('ROLLBACK');
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        /* SQLite already rolled back (disk full, I/O error): keep the original error */
+      }
       throw e;
     }
   }

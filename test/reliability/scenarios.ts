@@ -1,0 +1,624 @@
+// The scenarios of the reliability suite. Each injects a fault or an attack over real HTTP
+// (org emulator fault injection, SIGKILL, a full or read-only disk, hostile requests), counts, and
+// throws when a promise of the product is broken: no loss, no duplicate, no unauthorised write.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import fc from 'fast-check';
+import jwt from 'jsonwebtoken';
+import pg from 'pg';
+import { startStack, ROOT, WEBHOOK_CLIENT_ID, WEBHOOK_CLIENT_SECRET, WEBHOOK_TOKEN_SECRET, type Stack, type StackOptions } from '../support/stack.ts';
+import { eventCreated } from '../support/didomi-events.ts';
+import { makeWorkload, expectedLeads, mismatches, userEmail, prng, type WorkItem } from '../support/didomi-workload.ts';
+import { PURPOSE } from '../support/org-fixture.ts';
+
+export type Figures = Record<string, string | number>;
+export interface Ctx {
+  short: boolean;
+  figures: Figures;
+}
+export interface Scenario {
+  name: string;
+  description: string;
+  run(ctx: Ctx): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const PG = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Every log line any middleware of the suite printed, for the secrets scenario (run last). */
+const logs: string[] = [];
+const secrets = new Set<string>([WEBHOOK_CLIENT_SECRET, WEBHOOK_TOKEN_SECRET]);
+const privateKeys: string[] = [];
+
+async function stack(o: StackOptions = {}): Promise<Stack> {
+  const s = await startStack({ mode: 'child', logLevel: 'debug', onLog: (l) => logs.push(l), ...o });
+  privateKeys.push(s.env.SF_PRIVATE_KEY);
+  const token = s.token.bind(s);
+  s.token = async () => {
+    const t = await token();
+    secrets.add(t);
+    return t;
+  };
+  return s;
+}
+
+async function pendingEvents(s: Stack): Promise<number> {
+  return Number(/^didomi_sync_queue_depth (\S+)/m.exec(await s.metrics())?.[1]);
+}
+async function acceptedTotal(s: Stack): Promise<number> {
+  return [...(await s.metrics()).matchAll(/^didomi_sync_events_accepted_total\{[^}]*\} (\S+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+/** Posts like Didomi: retries until acknowledged; returns when every item got a 2xx. */
+async function deliver(s: Stack, items: WorkItem[], concurrency = 16, onAccepted?: (it: WorkItem) => void) {
+  let i = 0;
+  let token = await s.token().catch(() => '');
+  const worker = async () => {
+    while (i < items.length) {
+      const it = items[i++];
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const r = await s.post(it.body, token);
+          if (r.status < 300) break;
+          if (r.status === 401) token = await s.token().catch(() => token);
+        } catch {
+          /* connection refused while the middleware restarts: retry */
+        }
+        if (attempt > 2000) throw new Error('a webhook was never acknowledged');
+        await sleep(25);
+      }
+      onAccepted?.(it);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function duplicateCreates(s: Stack): Promise<number> {
+  const counts = new Map<string, number>();
+  for (const l of await s.records('Lead'))
+    if (l.Didomi_User_Id__c) counts.set(l.Didomi_User_Id__c.toLowerCase(), (counts.get(l.Didomi_User_Id__c.toLowerCase()) ?? 0) + 1);
+  const byEmail = new Map<string, number>();
+  for (const l of await s.records('Lead')) byEmail.set(String(l.Email).toLowerCase(), (byEmail.get(String(l.Email).toLowerCase()) ?? 0) + 1);
+  return [...counts.values(), ...byEmail.values()].filter((n) => n > 1).length;
+}
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'fuzz-webhook',
+    description: 'generated malformed, oversized, deeply nested, wrongly typed and hostile webhook and token requests',
+    async run({ short, figures }) {
+      const s = await stack({ logLevel: 'info' });
+      try {
+        const token = await s.token();
+        const n = short ? 1000 : 10_000;
+        const valid = eventCreated('fuzz@example.com', new Date(), { purposes: { [PURPOSE]: true } }) as any;
+        const notDate = fc.oneof(
+          fc.string().filter((x) => Number.isNaN(Date.parse(x))),
+          fc.integer(),
+          fc.boolean(),
+          fc.constant(null),
+          fc.object(),
+        );
+        const body = fc.oneof(
+          fc.anything().map((v) => JSON.stringify(v) ?? 'null'), // arbitrary JSON: never a valid envelope
+          fc.string().map((x) => `{"type":"event.created","parameters":${x}`), // malformed JSON
+          fc
+            .string({ minLength: 1 })
+            .filter((t) => !['event.created', 'event.updated', 'event.deleted', 'user.created', 'user.updated', 'user.deleted'].includes(t))
+            .map((t) => JSON.stringify({ ...valid, type: t })),
+          notDate.map((d) => JSON.stringify({ ...valid, parameters: { entity: { ...valid.parameters.entity, created_at: d } } })),
+          fc
+            .anything()
+            .filter((u) => typeof u !== 'object' || u === null || Array.isArray(u))
+            .map((u) => JSON.stringify({ ...valid, parameters: { entity: { ...valid.parameters.entity, user: u } } })),
+          fc.integer({ min: 200, max: 5000 }).map((d) => '{"type":"event.created","parameters":' + '{"a":'.repeat(d) + '1' + '}'.repeat(d) + '}'),
+          fc.constant(JSON.stringify({ ...valid, pad: 'x'.repeat(600 * 1024) })), // over MAX_BODY_BYTES
+          fc.constant(
+            JSON.stringify({
+              __proto__: { polluted: true },
+              constructor: { prototype: { polluted: true } },
+              type: 'user.deleted',
+              parameters: { entity: { id: '' } },
+            }),
+          ),
+          fc
+            .string({ minLength: 256, maxLength: 300 })
+            .map((id) => JSON.stringify({ type: 'user.updated', parameters: { new_entity: { id, organization_user_id: 'x' } } })),
+        );
+        const before = await pendingEvents(s);
+        const acceptedBefore = await acceptedTotal(s);
+        let refused = 0;
+        const samples = fc.sample(body, n);
+        for (let i = 0; i < samples.length; i += 32) {
+          await Promise.all(
+            samples.slice(i, i + 32).map(async (b) => {
+              const r = await fetch(`${s.url}/webhooks/didomi`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+                body: b,
+              });
+              const text = await r.text();
+              assert.ok(r.status >= 400 && r.status < 500, `expected 4xx, got ${r.status} for ${b.slice(0, 120)}`);
+              assert.doesNotThrow(() => JSON.parse(text), `JSON error body for ${b.slice(0, 80)}`);
+              refused++;
+            }),
+          );
+        }
+        const forms = fc.sample(
+          fc.dictionary(fc.oneof(fc.constantFrom('grant_type', 'client_id', 'client_secret'), fc.string()), fc.string()),
+          short ? 200 : 1000,
+        );
+        for (const f of forms) {
+          const r = await fetch(`${s.url}/oauth/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams(f),
+          });
+          assert.ok(r.status === 400 || r.status === 401, `token endpoint answered ${r.status}`);
+          assert.ok(((await r.json()) as any).error);
+          refused++;
+        }
+        assert.equal(await pendingEvents(s), before, 'nothing stored');
+        assert.equal(await acceptedTotal(s), acceptedBefore, 'nothing accepted');
+        assert.equal((await fetch(`${s.url}/healthz`)).status, 200, 'still alive');
+        assert.equal(s.child!.exitCode, null, 'no crash');
+        Object.assign(figures, { attacks: refused, refused, stored: 0, crashes: 0 });
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'auth',
+    description: 'missing, expired, forged, wrong-audience, alg none and replayed tokens; wrong client secrets; addresses outside DIDOMI_ALLOWED_IPS',
+    async run({ figures }) {
+      const s = await stack({ env: { WEBHOOK_TOKEN_TTL_SECONDS: '1', DIDOMI_ALLOWED_IPS: '35.159.1.63,127.0.0.0/8', TRUST_PROXY_HOPS: '1' } });
+      try {
+        const body = JSON.stringify(eventCreated('auth@example.com', new Date(), { purposes: { [PURPOSE]: true } }));
+        const post = (headers: Record<string, string>) =>
+          fetch(`${s.url}/webhooks/didomi`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+        const sign = (o: jwt.SignOptions, secret = WEBHOOK_TOKEN_SECRET) =>
+          jwt.sign({}, secret, { algorithm: 'HS256', audience: 'didomi-consent-sync/webhooks', issuer: 'didomi-consent-sync', expiresIn: 60, ...o });
+        const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ aud: 'didomi-consent-sync/webhooks', iss: 'didomi-consent-sync', exp: 9e9 })).toString('base64url')}.`;
+        const rs = jwt.sign({ aud: 'didomi-consent-sync/webhooks', iss: 'didomi-consent-sync' }, s.env.SF_PRIVATE_KEY, { algorithm: 'RS256', expiresIn: 60 });
+        const replay = await s.token();
+        await sleep(2100); // the 1-second token expires: replaying it must fail
+        const attempts: [string, Record<string, string>][] = [
+          ['missing', {}],
+          ['garbage', { authorization: 'Bearer not.a.token' }],
+          ['basic', { authorization: `Basic ${Buffer.from(`${WEBHOOK_CLIENT_ID}:${WEBHOOK_CLIENT_SECRET}`).toString('base64')}` }],
+          ['forged', { authorization: `Bearer ${sign({}, 'forged-secret-forged-secret-forged-secret')}` }],
+          ['expired', { authorization: `Bearer ${sign({ expiresIn: -1 })}` }],
+          ['wrong-audience', { authorization: `Bearer ${sign({ audience: 'another-service' })}` }],
+          ['wrong-issuer', { authorization: `Bearer ${sign({ issuer: 'someone' })}` }],
+          ['alg-none', { authorization: `Bearer ${none}` }],
+          ['alg-rs256', { authorization: `Bearer ${rs}` }],
+          ['replayed-after-expiry', { authorization: `Bearer ${replay}` }],
+        ];
+        let refused = 0;
+        for (const [name, h] of attempts) {
+          const r = await post(h);
+          assert.equal(r.status, 401, name);
+          refused++;
+        }
+        const fresh = await s.token();
+        const outside = await post({ authorization: `Bearer ${fresh}`, 'x-forwarded-for': '203.0.113.9' });
+        assert.equal(outside.status, 403, 'outside the allow-list');
+        refused++;
+        for (const [id, secret] of [
+          [WEBHOOK_CLIENT_ID, 'wrong'],
+          [WEBHOOK_CLIENT_ID, WEBHOOK_CLIENT_SECRET + 'x'],
+          ['other', WEBHOOK_CLIENT_SECRET],
+          ['', ''],
+        ]) {
+          const r = await fetch(`${s.url}/oauth/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: secret }),
+          });
+          assert.equal(r.status, 401);
+          refused++;
+        }
+        assert.equal(await acceptedTotal(s), 0, 'nothing stored');
+        const allowed = await post({ authorization: `Bearer ${fresh}`, 'x-forwarded-for': '35.159.1.63' });
+        assert.equal(allowed.status, 202, "Didomi's address with a valid token is accepted");
+        Object.assign(figures, { attacks: refused + 1, refused, stored: 0 });
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'injection',
+    description: 'organization_user_id values with quotes, backslashes, %, _, SOQL keywords, newlines and non-ASCII',
+    async run({ figures }) {
+      const s = await stack({ seed: { leadUpsert: false, contact: false } });
+      try {
+        const hostile = [
+          "o'reilly@example.com",
+          'back\\slash@example.com',
+          '100%@example.com',
+          'under_score@example.com',
+          "x' OR Email != '@example.com",
+          'zoë.ünïcødé@exämple.com',
+        ];
+        const byId = ['line\nbreak', "'; DELETE FROM Lead; --", 'LIKE % _ AND OR NOT'];
+        const decoys = [
+          'oreilly@example.com',
+          'back\\\\slash@example.com',
+          '1000@example.com',
+          'underXscore@example.com',
+          'anyone@example.com',
+          'zoe.unicode@example.com',
+        ];
+        s.emu.seed({
+          Lead: [
+            ...hostile.map((e, i) => ({
+              LastName: `H${i}`,
+              Company: 'Inj',
+              Email: e.includes(' ') || (e.includes("'") && e.includes('OR')) ? null : e,
+              Didomi_User_Id__c: e.includes(' ') ? e : null,
+            })),
+            ...byId.map((v, i) => ({ LastName: `I${i}`, Company: 'Inj', Didomi_User_Id__c: v })),
+            ...decoys.map((e, i) => ({ LastName: `D${i}`, Company: 'Inj', Email: e })),
+          ],
+        });
+        const token = await s.token();
+        for (const v of [...hostile, ...byId])
+          assert.equal((await s.post(eventCreated(v, new Date(), { purposes: { [PURPOSE]: false } }), token)).status, 202, v);
+        await s.waitForDrain(30_000);
+        const leads = await s.records('Lead');
+        const hit = leads
+          .filter((l) => l.HasOptedOutOfEmail === true)
+          .map((l) => l.LastName)
+          .sort();
+        assert.deepEqual(hit, [...hostile.map((_, i) => `H${i}`), ...byId.map((_, i) => `I${i}`)].sort(), 'exactly the right records, and only them');
+        assert.equal(leads.length, hostile.length + byId.length + decoys.length, 'no record created or deleted');
+        Object.assign(figures, { attacks: hostile.length + byId.length, matched: hit.length, wrongMatches: 0 });
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'crash',
+    description: 'SIGKILL of the middleware at random moments during a load, restarted each time',
+    async run({ short, figures }) {
+      const kills = short ? 5 : 20;
+      const items = makeWorkload({ events: short ? 1500 : 6000, users: short ? 300 : 1000, seed: 11 });
+      const s = await stack({ env: { BATCH_WAIT_MS: '100' }, logLevel: 'info' }); // upsert mode on: records are created by the sync
+      try {
+        await s.emu.setFaults({ latencyMs: 20 });
+        const rnd = prng(3);
+        let done = false;
+        let killed = 0;
+        const killer = (async () => {
+          while (!done && killed < kills) {
+            await sleep(150 + rnd() * 600);
+            if (done) break;
+            await s.kill('SIGKILL');
+            killed++;
+            await s.restart();
+          }
+        })();
+        let acknowledged = 0;
+        await deliver(s, items, 16, () => acknowledged++);
+        done = true;
+        await killer;
+        while (killed < kills) {
+          await s.kill('SIGKILL');
+          killed++;
+          await s.restart();
+        }
+        await s.waitForDrain(120_000);
+        const wrong = mismatches(await s.records('Lead'), expectedLeads(items));
+        const dup = await duplicateCreates(s);
+        Object.assign(figures, { accepted: acknowledged, delivered: acknowledged - wrong.length, lost: wrong.length, duplicated: dup, faults: killed });
+        assert.equal(wrong.length, 0, `state mismatches: ${JSON.stringify(wrong.slice(0, 3))}`);
+        assert.equal(dup, 0, 'records created twice');
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'outage',
+    description: 'Salesforce down (503, then refused connections) for several (compressed) minutes',
+    async run({ short, figures }) {
+      const scale = 0.01; // 5 minutes -> 3 s
+      const s = await stack({ env: { RETRY_BACKOFF_SCALE: String(scale), BATCH_WAIT_MS: '50' }, seed: { contact: false } });
+      try {
+        const retries = async () =>
+          [...(await s.metrics()).matchAll(/^didomi_sync_retries_scheduled_total\{[^}]*\} (\S+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+        await s.emu.setFaults({ outage: '503' });
+        const first = makeWorkload({ events: 1, users: 1, seed: 1, duplicateShare: 0, outOfOrderShare: 0 });
+        await deliver(s, first);
+        const r0 = await retries();
+        await sleep(300_000 * scale); // the first 5 (scaled) minutes
+        const tries = (await retries()) - r0 + 1;
+        assert.ok(tries >= 5, `only ${tries} tries in the first 5 minutes`);
+        const items = makeWorkload({ events: short ? 300 : 2000, users: 200, seed: 5, emailOf: (i) => userEmail(i + 1) });
+        let acknowledged = 1;
+        await deliver(s, items.slice(0, items.length / 2), 8, () => acknowledged++);
+        await s.emu.setFaults({ outage: 'refuse' });
+        await deliver(s, items.slice(items.length / 2), 8, () => acknowledged++);
+        await sleep(1000);
+        await s.emu.setFaults({ outage: 'off' });
+        await s.waitForDrain(60_000);
+        const wrong = mismatches(await s.records('Lead'), expectedLeads([...first, ...items]));
+        Object.assign(figures, {
+          accepted: acknowledged,
+          delivered: acknowledged - wrong.length,
+          lost: wrong.length,
+          duplicated: await duplicateCreates(s),
+          triesIn5min: tries,
+        });
+        assert.equal(wrong.length, 0, JSON.stringify(wrong.slice(0, 3)));
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'salesforce-faults',
+    description: 'session revoked, API allocation exhausted then restored, 30 % row locks, slow responses near the timeout, a validation rule',
+    async run({ short, figures }) {
+      const s = await stack({ env: { RETRY_BACKOFF_SCALE: '0.005', BATCH_WAIT_MS: '50', SF_REQUEST_TIMEOUT_MS: '800' }, seed: { contact: false } });
+      try {
+        const items = makeWorkload({ events: short ? 600 : 3000, users: 300, seed: 9 });
+        const rejected = userEmail(7);
+        const part = (k: number) => items.slice((k * items.length) / 4, ((k + 1) * items.length) / 4);
+        let faults = 0;
+        s.emu.revokeSessions();
+        faults++;
+        await deliver(s, part(0));
+        await s.emu.setFaults({ limitExhausted: true });
+        faults++;
+        await deliver(s, part(1));
+        await sleep(500);
+        await s.emu.setFaults({ limitExhausted: false, lockRowShare: 0.3 });
+        faults++;
+        await deliver(s, part(2));
+        await s.emu.setFaults({ lockRowShare: 0, latencyMs: 600, latencyJitterMs: 400 });
+        faults++; // some calls pass the 800 ms timeout
+        await s.emu.setFaults({ validationRules: [{ sobject: 'Lead', field: 'Email', value: rejected, message: 'Rejected by the org' }] });
+        faults++;
+        await deliver(s, part(3));
+        await sleep(1500);
+        await s.emu.setFaults({ latencyMs: 0, latencyJitterMs: 0 });
+        await s.waitForDrain(90_000);
+        const leads = await s.records('Lead');
+        const expected = expectedLeads(items);
+        // the rejected user's record keeps the values from before the rule; its last write is a dead letter
+        const wrong = mismatches(leads, expected).filter((m) => m.user !== rejected);
+        let errors: any[] = [];
+        for (
+          let i = 0;
+          i < 100 && !(errors = (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'FIELD_CUSTOM_VALIDATION_EXCEPTION')).length;
+          i++
+        )
+          await sleep(100);
+        Object.assign(figures, {
+          accepted: items.length,
+          delivered: items.length - wrong.length,
+          lost: wrong.length,
+          duplicated: await duplicateCreates(s),
+          faults,
+          deadLetters: errors.length,
+        });
+        assert.equal(wrong.length, 0, JSON.stringify(wrong.slice(0, 3)));
+        assert.ok(errors.length >= 1 && errors.every((e) => e.Organization_User_Id__c === rejected), 'the permanent failure is dead-lettered, and only it');
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'budget',
+    description: 'API_BUDGET_SHARE of a small daily allocation: the service stays within it and keeps the rest queued',
+    async run({ figures }) {
+      const max = 100_000;
+      const share = 0.0005; // 50 calls a day: an hour's worth is 5 calls
+      const s = await stack({
+        env: { API_BUDGET_SHARE: String(share), BATCH_WAIT_MS: '20', HEARTBEAT_MS: '200', CONFIG_REFRESH_MS: '200' },
+        emulator: { dailyApiLimit: max },
+      });
+      try {
+        const before = s.emu.stats().apiCalls.total;
+        await deliver(s, makeWorkload({ events: 200, users: 100, seed: 2 }));
+        await sleep(3000);
+        const used = s.emu.stats().apiCalls.total - before;
+        const allowedNow = Math.max(5, (max * share) / 24) + 2; // bucket capacity, plus the first calls made before the allocation is known
+        Object.assign(figures, { calls: used, allowed: Math.floor(allowedNow), queued: await pendingEvents(s), lost: 0 });
+        assert.ok(used <= allowedNow, `${used} calls with a budget of ${allowedNow}`);
+        assert.ok((await pendingEvents(s)) > 0, 'the rest waits in the queue');
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'disk',
+    description: "the SQLite file's filesystem becomes full, then read-only",
+    async run({ figures }) {
+      const dir = join(tmpdir(), `didomi-disk-${process.pid}`);
+      mkdirSync(dir, { recursive: true });
+      const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', dir]);
+      if (mount.status !== 0) throw new Error(`cannot mount a small tmpfs here: ${mount.stderr}`);
+      const s = await stack({
+        env: { SQLITE_PATH: join(dir, 'sync.sqlite') },
+        seed: { contact: false },
+        onLog: (l) => {
+          logs.push(l);
+          if (process.env.DEBUG_DISK && !l.includes('disk is full')) console.log(l.slice(0, 300));
+        },
+      });
+      try {
+        await s.emu.setFaults({ outage: '503' }); // keep events in the store
+        const token = await s.token();
+        let accepted = 0;
+        let unavailable = 0;
+        for (let i = 0; i < 5000 && unavailable < 5; i++) {
+          const r = await s.post(
+            eventCreated(`disk${i}@example.com`, new Date(), { purposes: { [PURPOSE]: true }, preferences: { CFWKNVJV: ['x'.repeat(200)] } }),
+            token,
+          );
+          if (r.status === 202) accepted++;
+          else {
+            assert.equal(r.status, 503, `a full disk answers 503, got ${r.status}`);
+            unavailable++;
+          }
+        }
+        assert.ok(unavailable >= 5, 'the disk filled up');
+        const queued = await pendingEvents(s);
+        assert.equal(queued, accepted, 'every acknowledged event is still stored');
+        execFileSync('mount', ['-o', 'remount,size=4m', dir]); // room again
+        const after = await s.post(eventCreated('after@example.com', new Date(), { purposes: { [PURPOSE]: true } }), token);
+        assert.equal(after.status, 202, 'room again: accepted again');
+        // Read-only: the database files become immutable (ext4 refuses writes through open descriptors too, even for root;
+        // a read-only remount would be refused while the files are open).
+        const roDir = join(ROOT, 'data', `readonly-${process.pid}`);
+        mkdirSync(roDir, { recursive: true });
+        const r = await stack({ env: { SQLITE_PATH: join(roDir, 'sync.sqlite') }, seed: { contact: false } });
+        let roRefused = 0;
+        try {
+          await r.emu.setFaults({ outage: '503' });
+          const t = await r.token();
+          assert.equal((await r.post(eventCreated('before@example.com', new Date(), { purposes: { [PURPOSE]: true } }), t)).status, 202);
+          const files = ['sync.sqlite', 'sync.sqlite-wal', 'sync.sqlite-shm'].map((f) => join(roDir, f)).filter((f) => existsSync(f));
+          execFileSync('chattr', ['+i', ...files, roDir]);
+          try {
+            const ro = await r.post(eventCreated('readonly@example.com', new Date(), { purposes: { [PURPOSE]: true } }), t);
+            assert.equal(ro.status, 503, `a read-only database answers 503, got ${ro.status}`);
+            roRefused++;
+          } finally {
+            execFileSync('chattr', ['-i', ...files, roDir]);
+          }
+          assert.equal((await r.post(eventCreated('after@example.com', new Date(), { purposes: { [PURPOSE]: true } }), t)).status, 202, 'writable again');
+          assert.equal(await pendingEvents(r), 2, 'both acknowledged events stored, the refused one not');
+        } finally {
+          await r.close().catch(() => undefined);
+          rmSync(roDir, { recursive: true, force: true });
+        }
+        Object.assign(figures, { accepted: accepted + 3, refused503: unavailable + roRefused, stored: queued + 3, lost: accepted - queued });
+      } finally {
+        await s.close().catch(() => undefined);
+        spawnSync('umount', [dir]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'scale-out',
+    description: 'three middleware processes on one PostgreSQL store under load, one SIGKILLed mid-run',
+    async run({ short, figures }) {
+      const items = makeWorkload({ events: short ? 1500 : 6000, users: short ? 500 : 2000, seed: 21 });
+      const drainRate = async (replicas: number, kill: boolean) => {
+        const schema = `scale_${process.pid}_${replicas}_${Date.now() % 100000}`;
+        const admin = new pg.Pool({ connectionString: PG, max: 1 });
+        await admin.query(`CREATE SCHEMA ${schema}`);
+        const databaseUrl = `${PG}?options=-c%20search_path%3D${schema}`;
+        const env = { BATCH_WAIT_MS: '50', WORKER_CONCURRENCY: '1', BATCH_MAX_USERS: '100', LEASE_MS: '3000', RETRY_BACKOFF_SCALE: '0.01' };
+        const first = await stack({ store: 'postgres', databaseUrl, env, seed: { contact: false } });
+        const others: Stack[] = [];
+        try {
+          await first.emu.setFaults({ latencyMs: 40 });
+          await first.emu.setFaults({ outage: '503' }); // accept everything first, then measure the drain
+          await deliver(first, items, 32);
+          for (let i = 1; i < replicas; i++) {
+            // further replicas: same emulator, same database
+            const o = await startStack({ mode: 'child', store: 'postgres', databaseUrl, env, seed: false, onLog: (l) => logs.push(l) });
+            await o.emu.close();
+            o.env.SF_LOGIN_URL = first.emu.url;
+            Object.assign(o.env, { SF_PRIVATE_KEY: first.env.SF_PRIVATE_KEY, SF_LOGIN_URL: first.emu.url, INSTANCE_ID: `replica-${i}` });
+            await o.kill('SIGKILL');
+            await o.restart();
+            others.push(o);
+          }
+          const t0 = Date.now();
+          await first.emu.setFaults({ outage: 'off' });
+          if (kill) {
+            await sleep(400);
+            await others[0].kill('SIGKILL');
+          }
+          await first.waitForDrain(180_000);
+          const seconds = (Date.now() - t0) / 1000;
+          const wrong = mismatches(await first.records('Lead'), expectedLeads(items));
+          // one user processed by two workers at once would let an older state overwrite a newer one
+          const writes = ((await (await fetch(`${first.emu.url}/__emulator/writes`)).json()) as any).writes as {
+            id: string;
+            fields: Record<string, unknown>;
+          }[];
+          const last = new Map<string, string>();
+          let regressions = 0;
+          for (const w of writes) {
+            const at = w.fields.Didomi_Consent_Updated_At__c as string | undefined;
+            if (!at) continue;
+            if ((last.get(w.id) ?? '') > at) regressions++;
+            last.set(w.id, at);
+          }
+          return { rate: Math.round(items.length / seconds), wrong: wrong.length, dup: await duplicateCreates(first), regressions };
+        } finally {
+          for (const o of others) await o.close().catch(() => undefined);
+          await first.close();
+          await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+          await admin.end();
+        }
+      };
+      const one = await drainRate(1, false);
+      const three = await drainRate(3, true);
+      Object.assign(figures, {
+        accepted: items.length,
+        lost: three.wrong,
+        duplicated: three.dup,
+        concurrentUserWrites: three.regressions,
+        eventsPerSec1: one.rate,
+        eventsPerSec3: three.rate,
+        faults: 1,
+      });
+      assert.equal(one.wrong + three.wrong, 0, 'no loss');
+      assert.equal(three.dup, 0, 'no duplicate creates');
+      assert.equal(three.regressions, 0, "no user's state written out of order by two workers");
+      assert.ok(three.rate > one.rate, `3 replicas (${three.rate}/s) faster than 1 (${one.rate}/s)`);
+    },
+  },
+  {
+    name: 'audit',
+    description: 'npm audit of the runtime dependencies',
+    async run({ figures }) {
+      const r = spawnSync('npm', ['audit', '--omit=dev', '--json'], { cwd: ROOT, encoding: 'utf8' });
+      let report: any;
+      try {
+        report = JSON.parse(r.stdout);
+      } catch {
+        figures.audit = 'unavailable';
+        return;
+      }
+      const v = report.metadata?.vulnerabilities ?? {};
+      Object.assign(figures, { high: v.high ?? 0, critical: v.critical ?? 0, total: v.total ?? 0 });
+      assert.equal((v.high ?? 0) + (v.critical ?? 0), 0, 'high or critical advisories in runtime dependencies');
+    },
+  },
+  {
+    name: 'secrets-in-logs',
+    description: 'every log line of the suite scanned for private keys, access tokens, client secrets and webhook tokens',
+    async run({ figures }) {
+      const keyBodies = privateKeys.map((k) => k.split('\n')[3]).filter(Boolean);
+      const needles = [...secrets, ...keyBodies, 'PRIVATE KEY'];
+      const sfToken = /00D5g000000EMUL![A-Za-z0-9_-]{10,}/;
+      let hits = 0;
+      for (const line of logs) {
+        if (sfToken.test(line) || needles.some((n) => n && line.includes(n))) {
+          hits++;
+          if (hits < 3) console.log(`     leaked: ${line.slice(0, 200)}`);
+        }
+      }
+      Object.assign(figures, { lines: logs.length, secretsChecked: needles.length + 1, leaks: hits });
+      assert.ok(logs.length > 100, 'the suite produced logs to scan');
+      assert.equal(hits, 0);
+    },
+  },
+];
