@@ -70,6 +70,13 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     assert.deepEqual(next[0].written, { w: 1 });
     assert.equal(next[0].events.length, 1, 'only the new event');
     // fail schedules a retry with attempts + 1
+    await s.fail('w3', [{ userKey: first.userKey, nextAttemptAt: new Date(Date.now() - 1), error: 'UNABLE_TO_LOCK_ROW' }]);
+    const retried = await s.claim({ workerId: 'w3', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 60_000 });
+    assert.deepEqual(
+      retried.map((c) => [c.userKey, c.attempts, c.written]),
+      [[first.userKey, 1, null]],
+      'a failed run forgets the written cache',
+    );
     await s.fail('w3', [{ userKey: first.userKey, nextAttemptAt: new Date(Date.now() + 60_000), error: 'UNABLE_TO_LOCK_ROW' }]);
     assert.equal((await s.claim({ workerId: 'w3', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 1 })).length, 0, 'not due yet, others still leased');
     await s.release('w1');
@@ -90,14 +97,19 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
   test(`${name}: an expired lease is reclaimed (a dead worker loses nothing)`, async () => {
     const s = await open();
     await s.append([ev('lease', 1)]);
+    const first = await s.claim({ workerId: 'w', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 60_000 });
+    await s.complete('w', [{ userKey: 'lease', doneSeq: first[0].events[0].seq, state: { s: 1 }, written: { rec: { F: true } } }]);
+    await s.append([ev('lease', 2)]);
     const a = await s.claim({ workerId: 'dead', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 50 });
     assert.equal(a.length, 1);
+    assert.deepEqual(a[0].written, { rec: { F: true } });
     await new Promise((r) => setTimeout(r, 80));
     const b = await s.claim({ workerId: 'alive', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 60_000 });
     assert.deepEqual(
       b.map((c) => c.userKey),
       ['lease'],
     );
+    assert.equal(b[0].written, null, 'the dead worker may have written records: the written cache is forgotten');
     assert.deepEqual(await s.complete('dead', [{ userKey: 'lease', doneSeq: 1e9, state: {}, written: {} }]), [], 'the dead worker cannot complete any more');
     await s.close();
   });

@@ -289,7 +289,7 @@ export const scenarios: Scenario[] = [
     async run({ short, figures }) {
       const kills = short ? 5 : 20;
       const items = makeWorkload({ events: short ? 1500 : 6000, users: short ? 300 : 1000, seed: 11 });
-      const s = await stack({ env: { BATCH_WAIT_MS: '100' }, logLevel: 'info' }); // upsert mode on: records are created by the sync
+      const s = await stack({ env: { BATCH_WAIT_MS: '100', LEASE_MS: '3000' }, logLevel: 'info' }); // upsert mode on: records are created by the sync
       try {
         await s.emu.setFaults({ latencyMs: 20 });
         const rnd = prng(3);

@@ -100,10 +100,13 @@ export class PostgresStore implements Store {
     const now = this.now();
     return this.tx(async (c) => {
       const users = await c.query(
-        `UPDATE user_sync SET lease_owner = $1, lease_until = $2 WHERE user_key IN (
-           SELECT user_key FROM user_sync WHERE (pending_seq > done_seq OR forced) AND next_attempt_at <= $3 AND lease_until <= $3
+        // An expired lease (previous owner still set) means a worker died mid-batch: its written cache cannot be trusted.
+        `WITH due AS (
+           SELECT user_key, lease_owner AS previous_owner FROM user_sync
+           WHERE (pending_seq > done_seq OR forced) AND next_attempt_at <= $3 AND lease_until <= $3
            ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-         RETURNING user_key, state, written, attempts, first_failed_at, done_seq`,
+         UPDATE user_sync u SET lease_owner = $1, lease_until = $2 FROM due WHERE u.user_key = due.user_key
+         RETURNING u.user_key, u.state, CASE WHEN due.previous_owner IS NULL THEN u.written END AS written, u.attempts, u.first_failed_at, u.done_seq`,
         [o.workerId, now + o.leaseMs, now, o.maxUsers],
       );
       if (!users.rowCount) return [];
@@ -178,8 +181,9 @@ export class PostgresStore implements Store {
           ]);
         }
         await c.query(
+          // A failed run may have written some records: forget the written cache so the next run writes every field.
           `UPDATE user_sync SET attempts = attempts + 1, first_failed_at = COALESCE(first_failed_at, $1), next_attempt_at = $2, last_error = $3,
-             lease_owner = NULL, lease_until = 0 WHERE user_key = $4 AND lease_owner = $5`,
+             written = NULL, lease_owner = NULL, lease_until = 0 WHERE user_key = $4 AND lease_owner = $5`,
           [now, u.nextAttemptAt.getTime(), u.error.slice(0, 2000), u.userKey, workerId],
         );
       }

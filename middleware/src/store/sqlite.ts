@@ -79,13 +79,14 @@ export class SqliteStore implements Store {
       due: p(`SELECT user_key FROM user_sync WHERE (pending_seq > done_seq OR forced = 1) AND next_attempt_at <= ? AND lease_until <= ?
         ORDER BY next_attempt_at LIMIT ?`),
       lease: p('UPDATE user_sync SET lease_owner = ?, lease_until = ? WHERE user_key = ?'),
-      userRow: p('SELECT user_key, state, written, attempts, first_failed_at, done_seq FROM user_sync WHERE user_key = ?'),
+      userRow: p('SELECT user_key, state, written, attempts, first_failed_at, done_seq, lease_owner FROM user_sync WHERE user_key = ?'),
       userEvents: p('SELECT seq, dedupe_key, user_key, type, occurred_at, received_at, payload FROM inbox WHERE user_key = ? AND seq > ? ORDER BY seq LIMIT ?'),
       extend: p('UPDATE user_sync SET lease_until = ? WHERE user_key = ? AND lease_owner = ?'),
       complete: p(`UPDATE user_sync SET state = ?, written = ?, done_seq = max(done_seq, ?), forced = 0, attempts = 0, first_failed_at = NULL,
         last_error = NULL, next_attempt_at = 0, lease_owner = NULL, lease_until = 0 WHERE user_key = ? AND lease_owner = ?`),
+      // A failed run may have written some records: forget the written cache so the next run writes every field.
       fail: p(`UPDATE user_sync SET attempts = attempts + 1, first_failed_at = coalesce(first_failed_at, ?), next_attempt_at = ?, last_error = ?,
-        lease_owner = NULL, lease_until = 0 WHERE user_key = ? AND lease_owner = ?`),
+        written = NULL, lease_owner = NULL, lease_until = 0 WHERE user_key = ? AND lease_owner = ?`),
       failFold: p(`UPDATE user_sync SET state = ?, done_seq = max(done_seq, ?) WHERE user_key = ? AND lease_owner = ?`),
       release: p('UPDATE user_sync SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?'),
       requeue: p('UPDATE user_sync SET forced = 1, written = NULL, next_attempt_at = 0, attempts = 0 WHERE user_key = ?'),
@@ -182,7 +183,6 @@ export class SqliteStore implements Store {
       const keys = (this.st.due.all(now, now, o.maxUsers) as { user_key: string }[]).map((r) => r.user_key);
       const out: ClaimedUser[] = [];
       for (const k of keys) {
-        this.st.lease.run(o.workerId, now + o.leaseMs, k);
         const u = this.st.userRow.get(k) as {
           user_key: string;
           state: string | null;
@@ -190,7 +190,11 @@ export class SqliteStore implements Store {
           attempts: number;
           first_failed_at: string | null;
           done_seq: number;
+          lease_owner: string | null;
         };
+        this.st.lease.run(o.workerId, now + o.leaseMs, k);
+        // An expired lease means a worker died mid-batch, maybe after writing: its written cache cannot be trusted.
+        if (u.lease_owner !== null) u.written = null;
         const events = (this.st.userEvents.all(k, u.done_seq, o.maxEventsPerUser) as Record<string, any>[]).map(toEvent);
         out.push({ userKey: k, state: parse(u.state), written: parse(u.written), attempts: u.attempts, firstFailedAt: u.first_failed_at, events });
       }
