@@ -176,13 +176,14 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     async kill(signal = 'SIGKILL') {
       if (!child) throw new Error('kill() needs mode: child');
       const c = child;
+      if (c.exitCode !== null || c.signalCode !== null) return; // already gone
       const exited = new Promise((r) => c.once('exit', r));
       c.kill(signal);
       await exited;
     },
     async close() {
       if (service) await service.stop();
-      if (child && child.exitCode === null) await stack.kill('SIGTERM');
+      if (child && child.exitCode === null && child.signalCode === null) await stack.kill('SIGTERM');
       await emu.close();
       rmSync(dir, { recursive: true, force: true });
     },
