@@ -387,6 +387,12 @@ export const scenarios: Scenario[] = [
         await s.emu.setFaults({ validationRules: [{ sobject: 'Lead', field: 'Email', value: rejected, message: 'Rejected by the org' }] });
         faults++;
         await deliver(s, part(3));
+        // a change for the rejected user that is certainly newer than anything else: its write must hit the rule
+        const t = await s.token();
+        assert.equal(
+          (await s.post(eventCreated(rejected, new Date('2030-01-01T00:00:00Z'), { purposes: { [PURPOSE]: true, 'phone_calls-Yk2LmP7q': true } }), t)).status,
+          202,
+        );
         await sleep(1500);
         await s.emu.setFaults({ latencyMs: 0, latencyJitterMs: 0 });
         await s.waitForDrain(90_000);
