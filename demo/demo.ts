@@ -237,7 +237,7 @@ console.log(
 );
 console.log(`\nMiddleware:      ${stack.url}  (metrics: ${stack.url}/metrics, health: ${stack.url}/healthz)`);
 console.log(`Org emulator:    ${emu.url}  (records: ${emu.url}/__emulator/records/Lead, stats: ${emu.url}/__emulator/stats)`);
-console.log(`Admin tab:       run \`npm run preview:admin\` for the local preview of the Lightning admin tab`);
+console.log(`Admin:           in an org, App Launcher > Didomi Consent Sync (targets, error queue, sync status); the LWC admin tab preview is not built yet`);
 
 if (args.once) {
   await stack.close();

@@ -52,6 +52,8 @@ test('the Salesforce CLI converts force-app to Metadata API format with every co
   assert.deepEqual(members('ExtlClntAppOauthSettings'), ['Didomi_Consent_Sync_oauth']);
   assert.deepEqual(members('ExtlClntAppOauthConfigurablePolicies'), ['Didomi_Consent_Sync_oauthPlcy']);
   assert.ok(members('ListView').includes('Didomi_Sync_Error__c.Open_Errors'));
+  assert.deepEqual(members('CustomApplication'), ['Didomi_Consent_Sync']);
+  assert.equal(members('CustomTab').length, 3);
   assert.equal(pkg.version, '66.0');
 });
 
@@ -142,7 +144,17 @@ test('permission sets reference only objects and fields that exist; no profile c
     }
   }
   const admin = permset(PERMISSION_SETS.admin);
-  assert.ok(admin.tabSettings.some((t: any) => t.tab === 'Didomi_Consent_Sync' && t.visibility === 'Visible'));
+  const app = xml.parse(readFileSync(join(BASE, 'applications', 'Didomi_Consent_Sync.app-meta.xml'), 'utf8')).CustomApplication;
+  assert.equal(app.label, 'Didomi Consent Sync');
+  for (const tab of [SYNC_TARGET.object, SYNC_ERROR.object, SYNC_STATUS.object]) {
+    assert.ok(existsSync(join(BASE, 'tabs', `${tab}.tab-meta.xml`)), `${tab} tab exists`);
+    assert.ok(
+      admin.tabSettings.some((t: any) => t.tab === tab && t.visibility === 'Visible'),
+      `${tab} tab visible to admins`,
+    );
+  }
+  for (const t of admin.tabSettings) assert.ok(existsSync(join(BASE, 'tabs', `${t.tab}.tab-meta.xml`)), `tab ${t.tab} exists`);
+  assert.ok(admin.applicationVisibilities.visible === 'true' && admin.applicationVisibilities.application === 'Didomi_Consent_Sync');
 });
 
 test('the integration permission set can edit every field the middleware writes, and nothing it does not need', () => {

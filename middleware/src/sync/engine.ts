@@ -169,7 +169,8 @@ class Engine implements SyncEngine {
       }
       if (!users.length) {
         // Idle: sleep until an event arrives (then give the batch a moment to fill) or a retry falls due.
-        if (await this.wait(1000)) await sleep(c.BATCH_WAIT_MS);
+        // Idle polling is a fifth of the shortest retry delay (5 s), so a retry never waits much past its due time.
+        if (await this.wait(Math.min(1000, Math.max(10, 1000 * c.RETRY_BACKOFF_SCALE)))) await sleep(c.BATCH_WAIT_MS);
         continue;
       }
       const p = this.process(users).catch((e) => this.d.logger.error({ err: (e as Error).message }, 'batch failed'));
