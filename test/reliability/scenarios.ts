@@ -225,7 +225,7 @@ export const scenarios: Scenario[] = [
         assert.equal(await acceptedTotal(s), 0, 'nothing stored');
         const allowed = await post({ authorization: `Bearer ${fresh}`, 'x-forwarded-for': '35.159.1.63' });
         assert.equal(allowed.status, 202, "Didomi's address with a valid token is accepted");
-        Object.assign(figures, { attacks: refused + 1, refused, stored: 0 });
+        Object.assign(figures, { attacks: refused, refused, stored: 0, legitimateAccepted: 1 });
       } finally {
         await s.close();
       }
