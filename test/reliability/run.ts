@@ -38,10 +38,10 @@ for (const s of selected) {
   if (error) console.log(`     ${error.split('\n').slice(0, 6).join('\n     ')}`);
   report.push({ name: s.name, ok, figures, error, seconds });
 }
-if (!a.only) {
+if (!a.only && !a.short) {
   mkdirSync(join(ROOT, 'results'), { recursive: true });
   const out = { at: new Date().toISOString(), mode: a.short ? 'short' : 'full', passed, failed, scenarios: report };
-  writeFileSync(join(ROOT, 'results', `reliability-${a.short ? 'short' : 'full'}.json`), JSON.stringify(out, null, 2));
+  writeFileSync(join(ROOT, 'results', 'reliability-full.json'), JSON.stringify(out, null, 2));
   const readme = join(ROOT, 'README.md');
   if (!a.short && !a['no-readme'] && existsSync(readme)) {
     const rows = report.map(
