@@ -1,0 +1,213 @@
+// Field mappings of one target: what Didomi purpose, preference, preference value or user attribute
+// goes into which field. The field list comes from getObjectInfo, filtered to the types Didomi's
+// rules allow for the chosen kind; invalid combinations and duplicates are refused before saving.
+import { LightningElement, api, wire } from 'lwc';
+import { gql, graphql } from 'lightning/graphql';
+import { getObjectInfo } from 'lightning/uiObjectInfoApi';
+import { createRecord, deleteRecord } from 'lightning/uiRecordApi';
+import { ShowToastEvent } from 'lightning/platformShowToastEvent';
+import { LABELS, format } from 'c/didomiSyncLabels';
+import { MAPPING_KINDS, emptyMapping, fieldOptions, nodes, reduceErrors, typeWord, validateMapping, type MappingDraft, type MappingKind } from 'c/didomiSyncRules';
+
+interface MappingRow extends MappingDraft {
+  id: string;
+}
+
+function toDraft(row: Record<string, any>): MappingRow {
+  return {
+    id: row.Id,
+    kind: row.Kind__c ?? '',
+    purposeId: row.Purpose_Id__c ?? '',
+    preferenceId: row.Preference_Id__c ?? '',
+    valueId: row.Value_Id__c ?? '',
+    attributePath: row.Attribute_Path__c ?? '',
+    field: row.Field_Api_Name__c ?? '',
+    invert: !!row.Invert__c,
+    valueLabels: row.Value_Labels__c ?? '',
+    regulation: row.Regulation__c ?? '',
+  };
+}
+
+/** Only the inputs that mean something for the kind are saved (a purpose has no preference id). */
+function toFields(d: MappingDraft, targetId: string): Record<string, unknown> {
+  const kind = d.kind as MappingKind;
+  const didomi = kind !== 'User Attribute';
+  const boolean = kind === 'Purpose' || kind === 'Preference Value';
+  return {
+    Target__c: targetId,
+    Kind__c: kind,
+    Active__c: true,
+    Purpose_Id__c: didomi ? d.purposeId.trim() : null,
+    Preference_Id__c: kind === 'Preference' || kind === 'Preference Value' ? d.preferenceId.trim() : null,
+    Value_Id__c: kind === 'Preference Value' ? d.valueId.trim() : null,
+    Attribute_Path__c: didomi ? null : d.attributePath.trim(),
+    Field_Api_Name__c: d.field,
+    Invert__c: boolean ? d.invert : false,
+    Value_Labels__c: kind === 'Preference' && d.valueLabels.trim() ? d.valueLabels.trim() : null,
+    Regulation__c: d.regulation.trim() || null,
+  };
+}
+
+export default class DidomiMappingEditor extends LightningElement {
+  @api targetId?: string;
+  @api objectApiName?: string;
+
+  labels = LABELS;
+  result?: GraphQLResult;
+  mappings: MappingRow[] = [];
+  loaded = false;
+  loadError = '';
+  objectInfo?: UiObjectInfo;
+  draft: MappingDraft = emptyMapping();
+  search = '';
+  formError = '';
+  saving = false;
+
+  @wire(getObjectInfo, { objectApiName: '$objectApiName' })
+  wiredObjectInfo({ data, error }: { data?: UiObjectInfo; error?: LdsError }) {
+    if (data) this.objectInfo = data;
+    else if (error) this.loadError = reduceErrors(error);
+  }
+
+  @wire(graphql, {
+    query: gql`
+      query didomiFieldMappings($targetId: ID) {
+        uiapi {
+          query {
+            Didomi_Field_Mapping__c(where: { Target__c: { eq: $targetId } }, first: 200, orderBy: { CreatedDate: { order: ASC } }) {
+              edges {
+                node {
+                  Id
+                  Kind__c { value }
+                  Purpose_Id__c { value }
+                  Preference_Id__c { value }
+                  Value_Id__c { value }
+                  Attribute_Path__c { value }
+                  Field_Api_Name__c { value }
+                  Invert__c { value }
+                  Value_Labels__c { value }
+                  Regulation__c { value }
+                }
+              }
+            }
+          }
+        }
+      }
+    `,
+    variables: '$variables',
+  })
+  wiredMappings(result: GraphQLResult) {
+    this.result = result;
+    if (result.errors?.length) {
+      this.loadError = reduceErrors(result.errors);
+      this.loaded = true;
+    } else if (result.data) {
+      this.mappings = nodes(result.data.uiapi.query.Didomi_Field_Mapping__c).map(toDraft);
+      this.loadError = '';
+      this.loaded = true;
+    }
+  }
+
+  get variables() {
+    return { targetId: this.targetId };
+  }
+  get title() {
+    return format(LABELS.Mappings_Title, this.objectInfo?.label ?? this.objectApiName ?? '');
+  }
+  get loading() {
+    return !this.loaded;
+  }
+  get empty() {
+    return this.loaded && !this.loadError && this.mappings.length === 0;
+  }
+  get rows() {
+    return this.mappings.map((m) => {
+      const f = this.objectInfo?.fields[m.field];
+      const source =
+        m.kind === 'User Attribute' ? m.attributePath : [m.purposeId, m.preferenceId, m.valueId].filter(Boolean).join(' › ');
+      return {
+        ...m,
+        key: m.id,
+        source,
+        fieldText: f ? `${f.label} (${m.field})` : m.field,
+        options: [m.invert ? LABELS.Mapping_Invert : '', m.regulation].filter(Boolean).join(' · '),
+        deleteLabel: `${LABELS.Delete}: ${m.field}`,
+      };
+    });
+  }
+  get kindOptions() {
+    return MAPPING_KINDS.map((k) => ({ label: k, value: k }));
+  }
+  get isDidomiKind() {
+    return !!this.draft.kind && this.draft.kind !== 'User Attribute';
+  }
+  get needsPreference() {
+    return this.draft.kind === 'Preference' || this.draft.kind === 'Preference Value';
+  }
+  get needsValue() {
+    return this.draft.kind === 'Preference Value';
+  }
+  get isAttribute() {
+    return this.draft.kind === 'User Attribute';
+  }
+  get isBoolean() {
+    return this.draft.kind === 'Purpose' || this.draft.kind === 'Preference Value';
+  }
+  get hasValueLabels() {
+    return this.draft.kind === 'Preference';
+  }
+  get fieldChoices() {
+    const options = fieldOptions(this.objectInfo, this.draft.kind, this.search);
+    // A field picked under another kind stays visible (marked) so the refusal can explain itself.
+    const current = this.draft.field && this.objectInfo?.fields[this.draft.field];
+    if (current && !options.some((o) => o.value === this.draft.field))
+      options.unshift({ label: `${current.label} (${current.apiName}) · ${typeWord(current.dataType)} ⚠`, value: current.apiName, dataType: current.dataType });
+    return options;
+  }
+  get noFieldChoices() {
+    return !!this.draft.kind && !!this.objectInfo && this.fieldChoices.length === 0;
+  }
+
+  handleChange(event: Event) {
+    const el = event.target as HTMLInputElement;
+    const name = el.dataset.field as keyof MappingDraft;
+    const value = el.type === 'checkbox' ? el.checked : (event as CustomEvent).detail?.value ?? el.value;
+    this.draft = { ...this.draft, [name]: value } as MappingDraft;
+    this.formError = '';
+  }
+
+  handleSearch(event: Event) {
+    this.search = String((event.target as HTMLInputElement).value ?? '');
+  }
+
+  async handleSave() {
+    const problem = validateMapping(this.draft, this.objectInfo, this.mappings);
+    if (problem) {
+      this.formError = problem;
+      return;
+    }
+    this.saving = true;
+    try {
+      await createRecord({ apiName: 'Didomi_Field_Mapping__c', fields: toFields(this.draft, this.targetId!) });
+      this.dispatchEvent(new ShowToastEvent({ title: LABELS.Mapping_Saved, message: this.draft.field, variant: 'success' }));
+      this.draft = emptyMapping();
+      this.search = '';
+      await this.result?.refresh?.();
+    } catch (e) {
+      this.formError = reduceErrors(e);
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  async handleDelete(event: Event) {
+    const id = (event.currentTarget as HTMLElement).dataset.id!;
+    try {
+      await deleteRecord(id);
+      this.dispatchEvent(new ShowToastEvent({ title: LABELS.Mapping_Deleted, variant: 'success' }));
+      await this.result?.refresh?.();
+    } catch (e) {
+      this.loadError = reduceErrors(e);
+    }
+  }
+}

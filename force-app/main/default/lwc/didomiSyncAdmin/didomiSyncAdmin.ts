@@ -1,0 +1,7 @@
+// The admin tab: health, targets and mappings, and the dead-letter queue, one tab each.
+import { LightningElement } from 'lwc';
+import { LABELS } from 'c/didomiSyncLabels';
+
+export default class DidomiSyncAdmin extends LightningElement {
+  labels = LABELS;
+}

@@ -1,0 +1,181 @@
+// Every string the admin tab shows, as custom labels so the tab can be translated (Setup > Translation Workbench).
+import App_Title from '@salesforce/label/c.Didomi_App_Title';
+import Tab_Status from '@salesforce/label/c.Didomi_Tab_Status';
+import Tab_Targets from '@salesforce/label/c.Didomi_Tab_Targets';
+import Tab_Errors from '@salesforce/label/c.Didomi_Tab_Errors';
+import Refresh from '@salesforce/label/c.Didomi_Refresh';
+import Loading from '@salesforce/label/c.Didomi_Loading';
+import Status_Title from '@salesforce/label/c.Didomi_Status_Title';
+import Status_Empty from '@salesforce/label/c.Didomi_Status_Empty';
+import Status_Alive from '@salesforce/label/c.Didomi_Status_Alive';
+import Status_Stale from '@salesforce/label/c.Didomi_Status_Stale';
+import Status_Stale_Help from '@salesforce/label/c.Didomi_Status_Stale_Help';
+import Status_Heartbeat from '@salesforce/label/c.Didomi_Status_Heartbeat';
+import Status_Heartbeat_Age from '@salesforce/label/c.Didomi_Status_Heartbeat_Age';
+import Status_Synced_Today from '@salesforce/label/c.Didomi_Status_Synced_Today';
+import Status_Failed_Today from '@salesforce/label/c.Didomi_Status_Failed_Today';
+import Status_Accepted_Today from '@salesforce/label/c.Didomi_Status_Accepted_Today';
+import Status_Queue from '@salesforce/label/c.Didomi_Status_Queue';
+import Status_Api_Usage from '@salesforce/label/c.Didomi_Status_Api_Usage';
+import Status_Api_Usage_Value from '@salesforce/label/c.Didomi_Status_Api_Usage_Value';
+import Status_Last_Error from '@salesforce/label/c.Didomi_Status_Last_Error';
+import Status_No_Error from '@salesforce/label/c.Didomi_Status_No_Error';
+import Status_Instance from '@salesforce/label/c.Didomi_Status_Instance';
+import Targets_Title from '@salesforce/label/c.Didomi_Targets_Title';
+import Targets_Empty from '@salesforce/label/c.Didomi_Targets_Empty';
+import Target_New from '@salesforce/label/c.Didomi_Target_New';
+import Target_Edit from '@salesforce/label/c.Didomi_Target_Edit';
+import Target_Manage_Mappings from '@salesforce/label/c.Didomi_Target_Manage_Mappings';
+import Target_Object from '@salesforce/label/c.Didomi_Target_Object';
+import Target_Active from '@salesforce/label/c.Didomi_Target_Active';
+import Target_Upsert from '@salesforce/label/c.Didomi_Target_Upsert';
+import Target_Match_Field from '@salesforce/label/c.Didomi_Target_Match_Field';
+import Target_Creation_Defaults from '@salesforce/label/c.Didomi_Target_Creation_Defaults';
+import Target_Deletion from '@salesforce/label/c.Didomi_Target_Deletion';
+import Target_Saved from '@salesforce/label/c.Didomi_Target_Saved';
+import Target_Duplicate from '@salesforce/label/c.Didomi_Target_Duplicate';
+import Target_Bad_Defaults from '@salesforce/label/c.Didomi_Target_Bad_Defaults';
+import Target_Missing_Defaults from '@salesforce/label/c.Didomi_Target_Missing_Defaults';
+import Target_Missing_Match from '@salesforce/label/c.Didomi_Target_Missing_Match';
+import Save from '@salesforce/label/c.Didomi_Save';
+import Cancel from '@salesforce/label/c.Didomi_Cancel';
+import Delete from '@salesforce/label/c.Didomi_Delete';
+import Yes from '@salesforce/label/c.Didomi_Yes';
+import No from '@salesforce/label/c.Didomi_No';
+import Mappings_Title from '@salesforce/label/c.Didomi_Mappings_Title';
+import Mappings_Empty from '@salesforce/label/c.Didomi_Mappings_Empty';
+import Mapping_New from '@salesforce/label/c.Didomi_Mapping_New';
+import Mapping_Kind from '@salesforce/label/c.Didomi_Mapping_Kind';
+import Mapping_Purpose_Id from '@salesforce/label/c.Didomi_Mapping_Purpose_Id';
+import Mapping_Preference_Id from '@salesforce/label/c.Didomi_Mapping_Preference_Id';
+import Mapping_Value_Id from '@salesforce/label/c.Didomi_Mapping_Value_Id';
+import Mapping_Attribute_Path from '@salesforce/label/c.Didomi_Mapping_Attribute_Path';
+import Mapping_Field from '@salesforce/label/c.Didomi_Mapping_Field';
+import Mapping_Field_Search from '@salesforce/label/c.Didomi_Mapping_Field_Search';
+import Mapping_Field_None from '@salesforce/label/c.Didomi_Mapping_Field_None';
+import Mapping_Invert from '@salesforce/label/c.Didomi_Mapping_Invert';
+import Mapping_Value_Labels from '@salesforce/label/c.Didomi_Mapping_Value_Labels';
+import Mapping_Regulation from '@salesforce/label/c.Didomi_Mapping_Regulation';
+import Mapping_Saved from '@salesforce/label/c.Didomi_Mapping_Saved';
+import Mapping_Deleted from '@salesforce/label/c.Didomi_Mapping_Deleted';
+import Mapping_Required from '@salesforce/label/c.Didomi_Mapping_Required';
+import Mapping_Incompatible from '@salesforce/label/c.Didomi_Mapping_Incompatible';
+import Mapping_Unknown_Field from '@salesforce/label/c.Didomi_Mapping_Unknown_Field';
+import Mapping_Duplicate_Field from '@salesforce/label/c.Didomi_Mapping_Duplicate_Field';
+import Mapping_Duplicate_Source from '@salesforce/label/c.Didomi_Mapping_Duplicate_Source';
+import Mapping_Bad_Labels from '@salesforce/label/c.Didomi_Mapping_Bad_Labels';
+import Errors_Title from '@salesforce/label/c.Didomi_Errors_Title';
+import Errors_Empty from '@salesforce/label/c.Didomi_Errors_Empty';
+import Errors_Status_Filter from '@salesforce/label/c.Didomi_Errors_Status_Filter';
+import Errors_All from '@salesforce/label/c.Didomi_Errors_All';
+import Errors_Retry from '@salesforce/label/c.Didomi_Errors_Retry';
+import Errors_Dismiss from '@salesforce/label/c.Didomi_Errors_Dismiss';
+import Errors_Open_Record from '@salesforce/label/c.Didomi_Errors_Open_Record';
+import Errors_Updated from '@salesforce/label/c.Didomi_Errors_Updated';
+import Errors_Select_First from '@salesforce/label/c.Didomi_Errors_Select_First';
+import Errors_Count from '@salesforce/label/c.Didomi_Errors_Count';
+import Errors_Previous from '@salesforce/label/c.Didomi_Errors_Previous';
+import Errors_Next from '@salesforce/label/c.Didomi_Errors_Next';
+import Col_Number from '@salesforce/label/c.Didomi_Col_Number';
+import Col_Code from '@salesforce/label/c.Didomi_Col_Code';
+import Col_Message from '@salesforce/label/c.Didomi_Col_Message';
+import Col_User from '@salesforce/label/c.Didomi_Col_User';
+import Col_Object from '@salesforce/label/c.Didomi_Col_Object';
+import Col_Attempts from '@salesforce/label/c.Didomi_Col_Attempts';
+import Col_Last_Failed from '@salesforce/label/c.Didomi_Col_Last_Failed';
+import Col_Status from '@salesforce/label/c.Didomi_Col_Status';
+import Generic_Error from '@salesforce/label/c.Didomi_Generic_Error';
+
+export const LABELS = {
+  App_Title,
+  Tab_Status,
+  Tab_Targets,
+  Tab_Errors,
+  Refresh,
+  Loading,
+  Status_Title,
+  Status_Empty,
+  Status_Alive,
+  Status_Stale,
+  Status_Stale_Help,
+  Status_Heartbeat,
+  Status_Heartbeat_Age,
+  Status_Synced_Today,
+  Status_Failed_Today,
+  Status_Accepted_Today,
+  Status_Queue,
+  Status_Api_Usage,
+  Status_Api_Usage_Value,
+  Status_Last_Error,
+  Status_No_Error,
+  Status_Instance,
+  Targets_Title,
+  Targets_Empty,
+  Target_New,
+  Target_Edit,
+  Target_Manage_Mappings,
+  Target_Object,
+  Target_Active,
+  Target_Upsert,
+  Target_Match_Field,
+  Target_Creation_Defaults,
+  Target_Deletion,
+  Target_Saved,
+  Target_Duplicate,
+  Target_Bad_Defaults,
+  Target_Missing_Defaults,
+  Target_Missing_Match,
+  Save,
+  Cancel,
+  Delete,
+  Yes,
+  No,
+  Mappings_Title,
+  Mappings_Empty,
+  Mapping_New,
+  Mapping_Kind,
+  Mapping_Purpose_Id,
+  Mapping_Preference_Id,
+  Mapping_Value_Id,
+  Mapping_Attribute_Path,
+  Mapping_Field,
+  Mapping_Field_Search,
+  Mapping_Field_None,
+  Mapping_Invert,
+  Mapping_Value_Labels,
+  Mapping_Regulation,
+  Mapping_Saved,
+  Mapping_Deleted,
+  Mapping_Required,
+  Mapping_Incompatible,
+  Mapping_Unknown_Field,
+  Mapping_Duplicate_Field,
+  Mapping_Duplicate_Source,
+  Mapping_Bad_Labels,
+  Errors_Title,
+  Errors_Empty,
+  Errors_Status_Filter,
+  Errors_All,
+  Errors_Retry,
+  Errors_Dismiss,
+  Errors_Open_Record,
+  Errors_Updated,
+  Errors_Select_First,
+  Errors_Count,
+  Errors_Previous,
+  Errors_Next,
+  Col_Number,
+  Col_Code,
+  Col_Message,
+  Col_User,
+  Col_Object,
+  Col_Attempts,
+  Col_Last_Failed,
+  Col_Status,
+  Generic_Error,
+};
+
+/** Fills {0}, {1}… placeholders, the way Salesforce's own labels are formatted. */
+export function format(label: string, ...args: unknown[]): string {
+  return label.replace(/\{(\d+)\}/g, (m, i) => (Number(i) < args.length ? String(args[Number(i)]) : m));
+}
