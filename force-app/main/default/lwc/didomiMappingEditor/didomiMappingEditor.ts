@@ -156,6 +156,9 @@ export default class DidomiMappingEditor extends LightningElement {
   get hasValueLabels() {
     return this.draft.kind === 'Preference';
   }
+  get labelsPlaceholder() {
+    return '{"dK7rBBXk": "Weekly"}';
+  }
   get fieldChoices() {
     const options = fieldOptions(this.objectInfo, this.draft.kind, this.search);
     // A field picked under another kind stays visible (marked) so the refusal can explain itself.

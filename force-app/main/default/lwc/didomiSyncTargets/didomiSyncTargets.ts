@@ -108,7 +108,7 @@ export default class DidomiSyncTargets extends LightningElement {
       editLabel: `${LABELS.Target_Edit}: ${t.object}`,
     }));
   }
-  get selected() {
+  get selectedTarget() {
     return this.targets.find((t) => t.id === this.selectedId) ?? null;
   }
   get objectOptions() {
@@ -119,11 +119,14 @@ export default class DidomiSyncTargets extends LightningElement {
   }
   get matchFieldOptions() {
     const info = this.objectInfo?.apiName === this.draft?.object ? this.objectInfo : undefined;
-    const fields = info ? Object.values(info.fields).filter((f) => MATCH_TYPES.includes(f.dataType)) : [];
+    const fields = info ? Object.values(info.fields).filter((f) => MATCH_TYPES.includes(f.dataType) && (f.createable || f.updateable)) : [];
     const options = fields.map((f) => ({ label: `${f.label} (${f.apiName})`, value: f.apiName })).sort((a, b) => a.label.localeCompare(b.label));
     // Keep the saved value choosable even before the describe arrives.
     if (this.draft?.matchField && !options.some((o) => o.value === this.draft!.matchField)) options.unshift({ label: this.draft.matchField, value: this.draft.matchField });
     return options;
+  }
+  get defaultsPlaceholder() {
+    return '{"Company": "Unknown", "LastName": "Unknown"}';
   }
   get editingExisting() {
     return !!this.draft?.id;
