@@ -1,0 +1,241 @@
+// The subset of the UI API GraphQL API the admin tab uses (POST /services/data/vXX.X/graphql):
+// `uiapi { query { <Object>(where, orderBy, first, after) { edges { node { Id <Field> { value
+// displayValue } } } totalCount pageInfo { hasNextPage endCursor } } } }`, with variables and
+// fragments. Shapes follow the GraphQL API Developer Guide: HTTP 200 with `errors` for invalid
+// queries, every field but Id wrapped in { value, displayValue }, opaque cursors, first <= 2000.
+// Parsing is graphql-js's; filtering and ordering reuse the emulator's SOQL engine.
+import { Kind, parse, valueFromASTUntyped, GraphQLError, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import type { Org, User } from '../org.ts';
+import type { ObjectDef, FieldDef } from '../schema.ts';
+import { runQuery, type Cond, type Query, type Value } from '../soql.ts';
+import { sfDateTime } from '../org.ts';
+import { fieldValue } from './represent.ts';
+
+const MAX_FIRST = 2000; // GraphQL API Developer Guide: "first" accepts at most 2000 records
+const DEFAULT_FIRST = 10;
+
+interface GqlError {
+  message: string;
+  locations?: { line: number; column: number }[];
+  path?: (string | number)[];
+  extensions?: Record<string, unknown>;
+}
+class QueryError extends Error {
+  readonly errors: GqlError[];
+  constructor(message: string, node?: { loc?: { startToken: { line: number; column: number } } }, classification = 'ValidationError') {
+    super(message);
+    const loc = node?.loc?.startToken;
+    this.errors = [{ message, locations: loc ? [{ line: loc.line, column: loc.column }] : [], extensions: { classification } }];
+  }
+}
+
+export interface GraphqlRequest {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+}
+
+export function executeGraphql(org: Org, user: User | null, body: GraphqlRequest): { data: unknown; errors: GqlError[] } {
+  try {
+    if (typeof body?.query !== 'string') throw new QueryError('Query string is required', undefined, 'InvalidSyntax');
+    let doc;
+    try {
+      doc = parse(body.query);
+    } catch (e) {
+      const g = e as GraphQLError;
+      return { data: null, errors: [{ message: `Invalid Syntax : ${g.message}`, locations: g.locations ? [...g.locations] : [], extensions: { classification: 'InvalidSyntax' } }] };
+    }
+    const ops = doc.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    const op = typeof body.operationName === 'string' ? ops.find((o) => o.name?.value === body.operationName) : ops.length === 1 ? ops[0] : undefined;
+    if (!op) throw new QueryError(ops.length ? 'Must provide operation name if query contains multiple operations' : 'No operation found');
+    if (op.operation !== 'query') throw new QueryError(`The ${op.operation} operation is not supported by this emulator`, op);
+
+    const given = body.variables && typeof body.variables === 'object' ? (body.variables as Record<string, unknown>) : {};
+    const vars: Record<string, unknown> = {};
+    for (const v of op.variableDefinitions ?? []) {
+      const name = v.variable.name.value;
+      vars[name] = name in given ? given[name] : v.defaultValue ? valueFromASTUntyped(v.defaultValue) : null;
+    }
+    const fields = (set: SelectionSetNode | undefined): FieldNode[] => {
+      const out: FieldNode[] = [];
+      for (const s of set?.selections ?? []) {
+        if (s.kind === Kind.FIELD) out.push(s);
+        else if (s.kind === Kind.INLINE_FRAGMENT) out.push(...fields(s.selectionSet));
+        else {
+          const f = fragments.get(s.name.value);
+          if (!f) throw new QueryError(`Undefined fragment ${s.name.value}`, s);
+          out.push(...fields(f.selectionSet));
+        }
+      }
+      return out;
+    };
+    const data: Record<string, unknown> = {};
+    for (const root of fields(op.selectionSet)) {
+      if (root.name.value !== 'uiapi') throw new QueryError(`Validation error of type FieldUndefined: Field '${root.name.value}' in type 'Query' is undefined`, root);
+      const uiapi: Record<string, unknown> = {};
+      for (const q of fields(root.selectionSet)) {
+        if (q.name.value !== 'query')
+          throw new QueryError(`Validation error of type FieldUndefined: Field '${q.name.value}' in type 'UIAPI' is undefined (this emulator answers record queries only)`, q);
+        const out: Record<string, unknown> = {};
+        for (const conn of fields(q.selectionSet)) out[conn.alias?.value ?? conn.name.value] = connection(org, user, conn, vars, fields);
+        uiapi[q.alias?.value ?? 'query'] = out;
+      }
+      data[root.alias?.value ?? 'uiapi'] = uiapi;
+    }
+    return { data, errors: [] };
+  } catch (e) {
+    if (e instanceof QueryError) return { data: null, errors: e.errors };
+    throw e;
+  }
+}
+
+const encodeCursor = (offset: number) => Buffer.from(`v1:${offset}`).toString('base64');
+function decodeCursor(c: unknown, node: FieldNode): number {
+  if (c === null || c === undefined) return 0;
+  const m = /^v1:(\d+)$/.exec(Buffer.from(String(c), 'base64').toString('utf8'));
+  if (!m) throw new QueryError(`Invalid cursor: ${String(c)}`, node);
+  return Number(m[1]);
+}
+
+function connection(org: Org, user: User | null, node: FieldNode, vars: Record<string, unknown>, fields: (s?: SelectionSetNode) => FieldNode[]) {
+  const name = node.name.value;
+  const def = org.schema.objects.get(name.toLowerCase());
+  if (!def || def.name !== name) throw new QueryError(`Validation error of type FieldUndefined: Field '${name}' in type 'RecordQuery' is undefined`, node);
+  const args: Record<string, unknown> = {};
+  for (const a of node.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, vars);
+  const first = args.first === null || args.first === undefined ? DEFAULT_FIRST : Number(args.first);
+  if (!Number.isInteger(first) || first < 0 || first > MAX_FIRST) throw new QueryError(`Argument 'first' must be between 0 and ${MAX_FIRST}`, node);
+  const offset = decodeCursor(args.after, node);
+
+  const fieldOf = (fname: string, at: FieldNode): FieldDef => {
+    const fd = org.field(user, def, fname);
+    if (!fd || fd.name !== fname) throw new QueryError(`Validation error of type FieldUndefined: Field '${fname}' in type '${def.name}' is undefined`, at);
+    return fd;
+  };
+  const parsed: Query = {
+    from: def.name,
+    fromPos: 0,
+    select: [{ kind: 'field', field: 'Id', pos: 0 }],
+    where: args.where ? toCond(def, args.where, (f) => fieldOf(f, node)) : undefined,
+    orderBy: toOrder(args.orderBy, (f) => fieldOf(f, node)),
+  };
+  // The selected node fields, checked before any row is read.
+  const sel = fields(node.selectionSet);
+  const nodeFields: { key: string; fd: FieldDef | null; sub: FieldNode }[] = [];
+  for (const s of sel) {
+    if (s.name.value !== 'edges') continue;
+    for (const e of fields(s.selectionSet)) {
+      if (e.name.value !== 'node') continue;
+      for (const f of fields(e.selectionSet)) {
+        if (f.name.value === '__typename') nodeFields.push({ key: f.alias?.value ?? '__typename', fd: null, sub: f });
+        else nodeFields.push({ key: f.alias?.value ?? f.name.value, fd: fieldOf(f.name.value, f), sub: f });
+      }
+    }
+  }
+  for (const nf of nodeFields) if (nf.fd && !parsed.select.some((x) => x.field === nf.fd!.name)) parsed.select.push({ kind: 'field', field: nf.fd.name, pos: 0 });
+
+  const all = runQuery(org, user, '', parsed).records;
+  const page = all.slice(offset, offset + first);
+  const edgeOf = (rec: Record<string, unknown>, i: number) => {
+    const nodeOut: Record<string, unknown> = {};
+    for (const nf of nodeFields) {
+      if (!nf.fd) nodeOut[nf.key] = def.name;
+      else if (nf.fd.name === 'Id') nodeOut[nf.key] = rec.Id;
+      else {
+        const fv = fieldValue(nf.fd, rec[nf.fd.name]);
+        const wanted = fields(nf.sub.selectionSet);
+        nodeOut[nf.key] = wanted.length ? Object.fromEntries(wanted.map((w) => [w.alias?.value ?? w.name.value, w.name.value === 'displayValue' ? fv.displayValue : fv.value])) : fv;
+      }
+    }
+    return { node: nodeOut, cursor: encodeCursor(offset + i + 1) };
+  };
+  const out: Record<string, unknown> = {};
+  for (const s of sel) {
+    const key = s.alias?.value ?? s.name.value;
+    switch (s.name.value) {
+      case 'edges':
+        out[key] = page.map((r, i) => {
+          const edge = edgeOf(r, i);
+          return Object.fromEntries(fields(s.selectionSet).map((f) => [f.alias?.value ?? f.name.value, f.name.value === 'cursor' ? edge.cursor : edge.node]));
+        });
+        break;
+      case 'totalCount':
+        out[key] = all.length;
+        break;
+      case 'pageInfo': {
+        const info: Record<string, unknown> = {
+          hasNextPage: offset + page.length < all.length,
+          hasPreviousPage: offset > 0,
+          startCursor: page.length ? encodeCursor(offset + 1) : null,
+          endCursor: page.length ? encodeCursor(offset + page.length) : null,
+        };
+        out[key] = Object.fromEntries(fields(s.selectionSet).map((f) => [f.alias?.value ?? f.name.value, info[f.name.value] ?? null]));
+        break;
+      }
+      case '__typename':
+        out[key] = `${def.name}Connection`;
+        break;
+      default:
+        throw new QueryError(`Validation error of type FieldUndefined: Field '${s.name.value}' in type '${def.name}Connection' is undefined`, s);
+    }
+  }
+  return out;
+}
+
+const OPS: Record<string, string> = { eq: '=', ne: '!=', lt: '<', gt: '>', lte: '<=', gte: '>=' };
+
+function literal(fd: FieldDef, v: unknown): { value: Value; vtype: 'str' | 'num' | 'bool' | 'dt' | 'date' | 'null' } {
+  if (v === null || v === undefined) return { value: null, vtype: 'null' };
+  switch (fd.type) {
+    case 'boolean':
+      return { value: Boolean(v), vtype: 'bool' };
+    case 'double':
+    case 'int':
+      return { value: Number(v), vtype: 'num' };
+    case 'datetime':
+      return { value: sfDateTime(Date.parse(String(v))), vtype: 'dt' };
+    case 'date':
+      return { value: String(v), vtype: 'date' };
+    default:
+      return { value: String(v), vtype: 'str' };
+  }
+}
+
+/** A UI API filter ({ Field: { eq: v }, and: [...], or: [...], not: {...} }) as a SOQL condition. */
+function toCond(def: ObjectDef, where: unknown, fieldOf: (name: string) => FieldDef): Cond | undefined {
+  if (!where || typeof where !== 'object') return undefined;
+  const items: Cond[] = [];
+  for (const [k, v] of Object.entries(where as Record<string, unknown>)) {
+    if (k === 'and' || k === 'or') {
+      const subs = (Array.isArray(v) ? v : [v]).map((x) => toCond(def, x, fieldOf)).filter((x): x is Cond => !!x);
+      if (subs.length) items.push({ k, items: subs });
+    } else if (k === 'not') {
+      const sub = toCond(def, v, fieldOf);
+      if (sub) items.push({ k: 'not', item: sub });
+    } else {
+      const fd = fieldOf(k);
+      for (const [op, raw] of Object.entries((v ?? {}) as Record<string, unknown>)) {
+        if (op in OPS) items.push({ k: 'cmp', field: fd.name, op: OPS[op], ...literal(fd, raw), pos: 0 });
+        else if (op === 'in' || op === 'nin')
+          items.push({ k: 'in', field: fd.name, not: op === 'nin', values: (Array.isArray(raw) ? raw : [raw]).map((x) => literal(fd, x).value), pos: 0 });
+        else if (op === 'like') items.push({ k: 'like', field: fd.name, pattern: String(raw), pos: 0 });
+        else throw new QueryError(`Validation error: unsupported filter operator '${op}' on ${def.name}.${fd.name}`);
+      }
+    }
+  }
+  if (!items.length) return undefined;
+  return items.length === 1 ? items[0] : { k: 'and', items };
+}
+
+/** orderBy: { Field: { order: ASC|DESC, nulls: FIRST|LAST } }, keys in priority order; Id breaks ties for stable pages. */
+function toOrder(orderBy: unknown, fieldOf: (name: string) => FieldDef): Query['orderBy'] {
+  const out: Query['orderBy'] = [];
+  for (const [k, v] of Object.entries((orderBy ?? {}) as Record<string, { order?: string; nulls?: string }>)) {
+    const desc = String(v?.order ?? 'ASC').toUpperCase() === 'DESC';
+    out.push({ field: fieldOf(k).name, desc, nullsLast: v?.nulls ? String(v.nulls).toUpperCase() === 'LAST' : desc, pos: 0 });
+  }
+  out.push({ field: 'Id', desc: false, nullsLast: false, pos: 0 });
+  return out;
+}

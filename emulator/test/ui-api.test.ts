@@ -1,0 +1,156 @@
+// The UI API and GraphQL subset the admin tab reads and writes through LDS, checked over HTTP
+// against the shapes of the UI API Developer Guide (Object Info, Record, errors) and the GraphQL API
+// Developer Guide (uiapi.query connections, { value, displayValue }, cursors, errors with HTTP 200).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, client } from './support.ts';
+import type { Emulator } from '../src/index.ts';
+
+let emu: Emulator;
+let c: Awaited<ReturnType<typeof client>>;
+before(async () => {
+  emu = await start({
+    permissionSets: ['Didomi_Sync_Admin'],
+    extraFields: { Lead: [{ name: 'Marketing_Consent__c', type: 'boolean' }, { name: 'Newsletter_Topics__c', type: 'string' }] },
+  });
+  c = await client(emu);
+});
+after(async () => {
+  await emu.close();
+});
+
+const gql = (query: string, variables?: Record<string, unknown>) => c.call('POST', '/graphql', { query, variables });
+
+test('object info: UI API data types, createable/updateable, required and the admin permission set', async () => {
+  const r = await c.call('GET', '/ui-api/object-info/Lead');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.apiName, 'Lead');
+  assert.equal(r.body.labelPlural, 'Leads');
+  assert.equal(r.body.keyPrefix, '00Q');
+  const f = r.body.fields;
+  assert.equal(f.HasOptedOutOfEmail.dataType, 'Boolean');
+  assert.equal(f.Marketing_Consent__c.dataType, 'Boolean');
+  assert.equal(f.Newsletter_Topics__c.dataType, 'String');
+  assert.equal(f.Email.dataType, 'Email');
+  assert.equal(f.Status.dataType, 'Picklist');
+  assert.equal(f.Didomi_Consents__c.dataType, 'TextArea');
+  assert.equal(f.CreatedDate.dataType, 'DateTime');
+  assert.equal(f.CreatedDate.updateable, false);
+  assert.equal(f.LastName.required, true);
+  assert.equal(f.Company.required, true);
+  assert.equal(f.Email.required, false);
+  const mapping = await c.call('GET', '/ui-api/object-info/Didomi_Field_Mapping__c');
+  assert.equal(mapping.body.fields.Kind__c.dataType, 'Picklist');
+  assert.equal(mapping.body.fields.Target__c.dataType, 'Reference');
+  assert.deepEqual(mapping.body.fields.Target__c.referenceToInfos.map((x: any) => x.apiName), ['Didomi_Sync_Target__c']);
+  const missing = await c.call('GET', '/ui-api/object-info/Nope__c');
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body[0].errorCode, 'NOT_FOUND');
+});
+
+test('records: create, get with fields, update and delete, with UI API record errors', async () => {
+  const created = await c.call('POST', '/ui-api/records', {
+    apiName: 'Didomi_Sync_Target__c',
+    fields: { Name: 'Lead target', Object__c: 'Lead', Active__c: true, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' },
+  });
+  assert.equal(created.status, 201);
+  assert.equal(created.body.apiName, 'Didomi_Sync_Target__c');
+  assert.match(created.body.id, /^[a-zA-Z0-9]{18}$/);
+  assert.deepEqual(created.body.fields.Object__c, { displayValue: 'Lead', value: 'Lead' });
+  assert.match(created.body.fields.CreatedDate.value, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+  const got = await c.call('GET', `/ui-api/records/${created.body.id}?fields=Didomi_Sync_Target__c.Active__c,Didomi_Sync_Target__c.Match_Field__c`);
+  assert.equal(got.status, 200);
+  assert.deepEqual(Object.keys(got.body.fields).sort(), ['Active__c', 'Match_Field__c']);
+  assert.equal(got.body.fields.Active__c.value, true);
+
+  const upd = await c.call('PATCH', `/ui-api/records/${created.body.id}`, { fields: { Active__c: false } });
+  assert.equal(upd.status, 200);
+  assert.equal(upd.body.fields.Active__c.value, false);
+  assert.equal(emu.org.get('Didomi_Sync_Target__c', created.body.id)!.Active__c, false);
+
+  const bad = await c.call('POST', '/ui-api/records', { apiName: 'Didomi_Field_Mapping__c', fields: { Target__c: created.body.id, Kind__c: 'Nonsense', Field_Api_Name__c: 'X' } });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.enhancedErrorType, 'RecordError');
+  assert.equal(bad.body.output.fieldErrors.Kind__c[0].errorCode, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST');
+  assert.match(bad.body.output.fieldErrors.Kind__c[0].message, /bad value for restricted picklist field: Nonsense/);
+
+  const del = await c.call('DELETE', `/ui-api/records/${created.body.id}`);
+  assert.equal(del.status, 204);
+  assert.equal(emu.org.get('Didomi_Sync_Target__c', created.body.id), undefined);
+  assert.equal((await c.call('GET', `/ui-api/records/${created.body.id}`)).status, 404);
+});
+
+test('graphql: where, orderBy, first/after paging, totalCount and { value, displayValue } nodes', async () => {
+  const now = Date.parse('2026-11-24T10:00:00Z');
+  for (let i = 1; i <= 25; i++) {
+    const r = await c.call('POST', '/ui-api/records', {
+      apiName: 'Didomi_Sync_Error__c',
+      fields: {
+        Status__c: i % 5 === 0 ? 'Dismissed' : 'Open',
+        Error_Code__c: 'INVALID_EMAIL_ADDRESS',
+        Organization_User_Id__c: `u${i}@example.com`,
+        Last_Failed_At__c: new Date(now + i * 60_000).toISOString(),
+        Attempts__c: i,
+      },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  const query = `query errors($where: Didomi_Sync_Error__c_Filter, $first: Int, $after: String) {
+    uiapi { query { Didomi_Sync_Error__c(where: $where, first: $first, after: $after, orderBy: { Last_Failed_At__c: { order: DESC } }) {
+      edges { node { Id Name { value } Status__c { value displayValue } Attempts__c { value } Last_Failed_At__c { value } } }
+      totalCount
+      pageInfo { hasNextPage endCursor }
+    } } } }`;
+  const p1 = await gql(query, { where: { Status__c: { eq: 'Open' } }, first: 15, after: null });
+  assert.equal(p1.status, 200);
+  assert.deepEqual(p1.body.errors, []);
+  const conn = p1.body.data.uiapi.query.Didomi_Sync_Error__c;
+  assert.equal(conn.totalCount, 20);
+  assert.equal(conn.edges.length, 15);
+  assert.equal(conn.pageInfo.hasNextPage, true);
+  assert.equal(conn.edges[0].node.Attempts__c.value, 24, 'newest first');
+  assert.deepEqual(conn.edges[0].node.Status__c, { value: 'Open', displayValue: 'Open' });
+  assert.match(conn.edges[0].node.Name.value, /^ERR-\d{6}$/);
+  assert.match(conn.edges[0].node.Id, /^[a-zA-Z0-9]{18}$/, 'Id is a bare scalar');
+  assert.match(conn.edges[0].node.Last_Failed_At__c.value, /Z$/);
+
+  const p2 = await gql(query, { where: { Status__c: { eq: 'Open' } }, first: 15, after: conn.pageInfo.endCursor });
+  const conn2 = p2.body.data.uiapi.query.Didomi_Sync_Error__c;
+  assert.equal(conn2.edges.length, 5);
+  assert.equal(conn2.pageInfo.hasNextPage, false);
+  const ids = new Set([...conn.edges, ...conn2.edges].map((e: any) => e.node.Id));
+  assert.equal(ids.size, 20, 'pages do not overlap');
+
+  const all = await gql(query, { where: {}, first: 100 });
+  assert.equal(all.body.data.uiapi.query.Didomi_Sync_Error__c.totalCount, 25);
+  const some = await gql(query, { where: { and: [{ Attempts__c: { gte: 10 } }, { or: [{ Status__c: { eq: 'Dismissed' } }, { Attempts__c: { in: [11, 12] } }] }] } });
+  assert.deepEqual(
+    some.body.data.uiapi.query.Didomi_Sync_Error__c.edges.map((e: any) => e.node.Attempts__c.value),
+    [25, 20, 15, 12, 11, 10],
+  );
+});
+
+test('graphql: invalid queries answer HTTP 200 with errors, as the GraphQL API does', async () => {
+  const syntax = await gql('query { uiapi { query { Lead( } } }');
+  assert.equal(syntax.status, 200);
+  assert.equal(syntax.body.data, null);
+  assert.match(syntax.body.errors[0].message, /Invalid Syntax/);
+  const unknownObject = await gql('query { uiapi { query { Nope__c { edges { node { Id } } } } } }');
+  assert.match(unknownObject.body.errors[0].message, /Field 'Nope__c' in type 'RecordQuery' is undefined/);
+  const unknownField = await gql('query { uiapi { query { Lead { edges { node { Id Bogus__c { value } } } } } } }');
+  assert.match(unknownField.body.errors[0].message, /Field 'Bogus__c' in type 'Lead' is undefined/);
+  const tooMany = await gql('query { uiapi { query { Lead(first: 2001) { edges { node { Id } } } } } }');
+  assert.match(tooMany.body.errors[0].message, /first/);
+  const unauthenticated = await fetch(`${emu.url}/services/data/v66.0/graphql`, { method: 'POST', body: '{}' });
+  assert.equal(unauthenticated.status, 401);
+});
+
+test('graphql: fragments, aliases and variables with defaults', async () => {
+  const r = await gql(
+    `query t($obj: String = "Lead") { uiapi { query { targets: Didomi_Sync_Target__c(where: { Object__c: { eq: $obj } }) { edges { node { ...T } } } } } }
+     fragment T on Didomi_Sync_Target__c { Id obj: Object__c { value } }`,
+  );
+  assert.deepEqual(r.body.errors, []);
+  assert.ok(Array.isArray(r.body.data.uiapi.query.targets.edges));
+});
