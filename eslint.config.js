@@ -3,20 +3,21 @@
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-const lwcFiles = ['force-app/main/default/lwc/**/*.{js,ts}'];
-let lwcConfigs = [];
-try {
-  const { default: lwcRecommended } = await import('@salesforce/eslint-config-lwc/recommended.js');
-  lwcConfigs = (Array.isArray(lwcRecommended) ? lwcRecommended : [lwcRecommended]).map((c) => ({ ...c, files: lwcFiles }));
-} catch {
-  lwcConfigs = [];
-}
+// The admin tab's components are TypeScript: Salesforce's LWC rules with its TypeScript parser setup.
+const lwcFiles = ['force-app/main/default/lwc/**/*.ts'];
+const { default: lwcRecommendedTs } = await import('@salesforce/eslint-config-lwc/recommended-ts.js');
+const lwcConfigs = [
+  ...lwcRecommendedTs.map((c) => ({ ...c, files: lwcFiles })),
+  // tsc checks names (types included), which no-undef cannot see through.
+  { files: lwcFiles, rules: { 'no-undef': 'off' } },
+];
 
 export default [
   { ignores: ['**/node_modules/**', 'results/**', 'coverage/**', '.preview-build/**', 'force-app/main/default/lwc/**/*.js', 'preview/dist/**'] },
-  ...tseslint.configs.recommended.map((c) => ({ ...c, files: ['**/*.ts'] })),
+  ...tseslint.configs.recommended.map((c) => ({ ...c, files: ['**/*.ts'], ignores: lwcFiles })),
   {
     files: ['**/*.ts'],
+    ignores: lwcFiles,
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
@@ -25,4 +26,11 @@ export default [
     },
   },
   ...lwcConfigs,
+  {
+    files: ['force-app/main/default/lwc/**/__tests__/**/*.ts', 'test/jest-*/**/*.{js,ts}', 'test/jest-setup.js'],
+    languageOptions: { globals: { ...globals.jest, ...globals.browser } },
+    // Tests drive wire adapters directly through sfdx-lwc-jest's test adapters (emit, getLastConfig).
+    rules: { '@lwc/lwc/no-unexpected-wire-adapter-usages': 'off' },
+  },
+  { files: ['preview/client/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
 ];

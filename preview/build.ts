@@ -8,9 +8,13 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { rollup, type Plugin } from 'rollup';
 import alias from '@rollup/plugin-alias';
-import replace from '@rollup/plugin-replace';
-import lwc from '@lwc/rollup-plugin';
+import replaceModule from '@rollup/plugin-replace';
+import lwcModule from '@lwc/rollup-plugin';
 import { XMLParser } from 'fast-xml-parser';
+
+// Both are CommonJS builds whose types read as namespaces under nodenext; at run time the default import is the plugin factory.
+const replace = replaceModule as unknown as (o: Record<string, unknown>) => Plugin;
+const lwc = lwcModule as unknown as (o: Record<string, unknown>) => Plugin;
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const LWC_DIR = join(ROOT, 'force-app/main/default/lwc');
@@ -62,7 +66,7 @@ export async function buildPreview({ compile = true } = {}) {
         modules: [...components, { npm: 'lightning-base-components' }],
         enableDynamicComponents: true,
         enableSyntheticElementInternals: true,
-      } as Parameters<typeof lwc>[0]),
+      }),
     ],
     onwarn(warning, warn) {
       // lightning-base-components (alpha) trips the compiler's template lint; only our own warnings matter.

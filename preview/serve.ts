@@ -26,7 +26,14 @@ export function seedDemo(emu: Emulator, now = Date.now()) {
   const iso = (ms: number) => new Date(ms).toISOString();
   const [contactTarget] = emu.seed({
     Didomi_Sync_Target__c: [
-      { Name: 'Contact target', Object__c: 'Contact', Active__c: true, Upsert_Mode__c: false, Match_Field__c: 'Email', Deletion_Behavior__c: 'Clear Consent Fields' },
+      {
+        Name: 'Contact target',
+        Object__c: 'Contact',
+        Active__c: true,
+        Upsert_Mode__c: false,
+        Match_Field__c: 'Email',
+        Deletion_Behavior__c: 'Clear Consent Fields',
+      },
     ],
   }).Didomi_Sync_Target__c;
   emu.seed({
@@ -73,7 +80,11 @@ export function seedDemo(emu: Emulator, now = Date.now()) {
 
 export async function startPreview({ port = 0, build = true, seed = true } = {}): Promise<Preview> {
   if (build) await buildPreview();
-  const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   const emulator = await startEmulator({
     publicKey: keys.publicKey,
     consumerKey: CONSUMER_KEY,
@@ -94,6 +105,7 @@ export async function startPreview({ port = 0, build = true, seed = true } = {})
   const app = express();
   const index = readFileSync(join(ROOT, 'preview/index.html'), 'utf8');
   app.get('/', (_req, res) => void res.type('html').send(index));
+  app.get('/favicon.ico', (_req, res) => void res.status(204).end());
   app.use('/build', express.static(OUT_DIR));
   app.use('/slds', express.static(join(ROOT, 'node_modules/@salesforce-ux/design-system/assets')));
   app.use('/services/data', express.raw({ type: () => true, limit: '10mb' }), async (req, res) => {

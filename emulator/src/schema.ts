@@ -288,7 +288,7 @@ export function loadSchema(forceAppDir: string | undefined, extra: Record<string
       def.fields.set(
         s.name.toLowerCase(),
         f(s.name, s.type, {
-          label: s.label,
+          ...(s.label ? { label: s.label } : {}), // else the label derived from the API name, as Setup suggests it
           length: s.length ?? (s.type === 'multipicklist' ? 4099 : s.type === 'textarea' ? 32768 : 255),
           picklistValues: (s.values ?? []).map((v) => ({ value: v, label: v, default: false })),
           restrictedPicklist: s.restricted ?? false,

@@ -11,7 +11,12 @@ let c: Awaited<ReturnType<typeof client>>;
 before(async () => {
   emu = await start({
     permissionSets: ['Didomi_Sync_Admin'],
-    extraFields: { Lead: [{ name: 'Marketing_Consent__c', type: 'boolean' }, { name: 'Newsletter_Topics__c', type: 'string' }] },
+    extraFields: {
+      Lead: [
+        { name: 'Marketing_Consent__c', type: 'boolean' },
+        { name: 'Newsletter_Topics__c', type: 'string' },
+      ],
+    },
   });
   c = await client(emu);
 });
@@ -42,7 +47,10 @@ test('object info: UI API data types, createable/updateable, required and the ad
   const mapping = await c.call('GET', '/ui-api/object-info/Didomi_Field_Mapping__c');
   assert.equal(mapping.body.fields.Kind__c.dataType, 'Picklist');
   assert.equal(mapping.body.fields.Target__c.dataType, 'Reference');
-  assert.deepEqual(mapping.body.fields.Target__c.referenceToInfos.map((x: any) => x.apiName), ['Didomi_Sync_Target__c']);
+  assert.deepEqual(
+    mapping.body.fields.Target__c.referenceToInfos.map((x: any) => x.apiName),
+    ['Didomi_Sync_Target__c'],
+  );
   const missing = await c.call('GET', '/ui-api/object-info/Nope__c');
   assert.equal(missing.status, 404);
   assert.equal(missing.body[0].errorCode, 'NOT_FOUND');
@@ -69,7 +77,10 @@ test('records: create, get with fields, update and delete, with UI API record er
   assert.equal(upd.body.fields.Active__c.value, false);
   assert.equal(emu.org.get('Didomi_Sync_Target__c', created.body.id)!.Active__c, false);
 
-  const bad = await c.call('POST', '/ui-api/records', { apiName: 'Didomi_Field_Mapping__c', fields: { Target__c: created.body.id, Kind__c: 'Nonsense', Field_Api_Name__c: 'X' } });
+  const bad = await c.call('POST', '/ui-api/records', {
+    apiName: 'Didomi_Field_Mapping__c',
+    fields: { Target__c: created.body.id, Kind__c: 'Nonsense', Field_Api_Name__c: 'X' },
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.enhancedErrorType, 'RecordError');
   assert.equal(bad.body.output.fieldErrors.Kind__c[0].errorCode, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST');
@@ -124,7 +135,9 @@ test('graphql: where, orderBy, first/after paging, totalCount and { value, displ
 
   const all = await gql(query, { where: {}, first: 100 });
   assert.equal(all.body.data.uiapi.query.Didomi_Sync_Error__c.totalCount, 25);
-  const some = await gql(query, { where: { and: [{ Attempts__c: { gte: 10 } }, { or: [{ Status__c: { eq: 'Dismissed' } }, { Attempts__c: { in: [11, 12] } }] }] } });
+  const some = await gql(query, {
+    where: { and: [{ Attempts__c: { gte: 10 } }, { or: [{ Status__c: { eq: 'Dismissed' } }, { Attempts__c: { in: [11, 12] } }] }] },
+  });
   assert.deepEqual(
     some.body.data.uiapi.query.Didomi_Sync_Error__c.edges.map((e: any) => e.node.Attempts__c.value),
     [25, 20, 15, 12, 11, 10],

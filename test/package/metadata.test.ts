@@ -34,6 +34,15 @@ const field = (obj: string, name: string) => xml.parse(readFileSync(join(BASE, '
 const customFields = (obj: string) =>
   existsSync(join(BASE, 'objects', obj, 'fields')) ? readdirSync(join(BASE, 'objects', obj, 'fields')).map((f) => f.replace('.field-meta.xml', '')) : [];
 const permset = (name: string) => xml.parse(readFileSync(join(BASE, 'permissionsets', `${name}.permissionset-meta.xml`), 'utf8')).PermissionSet;
+const LWC_BUNDLES = [
+  'didomiSyncAdmin',
+  'didomiSyncStatus',
+  'didomiSyncTargets',
+  'didomiMappingEditor',
+  'didomiErrorQueue',
+  'didomiSyncRules',
+  'didomiSyncLabels',
+];
 const picklist = (f: any) => (f.valueSet.valueSetDefinition.value as any[]).map((v) => v.fullName);
 
 test('the Salesforce CLI converts force-app to Metadata API format with every component', () => {
@@ -53,8 +62,52 @@ test('the Salesforce CLI converts force-app to Metadata API format with every co
   assert.deepEqual(members('ExtlClntAppOauthConfigurablePolicies'), ['Didomi_Consent_Sync_oauthPlcy']);
   assert.ok(members('ListView').includes('Didomi_Sync_Error__c.Open_Errors'));
   assert.deepEqual(members('CustomApplication'), ['Didomi_Consent_Sync']);
-  assert.equal(members('CustomTab').length, 3);
+  assert.deepEqual(members('CustomTab').sort(), ['Didomi_Consent_Sync_Admin', 'Didomi_Sync_Error__c', 'Didomi_Sync_Status__c', 'Didomi_Sync_Target__c']);
+  assert.deepEqual(members('FlexiPage'), ['Didomi_Consent_Sync_Admin']);
+  assert.deepEqual(members('LightningComponentBundle').sort(), [...LWC_BUNDLES].sort());
+  assert.ok(members('CustomLabel').length >= 50, 'the admin tab labels');
   assert.equal(pkg.version, '66.0');
+  // The deployed bundles hold the compiled JavaScript; TypeScript sources and Jest tests stay out (.forceignore).
+  for (const b of LWC_BUNDLES) {
+    const files = readdirSync(join(out, 'lwc', b));
+    assert.ok(files.includes(`${b}.js`), `${b}.js is deployed (npm run build:lwc)`);
+    assert.ok(!files.some((f) => f.endsWith('.ts') || f === '__tests__'), `${b}: no .ts or tests in the deployment: ${files}`);
+  }
+});
+
+test('the admin tab: a Lightning page tab in the app, shown by the admin permission set, with every label defined', () => {
+  const tab = xml.parse(readFileSync(join(BASE, 'tabs/Didomi_Consent_Sync_Admin.tab-meta.xml'), 'utf8')).CustomTab;
+  assert.equal(tab.flexiPage, 'Didomi_Consent_Sync_Admin');
+  const page = xml.parse(readFileSync(join(BASE, 'flexipages/Didomi_Consent_Sync_Admin.flexipage-meta.xml'), 'utf8')).FlexiPage;
+  assert.equal(page.type, 'AppPage');
+  assert.equal(page.flexiPageRegions.itemInstances.componentInstance.componentName, 'c:didomiSyncAdmin');
+  const meta = xml.parse(readFileSync(join(BASE, 'lwc/didomiSyncAdmin/didomiSyncAdmin.js-meta.xml'), 'utf8')).LightningComponentBundle;
+  assert.equal(meta.isExposed, 'true');
+  assert.ok([meta.targets.target].flat().includes('lightning__AppPage'));
+  const app = xml.parse(readFileSync(join(BASE, 'applications/Didomi_Consent_Sync.app-meta.xml'), 'utf8')).CustomApplication;
+  assert.equal([app.tabs].flat()[0], 'Didomi_Consent_Sync_Admin', 'the admin tab opens first');
+  const shown = (permset('Didomi_Sync_Admin').tabSettings as any[]).find((t) => t.tab === 'Didomi_Consent_Sync_Admin');
+  assert.equal(shown?.visibility, 'Visible');
+  assert.equal(permset('Didomi_Sync_Integration').tabSettings, undefined, 'the integration user sees no tab');
+
+  const defined = new Set(
+    [xml.parse(readFileSync(join(BASE, 'labels/CustomLabels.labels-meta.xml'), 'utf8')).CustomLabels.labels].flat().map((l: any) => l.fullName),
+  );
+  const sources = LWC_BUNDLES.map((b) => readFileSync(join(BASE, 'lwc', b, `${b}.ts`), 'utf8')).join('\n');
+  const used = new Set([...sources.matchAll(/@salesforce\/label\/c\.(\w+)/g)].map((m) => m[1]));
+  assert.deepEqual(
+    [...used].filter((l) => !defined.has(l)),
+    [],
+    'labels imported but not defined',
+  );
+  assert.deepEqual(
+    [...defined].filter((l) => !used.has(l)),
+    [],
+    'labels defined but never imported',
+  );
+  // No Apex anywhere: the tab reads and writes through Lightning Data Service only.
+  assert.ok(!existsSync(join(BASE, 'classes')));
+  assert.doesNotMatch(sources, /@salesforce\/apex/);
 });
 
 test('sfdx-project.json: one unlocked package "Didomi Consent Sync", 0.1.0.NEXT, API 66.0', () => {

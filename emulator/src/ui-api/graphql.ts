@@ -43,7 +43,10 @@ export function executeGraphql(org: Org, user: User | null, body: GraphqlRequest
       doc = parse(body.query);
     } catch (e) {
       const g = e as GraphQLError;
-      return { data: null, errors: [{ message: `Invalid Syntax : ${g.message}`, locations: g.locations ? [...g.locations] : [], extensions: { classification: 'InvalidSyntax' } }] };
+      return {
+        data: null,
+        errors: [{ message: `Invalid Syntax : ${g.message}`, locations: g.locations ? [...g.locations] : [], extensions: { classification: 'InvalidSyntax' } }],
+      };
     }
     const ops = doc.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
     const fragments = new Map<string, FragmentDefinitionNode>();
@@ -73,11 +76,15 @@ export function executeGraphql(org: Org, user: User | null, body: GraphqlRequest
     };
     const data: Record<string, unknown> = {};
     for (const root of fields(op.selectionSet)) {
-      if (root.name.value !== 'uiapi') throw new QueryError(`Validation error of type FieldUndefined: Field '${root.name.value}' in type 'Query' is undefined`, root);
+      if (root.name.value !== 'uiapi')
+        throw new QueryError(`Validation error of type FieldUndefined: Field '${root.name.value}' in type 'Query' is undefined`, root);
       const uiapi: Record<string, unknown> = {};
       for (const q of fields(root.selectionSet)) {
         if (q.name.value !== 'query')
-          throw new QueryError(`Validation error of type FieldUndefined: Field '${q.name.value}' in type 'UIAPI' is undefined (this emulator answers record queries only)`, q);
+          throw new QueryError(
+            `Validation error of type FieldUndefined: Field '${q.name.value}' in type 'UIAPI' is undefined (this emulator answers record queries only)`,
+            q,
+          );
         const out: Record<string, unknown> = {};
         for (const conn of fields(q.selectionSet)) out[conn.alias?.value ?? conn.name.value] = connection(org, user, conn, vars, fields);
         uiapi[q.alias?.value ?? 'query'] = out;
@@ -134,7 +141,8 @@ function connection(org: Org, user: User | null, node: FieldNode, vars: Record<s
       }
     }
   }
-  for (const nf of nodeFields) if (nf.fd && !parsed.select.some((x) => x.field === nf.fd!.name)) parsed.select.push({ kind: 'field', field: nf.fd.name, pos: 0 });
+  for (const nf of nodeFields)
+    if (nf.fd && !parsed.select.some((x) => x.field === nf.fd!.name)) parsed.select.push({ kind: 'field', field: nf.fd.name, pos: 0 });
 
   const all = runQuery(org, user, '', parsed).records;
   const page = all.slice(offset, offset + first);
@@ -146,7 +154,9 @@ function connection(org: Org, user: User | null, node: FieldNode, vars: Record<s
       else {
         const fv = fieldValue(nf.fd, rec[nf.fd.name]);
         const wanted = fields(nf.sub.selectionSet);
-        nodeOut[nf.key] = wanted.length ? Object.fromEntries(wanted.map((w) => [w.alias?.value ?? w.name.value, w.name.value === 'displayValue' ? fv.displayValue : fv.value])) : fv;
+        nodeOut[nf.key] = wanted.length
+          ? Object.fromEntries(wanted.map((w) => [w.alias?.value ?? w.name.value, w.name.value === 'displayValue' ? fv.displayValue : fv.value]))
+          : fv;
       }
     }
     return { node: nodeOut, cursor: encodeCursor(offset + i + 1) };

@@ -39,7 +39,8 @@ export function fieldInfo(org: Org, user: User | null, def: ObjectDef, fd: Field
     createable: fd.createable && access.editable,
     custom: fd.custom,
     dataType: uiDataType(fd),
-    defaultedOnCreate: system || fd.type === 'boolean' || fd.defaultValue !== null || !!fd.autoNumber,
+    // OwnerId defaults to the running user (describe: defaultedOnCreate true), so it is never a required input.
+    defaultedOnCreate: system || fd.name === 'OwnerId' || fd.type === 'boolean' || fd.defaultValue !== null || !!fd.autoNumber,
     extraTypeInfo: fd.type === 'textarea' ? 'PlainTextArea' : fd.type === 'email' ? null : null,
     filterable: fd.type !== 'textarea',
     filteredLookupInfo: null,
@@ -55,7 +56,7 @@ export function fieldInfo(org: Org, user: User | null, def: ObjectDef, fd: Field
     referenceTargetField: null,
     referenceToInfos: fd.referenceTo.map((apiName) => ({ apiName, nameFields: ['Name'] })),
     relationshipName: fd.type === 'reference' && fd.name.endsWith('__c') ? fd.name.replace(/__c$/, '__r') : null,
-    required: !fd.nillable && fd.createable && fd.type !== 'boolean',
+    required: !fd.nillable && fd.createable && fd.type !== 'boolean' && fd.name !== 'OwnerId',
     scale: fd.scale ?? 0,
     searchPrefilterable: false,
     sortable: fd.type !== 'textarea' && fd.type !== 'multipicklist',

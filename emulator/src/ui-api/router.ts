@@ -31,17 +31,18 @@ function recordError(err: RecordError, org: Org, objectName: string) {
 export function createUiApiRouter(org: Org): express.Router {
   const router = express.Router({ mergeParams: true });
   const user = (res: Response) => (res.locals.user ?? null) as User | null;
-  const handle = (fn: (req: Request, res: Response) => { status: number; body?: unknown }, objectOf?: (req: Request) => string) => (req: Request, res: Response) => {
-    try {
-      const r = fn(req, res);
-      if (r.body === undefined) res.status(r.status).end();
-      else res.status(r.status).json(r.body);
-    } catch (e) {
-      if (e instanceof RecordError) return void res.status(400).json(recordError(e, org, objectOf?.(req) ?? ''));
-      if (e instanceof ApiError) return void res.status(e.status).json(e.body());
-      res.status(500).json([{ errorCode: 'UNKNOWN_EXCEPTION', message: `emulator error: ${(e as Error).message}` }]);
-    }
-  };
+  const handle =
+    (fn: (req: Request, res: Response) => { status: number; body?: unknown }, objectOf?: (req: Request) => string) => (req: Request, res: Response) => {
+      try {
+        const r = fn(req, res);
+        if (r.body === undefined) res.status(r.status).end();
+        else res.status(r.status).json(r.body);
+      } catch (e) {
+        if (e instanceof RecordError) return void res.status(400).json(recordError(e, org, objectOf?.(req) ?? ''));
+        if (e instanceof ApiError) return void res.status(e.status).json(e.body());
+        res.status(500).json([{ errorCode: 'UNKNOWN_EXCEPTION', message: `emulator error: ${(e as Error).message}` }]);
+      }
+    };
   const objectOfRecord = (req: Request) => org.objectOfId(String(req.params.recordId))?.name ?? '';
   const visibleObject = (name: string) => {
     const def = org.schema.objects.get(name.toLowerCase());
@@ -64,9 +65,12 @@ export function createUiApiRouter(org: Org): express.Router {
         .flatMap((v) => (Array.isArray(v) ? v : v ? [v] : []))
         .flatMap((v) => String(v).split(','))
         .filter(Boolean);
-      for (const n of String(req.query.fields ?? '').split(',').filter(Boolean)) {
+      for (const n of String(req.query.fields ?? '')
+        .split(',')
+        .filter(Boolean)) {
         const [obj, field] = n.split('.');
-        if (obj !== def.name || !org.field(user(res), def, field ?? '')) throw new ApiError(400, 'INVALID_FIELD', `Cannot find field '${field}' on ${def.name}`);
+        if (obj !== def.name || !org.field(user(res), def, field ?? ''))
+          throw new ApiError(400, 'INVALID_FIELD', `Cannot find field '${field}' on ${def.name}`);
       }
       return { status: 200, body: recordRep(org, user(res), def, rec, names.length ? names.map((n) => n.split('.').pop()!) : undefined) };
     }),

@@ -52,16 +52,36 @@ export default class DidomiErrorQueue extends NavigationMixin(LightningElement) 
               edges {
                 node {
                   Id
-                  Name { value }
-                  Status__c { value }
-                  Error_Code__c { value }
-                  Message__c { value }
-                  Organization_User_Id__c { value }
-                  Didomi_User_Id__c { value }
-                  Target_Object__c { value }
-                  Record_Id__c { value }
-                  Attempts__c { value }
-                  Last_Failed_At__c { value }
+                  Name {
+                    value
+                  }
+                  Status__c {
+                    value
+                  }
+                  Error_Code__c {
+                    value
+                  }
+                  Message__c {
+                    value
+                  }
+                  Organization_User_Id__c {
+                    value
+                  }
+                  Didomi_User_Id__c {
+                    value
+                  }
+                  Target_Object__c {
+                    value
+                  }
+                  Record_Id__c {
+                    value
+                  }
+                  Attempts__c {
+                    value
+                  }
+                  Last_Failed_At__c {
+                    value
+                  }
                 }
               }
               totalCount

@@ -7,7 +7,17 @@ import { getObjectInfo } from 'lightning/uiObjectInfoApi';
 import { createRecord, deleteRecord } from 'lightning/uiRecordApi';
 import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import { LABELS, format } from 'c/didomiSyncLabels';
-import { MAPPING_KINDS, emptyMapping, fieldOptions, nodes, reduceErrors, typeWord, validateMapping, type MappingDraft, type MappingKind } from 'c/didomiSyncRules';
+import {
+  MAPPING_KINDS,
+  emptyMapping,
+  fieldOptions,
+  nodes,
+  reduceErrors,
+  typeWord,
+  validateMapping,
+  type MappingDraft,
+  type MappingKind,
+} from 'c/didomiSyncRules';
 
 interface MappingRow extends MappingDraft {
   id: string;
@@ -78,15 +88,33 @@ export default class DidomiMappingEditor extends LightningElement {
               edges {
                 node {
                   Id
-                  Kind__c { value }
-                  Purpose_Id__c { value }
-                  Preference_Id__c { value }
-                  Value_Id__c { value }
-                  Attribute_Path__c { value }
-                  Field_Api_Name__c { value }
-                  Invert__c { value }
-                  Value_Labels__c { value }
-                  Regulation__c { value }
+                  Kind__c {
+                    value
+                  }
+                  Purpose_Id__c {
+                    value
+                  }
+                  Preference_Id__c {
+                    value
+                  }
+                  Value_Id__c {
+                    value
+                  }
+                  Attribute_Path__c {
+                    value
+                  }
+                  Field_Api_Name__c {
+                    value
+                  }
+                  Invert__c {
+                    value
+                  }
+                  Value_Labels__c {
+                    value
+                  }
+                  Regulation__c {
+                    value
+                  }
                 }
               }
             }
@@ -123,8 +151,7 @@ export default class DidomiMappingEditor extends LightningElement {
   get rows() {
     return this.mappings.map((m) => {
       const f = this.objectInfo?.fields[m.field];
-      const source =
-        m.kind === 'User Attribute' ? m.attributePath : [m.purposeId, m.preferenceId, m.valueId].filter(Boolean).join(' › ');
+      const source = m.kind === 'User Attribute' ? m.attributePath : [m.purposeId, m.preferenceId, m.valueId].filter(Boolean).join(' › ');
       return {
         ...m,
         key: m.id,
@@ -174,7 +201,9 @@ export default class DidomiMappingEditor extends LightningElement {
   handleChange(event: Event) {
     const el = event.target as HTMLInputElement;
     const name = el.dataset.field as keyof MappingDraft;
-    const value = el.type === 'checkbox' ? el.checked : (event as CustomEvent).detail?.value ?? el.value;
+    // lightning-input checkboxes send { checked }, the other inputs { value }.
+    const detail = (event as CustomEvent).detail ?? {};
+    const value = 'checked' in detail ? detail.checked : (detail.value ?? el.value);
     this.draft = { ...this.draft, [name]: value } as MappingDraft;
     this.formError = '';
   }

@@ -25,18 +25,42 @@ export default class DidomiSyncStatus extends LightningElement {
               edges {
                 node {
                   Id
-                  Name { value }
-                  Instance_Id__c { value }
-                  Version__c { value }
-                  Last_Heartbeat__c { value }
-                  Events_Accepted_Today__c { value }
-                  Events_Synced_Today__c { value }
-                  Events_Failed_Today__c { value }
-                  Queue_Depth__c { value }
-                  Api_Usage_Used__c { value }
-                  Api_Usage_Max__c { value }
-                  Last_Error__c { value }
-                  Last_Error_At__c { value }
+                  Name {
+                    value
+                  }
+                  Instance_Id__c {
+                    value
+                  }
+                  Version__c {
+                    value
+                  }
+                  Last_Heartbeat__c {
+                    value
+                  }
+                  Events_Accepted_Today__c {
+                    value
+                  }
+                  Events_Synced_Today__c {
+                    value
+                  }
+                  Events_Failed_Today__c {
+                    value
+                  }
+                  Queue_Depth__c {
+                    value
+                  }
+                  Api_Usage_Used__c {
+                    value
+                  }
+                  Api_Usage_Max__c {
+                    value
+                  }
+                  Last_Error__c {
+                    value
+                  }
+                  Last_Error_At__c {
+                    value
+                  }
                 }
               }
             }

@@ -55,12 +55,24 @@ export default class DidomiSyncTargets extends LightningElement {
               edges {
                 node {
                   Id
-                  Object__c { value }
-                  Active__c { value }
-                  Upsert_Mode__c { value }
-                  Match_Field__c { value }
-                  Creation_Defaults__c { value }
-                  Deletion_Behavior__c { value }
+                  Object__c {
+                    value
+                  }
+                  Active__c {
+                    value
+                  }
+                  Upsert_Mode__c {
+                    value
+                  }
+                  Match_Field__c {
+                    value
+                  }
+                  Creation_Defaults__c {
+                    value
+                  }
+                  Deletion_Behavior__c {
+                    value
+                  }
                 }
               }
             }
@@ -122,7 +134,8 @@ export default class DidomiSyncTargets extends LightningElement {
     const fields = info ? Object.values(info.fields).filter((f) => MATCH_TYPES.includes(f.dataType) && (f.createable || f.updateable)) : [];
     const options = fields.map((f) => ({ label: `${f.label} (${f.apiName})`, value: f.apiName })).sort((a, b) => a.label.localeCompare(b.label));
     // Keep the saved value choosable even before the describe arrives.
-    if (this.draft?.matchField && !options.some((o) => o.value === this.draft!.matchField)) options.unshift({ label: this.draft.matchField, value: this.draft.matchField });
+    if (this.draft?.matchField && !options.some((o) => o.value === this.draft!.matchField))
+      options.unshift({ label: this.draft.matchField, value: this.draft.matchField });
     return options;
   }
   get defaultsPlaceholder() {
@@ -158,7 +171,9 @@ export default class DidomiSyncTargets extends LightningElement {
   handleChange(event: Event) {
     const el = event.target as HTMLInputElement;
     const name = el.dataset.field as keyof TargetDraft;
-    const value = el.type === 'checkbox' || el.type === 'toggle' ? el.checked : (event as CustomEvent).detail?.value ?? el.value;
+    // lightning-input checkboxes send { checked }, the other inputs { value }.
+    const detail = (event as CustomEvent).detail ?? {};
+    const value = 'checked' in detail ? detail.checked : (detail.value ?? el.value);
     this.draft = { ...this.draft!, [name]: value } as TargetDraft;
     this.formError = '';
   }

@@ -140,7 +140,12 @@ describe('c-didomi-mapping-editor', () => {
     });
     $(el, '[data-id="save-mapping"]').click();
     await flush();
-    expect((createRecord as jest.Mock).mock.calls[0][0].fields).toMatchObject({ Kind__c: 'Purpose', Invert__c: true, Purpose_Id__c: 'marketing', Preference_Id__c: null });
+    expect((createRecord as jest.Mock).mock.calls[0][0].fields).toMatchObject({
+      Kind__c: 'Purpose',
+      Invert__c: true,
+      Purpose_Id__c: 'marketing',
+      Preference_Id__c: null,
+    });
     expect($(el, '[data-id="form-error"]').textContent).toBe('Kind: bad value for restricted picklist field: Purpose');
   });
 

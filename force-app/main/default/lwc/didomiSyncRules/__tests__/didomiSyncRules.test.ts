@@ -84,7 +84,9 @@ describe('didomiSyncRules', () => {
     expect(reduceErrors({ body: { message: 'Insufficient access' } })).toBe('Insufficient access');
     expect(reduceErrors([{ body: [{ message: 'A' }, { message: 'B' }] }])).toBe('A B');
     expect(
-      reduceErrors({ body: { message: 'generic', output: { errors: [], fieldErrors: { Kind__c: [{ message: 'Kind: bad value for restricted picklist field' }] } } } }),
+      reduceErrors({
+        body: { message: 'generic', output: { errors: [], fieldErrors: { Kind__c: [{ message: 'Kind: bad value for restricted picklist field' }] } } },
+      }),
     ).toBe('Kind: bad value for restricted picklist field');
     expect(reduceErrors([{ message: 'Validation error of type FieldUndefined' }])).toBe('Validation error of type FieldUndefined');
     expect(reduceErrors(undefined)).toBe('');
