@@ -12,6 +12,8 @@ import {
   emptyTarget,
 } from 'c/didomiSyncRules';
 import { LEAD_INFO } from '../../../../../../test/jest-fixtures/objectInfo';
+// The middleware refuses the same mappings when it loads the configuration: both tables must agree.
+import { fieldTypeAllowed as middlewareAllows } from '../../../../../../middleware/src/sync/project.ts';
 
 // In Jest, custom labels resolve to their names ("c.Didomi_..."): the assertions check which message was chosen.
 describe('didomiSyncRules', () => {
@@ -23,6 +25,25 @@ describe('didomiSyncRules', () => {
     expect(fieldTypeAllowed('Preference', 'Boolean')).toBe(false);
     expect(fieldTypeAllowed('User Attribute', 'Email')).toBe(true);
     expect(fieldTypeAllowed('User Attribute', 'DateTime')).toBe(false);
+  });
+
+  it('agrees with the middleware on every kind and type (UI API dataType vs describe type)', () => {
+    const describeType: Record<string, string> = {
+      Boolean: 'boolean',
+      String: 'string',
+      TextArea: 'textarea',
+      Picklist: 'picklist',
+      MultiPicklist: 'multipicklist',
+      Email: 'email',
+      Phone: 'phone',
+      Double: 'double',
+      Int: 'int',
+      Date: 'date',
+      DateTime: 'datetime',
+      Reference: 'reference',
+    };
+    for (const kind of ['Purpose', 'Preference', 'Preference Value', 'User Attribute'] as const)
+      for (const [uiType, type] of Object.entries(describeType)) expect([kind, uiType, fieldTypeAllowed(kind, uiType)]).toEqual([kind, uiType, middlewareAllows(kind, type)]);
   });
 
   it('offers only updateable fields of an allowed type, filtered by the search text', () => {
