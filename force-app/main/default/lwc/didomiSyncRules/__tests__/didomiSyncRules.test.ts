@@ -43,7 +43,8 @@ describe('didomiSyncRules', () => {
       Reference: 'reference',
     };
     for (const kind of ['Purpose', 'Preference', 'Preference Value', 'User Attribute'] as const)
-      for (const [uiType, type] of Object.entries(describeType)) expect([kind, uiType, fieldTypeAllowed(kind, uiType)]).toEqual([kind, uiType, middlewareAllows(kind, type)]);
+      for (const [uiType, type] of Object.entries(describeType))
+        expect([kind, uiType, fieldTypeAllowed(kind, uiType)]).toEqual([kind, uiType, middlewareAllows(kind, type)]);
   });
 
   it('offers only updateable fields of an allowed type, filtered by the search text', () => {
