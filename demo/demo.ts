@@ -3,7 +3,8 @@
 // of real-shaped Didomi webhooks, and shows every affected record before and after.
 //   --once   exit after the report: 0 only if every expected field value was reached
 import { parseArgs } from 'node:util';
-import { startStack, type Stack } from '../test/support/stack.ts';
+import { CONSUMER_KEY, startStack, type Stack } from '../test/support/stack.ts';
+import { startPreview } from '../preview/serve.ts';
 import { eventCreated, userDeleted, userUpdated } from '../test/support/didomi-events.ts';
 import { PURPOSE, PHONE_PURPOSE, PREFERENCE, VALUE_WEEKLY, VALUE_OFFERS, VALUE_LABELS } from '../test/support/org-fixture.ts';
 
@@ -237,7 +238,6 @@ console.log(
 );
 console.log(`\nMiddleware:      ${stack.url}  (metrics: ${stack.url}/metrics, health: ${stack.url}/healthz)`);
 console.log(`Org emulator:    ${emu.url}  (records: ${emu.url}/__emulator/records/Lead, stats: ${emu.url}/__emulator/stats)`);
-console.log(`Admin:           in an org, App Launcher > Didomi Consent Sync (targets, error queue, sync status); the LWC admin tab preview is not built yet`);
 
 if (args.once) {
   await stack.close();
@@ -248,12 +248,23 @@ if (args.once) {
   console.log(c(32, `\nAll ${expected.length} expected records reached their values.`));
   process.exit(0);
 }
+// The admin tab on this very org (a ~15 s build): what an admin would see in Lightning Experience.
+console.log(c(2, 'Building the admin tab preview (about 15 s)...'));
+const preview = await startPreview({
+  port: Number(process.env.PREVIEW_PORT ?? 0),
+  emulator: emu,
+  privateKey: stack.env.SF_PRIVATE_KEY,
+  consumerKey: CONSUMER_KEY,
+}).catch((e: Error) => (console.log(`Admin tab preview could not start: ${e.message}`), null));
+if (preview)
+  console.log(`Admin tab:       ${preview.url}  (the LWC admin tab on this org: status, targets and mappings, the error queue with Grace's dead letter)`);
 console.log(`\nTry it: get a token and send your own webhook (Ctrl-C to stop):
   TOKEN=$(curl -s -X POST ${stack.url}/oauth/token -d grant_type=client_credentials -d client_id=didomi-webhooks -d client_secret=didomi-client-secret-0123456789 | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
   curl -s -X POST ${stack.url}/webhooks/didomi -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"type":"event.created","parameters":{"entity":{"id":"ev-1","created_at":"${new Date().toISOString()}","regulation":"gdpr","user":{"organization_user_id":"lead1@example.com"},"consents":{"purposes":[{"id":"${PURPOSE}","enabled":false}]}}}}'
   curl -s ${emu.url}/__emulator/records/Lead | grep -o '"Email":"lead1@example.com"[^}]*'`);
 const stop = async () => {
+  await preview?.close();
   await stack.close();
   process.exit(0);
 };

@@ -78,22 +78,43 @@ export function seedDemo(emu: Emulator, now = Date.now()) {
   });
 }
 
-export async function startPreview({ port = 0, build = true, seed = true } = {}): Promise<Preview> {
+export interface PreviewOptions {
+  port?: number;
+  build?: boolean;
+  seed?: boolean;
+  /** An org emulator already running (the demo's): the preview signs in to it as an admin and leaves it running on close. */
+  emulator?: Emulator;
+  /** The External Client App's private key and consumer key that emulator trusts. */
+  privateKey?: string;
+  consumerKey?: string;
+}
+
+export async function startPreview({ port = 0, build = true, seed = true, ...org }: PreviewOptions = {}): Promise<Preview> {
   if (build) await buildPreview();
-  const keys = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-  const emulator = await startEmulator({
-    publicKey: keys.publicKey,
-    consumerKey: CONSUMER_KEY,
-    username: ADMIN,
-    permissionSets: ['Didomi_Sync_Admin'],
-    extraFields: CUSTOMER_FIELDS,
-  });
-  if (seed) seedDemo(emulator);
-  const assertion = jwt.sign({ iss: CONSUMER_KEY, sub: ADMIN, aud: 'https://login.salesforce.com' }, keys.privateKey, { algorithm: 'RS256', expiresIn: 180 });
+  let emulator = org.emulator;
+  let privateKey = org.privateKey;
+  const consumerKey = org.consumerKey ?? CONSUMER_KEY;
+  const ownEmulator = !emulator;
+  if (!emulator) {
+    const keys = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    privateKey = keys.privateKey;
+    emulator = await startEmulator({
+      publicKey: keys.publicKey,
+      consumerKey,
+      username: ADMIN,
+      permissionSets: ['Didomi_Sync_Admin'],
+      extraFields: CUSTOMER_FIELDS,
+    });
+    if (seed) seedDemo(emulator);
+  } else {
+    emulator.org.addUser(ADMIN, ['Didomi_Sync_Admin']);
+  }
+  if (!privateKey) throw new Error('preview: the private key of the app the emulator trusts is required');
+  const assertion = jwt.sign({ iss: consumerKey, sub: ADMIN, aud: 'https://login.salesforce.com' }, privateKey, { algorithm: 'RS256', expiresIn: 180 });
   const tokenRes = await fetch(`${emulator.url}/services/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -101,6 +122,7 @@ export async function startPreview({ port = 0, build = true, seed = true } = {})
   });
   if (!tokenRes.ok) throw new Error(`preview: the emulator refused the session (${tokenRes.status})`);
   const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+  const emu = emulator;
 
   const app = express();
   const index = readFileSync(join(ROOT, 'preview/index.html'), 'utf8');
@@ -109,7 +131,7 @@ export async function startPreview({ port = 0, build = true, seed = true } = {})
   app.use('/build', express.static(OUT_DIR));
   app.use('/slds', express.static(join(ROOT, 'node_modules/@salesforce-ux/design-system/assets')));
   app.use('/services/data', express.raw({ type: () => true, limit: '10mb' }), async (req, res) => {
-    const upstream = await fetch(`${emulator.url}/services/data${req.url}`, {
+    const upstream = await fetch(`${emu.url}/services/data${req.url}`, {
       method: req.method,
       headers: { authorization: `Bearer ${token}`, 'content-type': req.get('content-type') ?? 'application/json' },
       body: ['GET', 'HEAD', 'DELETE'].includes(req.method) ? undefined : (req.body as Buffer),
@@ -123,11 +145,11 @@ export async function startPreview({ port = 0, build = true, seed = true } = {})
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    emulator,
+    emulator: emu,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await emulator.close();
+      if (ownEmulator) await emu.close();
     },
   };
 }

@@ -1,14 +1,17 @@
 // The admin tab end to end in a real browser: the compiled components in Debian's Chromium (driven
 // by playwright-core, never a downloaded browser) against a seeded org emulator, checking in the
-// emulator that what the admin did changed the records. Screenshots go to results/screenshots/.
-import { test, before, after } from 'node:test';
+// emulator that what the admin did changed the records; then against a running middleware, whose
+// dead letter the admin sends back through the tab. Screenshots go to results/screenshots/.
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startPreview, type Preview } from '../../preview/serve.ts';
-import { ROOT } from '../../preview/build.ts';
+import { ROOT, buildPreview } from '../../preview/build.ts';
+import { startStack, CONSUMER_KEY, type Stack } from '../support/stack.ts';
+import { eventCreated } from '../support/didomi-events.ts';
+import { PURPOSE } from '../support/org-fixture.ts';
 
 const SHOTS = join(ROOT, 'results/screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -16,14 +19,13 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let preview: Preview;
 let browser: Browser;
 let page: Page;
-let profile: string;
 const pageErrors: string[] = [];
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  preview = await startPreview();
-  profile = mkdtempSync(join(tmpdir(), 'didomi-admin-e2e-'));
-  // Flags from shared/reference/lwc-local-preview.md: without them Chromium stalls on this closed network.
+  await buildPreview();
+  // Flags from shared/reference/lwc-local-preview.md: without them Chromium stalls on this closed network
+  // (playwright gives each launch a fresh, temporary profile).
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -35,20 +37,20 @@ before(async () => {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
-    ].filter((a) => !a.startsWith('--user-data-dir')),
+    ],
   });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(preview.url);
 });
 
 after(async () => {
   await browser?.close();
-  await preview?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
+
+async function openPage(url: string) {
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(url);
+}
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `admin-${name}.png`), fullPage: true });
 const records = (sobject: string) => [...preview.emulator.org.table(sobject).rows.values()];
@@ -58,86 +60,140 @@ async function choose(label: string, option: string | RegExp) {
   await page.getByRole('option', { name: option }).first().click();
 }
 
-test('status: the seeded heartbeat shows the middleware alive with today’s counters', async () => {
-  await page.getByText('Alive', { exact: true }).waitFor();
-  await page.getByText('18,190').waitFor();
-  await page.getByText('1,312 of 100,000 calls in the last 24 hours').waitFor();
-  await shot('status');
+describe('on a seeded org', () => {
+  before(async () => {
+    preview = await startPreview({ build: false });
+    await openPage(preview.url);
+  });
+  after(async () => {
+    await page?.close();
+    await preview?.close();
+  });
+
+  test('status: the seeded heartbeat shows the middleware alive with today’s counters', async () => {
+    await page.getByText('Alive', { exact: true }).waitFor();
+    await page.getByText('18,190').waitFor();
+    await page.getByText('1,312 of 100,000 calls in the last 24 hours').waitFor();
+    await shot('status');
+  });
+
+  test('targets: an upsert target without creation defaults is refused, then created', async () => {
+    await page.getByRole('tab', { name: 'Targets and mappings' }).click();
+    await page.locator('tr[data-object="Contact"]').waitFor();
+    await page.getByRole('button', { name: 'New target' }).click();
+    await choose('Object', 'Lead');
+    await page.locator('[data-id="target-form"]').getByText('Create records for unknown users (upsert)').click();
+    await page.locator('[data-id="save-target"] button').click();
+    const refusal = page.locator('[data-id="form-error"]');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /give a default for the required fields Company, LastName\.$/);
+    assert.equal(records('Didomi_Sync_Target__c').length, 1, 'nothing saved yet');
+
+    await page.getByLabel('Creation defaults (JSON)').fill('{"Company": "Unknown", "LastName": "Unknown"}');
+    await page.locator('[data-id="save-target"] button').click();
+    await page.locator('tr[data-object="Lead"]').waitFor();
+    const lead = records('Didomi_Sync_Target__c').find((r) => r.Object__c === 'Lead');
+    assert.ok(lead, 'the Lead target is in the org');
+    assert.equal(lead.Upsert_Mode__c, true);
+    assert.equal(lead.Active__c, true);
+    assert.equal(lead.Match_Field__c, 'Email');
+    assert.equal(lead.Creation_Defaults__c, '{"Company": "Unknown", "LastName": "Unknown"}');
+  });
+
+  test('mappings: a text field is refused for a purpose, a checkbox is saved', async () => {
+    await page.locator('tr[data-object="Lead"]').getByRole('button', { name: 'Mappings' }).click();
+    await page.getByText('Field mappings for Lead').waitFor();
+    await choose('Kind', 'Preference');
+    await page.getByLabel('Purpose id').fill('newsletter');
+    await page.getByLabel('Preference id').fill('country');
+    await choose('Salesforce field', /Consent Country/);
+    await choose('Kind', 'Purpose');
+    await page.locator('[data-id="save-mapping"] button').click();
+    const refusal = page.locator('c-didomi-mapping-editor [data-id="form-error"]');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /Consent Country \(Consent_Country__c\) is a text field: a Purpose mapping can only write checkbox/);
+    await shot('mapping-refused');
+    const leadTarget = records('Didomi_Sync_Target__c').find((r) => r.Object__c === 'Lead')!;
+    assert.equal(records('Didomi_Field_Mapping__c').filter((m) => m.Target__c === leadTarget.Id).length, 0, 'the refused mapping was not saved');
+
+    await choose('Salesforce field', /Weekly Digest/);
+    await page.locator('[data-id="save-mapping"] button').click();
+    await page.locator('c-didomi-mapping-editor tr[data-field="Weekly_Digest__c"]').waitFor();
+    const saved = records('Didomi_Field_Mapping__c').filter((m) => m.Target__c === leadTarget.Id);
+    assert.equal(saved.length, 1);
+    assert.equal(saved[0].Kind__c, 'Purpose');
+    assert.equal(saved[0].Purpose_Id__c, 'newsletter');
+    assert.equal(saved[0].Preference_Id__c, null, 'a purpose keeps no preference id');
+    assert.equal(saved[0].Field_Api_Name__c, 'Weekly_Digest__c');
+    await shot('targets');
+  });
+
+  test('error queue: a dead letter gets a retry request', async () => {
+    await page.getByRole('tab', { name: 'Error queue' }).click();
+    await page.getByText('3 dead letter(s)').waitFor();
+    const row = page.locator('lightning-datatable tbody tr', { hasText: 'max@example.com' });
+    await row.locator('input[type="checkbox"]').check({ force: true });
+    await page.getByRole('button', { name: 'Request retry' }).click();
+    await page.getByText('2 dead letter(s)').waitFor();
+    const dl = records('Didomi_Sync_Error__c').find((r) => r.Organization_User_Id__c === 'max@example.com')!;
+    assert.equal(dl.Status__c, 'Retry Requested');
+    assert.equal(records('Didomi_Sync_Error__c').filter((r) => r.Status__c === 'Open').length, 2);
+    await choose('Status', 'Retry Requested');
+    await page.locator('lightning-datatable tbody tr', { hasText: 'max@example.com' }).waitFor();
+    await shot('error-queue');
+  });
+
+  test('status: a stale heartbeat turns the panel red', async () => {
+    const status = records('Didomi_Sync_Status__c')[0];
+    preview.emulator.org.update(null, 'Didomi_Sync_Status__c', status.Id as string, { Last_Heartbeat__c: new Date(Date.now() - 12 * 60_000).toISOString() });
+    await page.getByRole('tab', { name: 'Status' }).click();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByText('Stale', { exact: true }).waitFor();
+    assert.match(await page.locator('[data-id="stale-help"]').innerText(), /No heartbeat for 12 min/);
+    await shot('status-stale');
+    assert.deepEqual(pageErrors, [], 'no script error in the page');
+  });
 });
 
-test('targets: an upsert target without creation defaults is refused, then created', async () => {
-  await page.getByRole('tab', { name: 'Targets and mappings' }).click();
-  await page.locator('tr[data-object="Contact"]').waitFor();
-  await page.getByRole('button', { name: 'New target' }).click();
-  await choose('Object', 'Lead');
-  await page.locator('[data-id="target-form"]').getByText('Create records for unknown users (upsert)').click();
-  await page.locator('[data-id="save-target"] button').click();
-  const refusal = page.locator('[data-id="form-error"]');
-  await refusal.waitFor();
-  assert.match(await refusal.innerText(), /give a default for the required fields Company, LastName\.$/);
-  assert.equal(records('Didomi_Sync_Target__c').length, 1, 'nothing saved yet');
+describe('with the middleware running', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ env: { BATCH_WAIT_MS: '200', HEARTBEAT_MS: '1000', CONFIG_REFRESH_MS: '1000', LOG_LEVEL: 'silent' } });
+    stack.emu.seed({ Lead: [{ FirstName: 'Grace', LastName: 'Blanc', Company: 'Acme', Email: 'grace@example.com' }] });
+    await stack.emu.setFaults({
+      validationRules: [{ sobject: 'Lead', field: 'Email', value: 'grace@example.com', message: 'Marketing preferences of this lead are locked by Legal' }],
+    });
+    preview = await startPreview({ build: false, emulator: stack.emu, privateKey: stack.env.SF_PRIVATE_KEY, consumerKey: CONSUMER_KEY });
+  });
+  after(async () => {
+    await page?.close();
+    await preview?.close();
+    await stack?.close();
+  });
 
-  await page.getByLabel('Creation defaults (JSON)').fill('{"Company": "Unknown", "LastName": "Unknown"}');
-  await page.locator('[data-id="save-target"] button').click();
-  await page.locator('tr[data-object="Lead"]').waitFor();
-  const lead = records('Didomi_Sync_Target__c').find((r) => r.Object__c === 'Lead');
-  assert.ok(lead, 'the Lead target is in the org');
-  assert.equal(lead.Upsert_Mode__c, true);
-  assert.equal(lead.Active__c, true);
-  assert.equal(lead.Match_Field__c, 'Email');
-  assert.equal(lead.Creation_Defaults__c, '{"Company": "Unknown", "LastName": "Unknown"}');
-});
+  test('a dead letter retried from the tab is replayed by the middleware and resolved', async () => {
+    assert.equal((await stack.post(eventCreated('grace@example.com', new Date(), { purposes: { [PURPOSE]: false } }))).status, 202);
+    await stack.waitForDrain();
+    await openPage(preview.url);
+    // The middleware's own heartbeat, not seeded data.
+    await page.getByText('Alive', { exact: true }).waitFor();
+    await page.getByRole('tab', { name: 'Error queue' }).click();
+    const row = page.locator('lightning-datatable tbody tr', { hasText: 'grace@example.com' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /FIELD_CUSTOM_VALIDATION_EXCEPTION/);
+    assert.equal(records('Lead')[0].HasOptedOutOfEmail, false, 'the validation rule blocked the write');
 
-test('mappings: a text field is refused for a purpose, a checkbox is saved', async () => {
-  await page.locator('tr[data-object="Lead"]').getByRole('button', { name: 'Mappings' }).click();
-  await page.getByText('Field mappings for Lead').waitFor();
-  await choose('Kind', 'Preference');
-  await page.getByLabel('Purpose id').fill('newsletter');
-  await page.getByLabel('Preference id').fill('country');
-  await choose('Salesforce field', /Consent Country/);
-  await choose('Kind', 'Purpose');
-  await page.locator('[data-id="save-mapping"] button').click();
-  const refusal = page.locator('c-didomi-mapping-editor [data-id="form-error"]');
-  await refusal.waitFor();
-  assert.match(await refusal.innerText(), /Consent Country \(Consent_Country__c\) is a text field: a Purpose mapping can only write checkbox/);
-  await shot('mapping-refused');
-  const leadTarget = records('Didomi_Sync_Target__c').find((r) => r.Object__c === 'Lead')!;
-  assert.equal(records('Didomi_Field_Mapping__c').filter((m) => m.Target__c === leadTarget.Id).length, 0, 'the refused mapping was not saved');
-
-  await choose('Salesforce field', /Weekly Digest/);
-  await page.locator('[data-id="save-mapping"] button').click();
-  await page.locator('c-didomi-mapping-editor tr[data-field="Weekly_Digest__c"]').waitFor();
-  const saved = records('Didomi_Field_Mapping__c').filter((m) => m.Target__c === leadTarget.Id);
-  assert.equal(saved.length, 1);
-  assert.equal(saved[0].Kind__c, 'Purpose');
-  assert.equal(saved[0].Purpose_Id__c, 'newsletter');
-  assert.equal(saved[0].Preference_Id__c, null, 'a purpose keeps no preference id');
-  assert.equal(saved[0].Field_Api_Name__c, 'Weekly_Digest__c');
-  await shot('targets');
-});
-
-test('error queue: a dead letter gets a retry request', async () => {
-  await page.getByRole('tab', { name: 'Error queue' }).click();
-  await page.getByText('3 dead letter(s)').waitFor();
-  const row = page.locator('lightning-datatable tbody tr', { hasText: 'max@example.com' });
-  await row.locator('input[type="checkbox"]').check({ force: true });
-  await page.getByRole('button', { name: 'Request retry' }).click();
-  await page.getByText('2 dead letter(s)').waitFor();
-  const dl = records('Didomi_Sync_Error__c').find((r) => r.Organization_User_Id__c === 'max@example.com')!;
-  assert.equal(dl.Status__c, 'Retry Requested');
-  assert.equal(records('Didomi_Sync_Error__c').filter((r) => r.Status__c === 'Open').length, 2);
-  await choose('Status', 'Retry Requested');
-  await page.locator('lightning-datatable tbody tr', { hasText: 'max@example.com' }).waitFor();
-  await shot('error-queue');
-});
-
-test('status: a stale heartbeat turns the panel red', async () => {
-  const status = records('Didomi_Sync_Status__c')[0];
-  preview.emulator.org.update(null, 'Didomi_Sync_Status__c', status.Id as string, { Last_Heartbeat__c: new Date(Date.now() - 12 * 60_000).toISOString() });
-  await page.getByRole('tab', { name: 'Status' }).click();
-  await page.getByRole('button', { name: 'Refresh' }).click();
-  await page.getByText('Stale', { exact: true }).waitFor();
-  assert.match(await page.locator('[data-id="stale-help"]').innerText(), /No heartbeat for 12 min/);
-  await shot('status-stale');
-  assert.deepEqual(pageErrors, [], 'no script error in the page');
+    await stack.emu.setFaults({ validationRules: [] }); // the admin has the rule fixed, then asks for a retry
+    await row.locator('input[type="checkbox"]').check({ force: true });
+    await page.getByRole('button', { name: 'Request retry' }).click();
+    await page.getByText('0 dead letter(s)').waitFor();
+    const deadline = Date.now() + 20_000;
+    while (records('Didomi_Sync_Error__c')[0].Status__c !== 'Resolved' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(records('Didomi_Sync_Error__c')[0].Status__c, 'Resolved', 'the middleware replayed the retry request');
+    assert.equal(records('Lead')[0].HasOptedOutOfEmail, true, 'the consent reached the lead');
+    await choose('Status', 'Resolved');
+    await page.locator('lightning-datatable tbody tr', { hasText: 'grace@example.com' }).waitFor();
+    await shot('error-resolved');
+    assert.deepEqual(pageErrors, [], 'no script error in the page');
+  });
 });
