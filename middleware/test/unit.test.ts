@@ -192,3 +192,12 @@ test('webhook schema: six types, unknown fields tolerated, v1 preferences tree, 
   assert.equal(toNewEvent(parseWebhook(ev)).dedupeKey, toNewEvent(parseWebhook(JSON.parse(JSON.stringify(ev)))).dedupeKey);
   assert.notEqual(toNewEvent(parseWebhook(ev)).dedupeKey, toNewEvent(parseWebhook(eventCreated('e@x.com', at(2), {}))).dedupeKey);
 });
+
+test('npm start runs the service with the V8 heap limits the benchmark measured (bin/node-flags.ts)', async () => {
+  const { NODE_FLAGS } = await import('../src/bin/node-flags.ts');
+  const { readFileSync } = await import('node:fs');
+  const start: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts.start;
+  assert.equal(start, `node ${NODE_FLAGS.join(' ')} src/bin/didomi-sync.ts serve`);
+  // The flags must be ones this Node accepts, or the process would not start.
+  for (const f of NODE_FLAGS) assert.ok(process.allowedNodeEnvironmentFlags.has(f.split('=')[0]), f);
+});

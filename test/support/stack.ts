@@ -2,6 +2,7 @@
 // with a sync configuration, and the middleware (in-process, or as a child process that can be
 // SIGKILLed) authenticating to it with the JWT bearer flow, on SQLite or PostgreSQL.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { NODE_FLAGS } from '../../middleware/src/bin/node-flags.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -92,7 +93,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   let child: ChildProcess | undefined;
   const start = async () => {
     if (o.mode === 'child') {
-      child = spawn(process.execPath, [join(ROOT, 'middleware/src/bin/didomi-sync.ts'), 'serve'], {
+      child = spawn(process.execPath, [...NODE_FLAGS, join(ROOT, 'middleware/src/bin/didomi-sync.ts'), 'serve'], {
         env: { ...process.env, ...env, LOG_LEVEL: ['debug', 'trace'].includes(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
