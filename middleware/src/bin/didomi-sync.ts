@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// didomi-sync serve | migrate
+// didomi-sync serve | migrate | backfill <export folder> [--date YYYY-MM-DD] [--dry-run]
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createService } from '../service.ts';
 import { openStore } from '../store/open.ts';
+import { backfillCommand } from './backfill-command.ts';
 
 const command = process.argv[2] ?? 'serve';
 let config;
@@ -37,7 +38,9 @@ if (command === 'migrate') {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+} else if (command === 'backfill') {
+  process.exit(await backfillCommand(config, process.argv.slice(3)));
 } else {
-  console.error(`didomi-sync: unknown command ${command} (use serve or migrate)`);
+  console.error(`didomi-sync: unknown command ${command} (use serve, migrate or backfill)`);
   process.exit(2);
 }

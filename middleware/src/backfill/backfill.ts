@@ -1,0 +1,78 @@
+// Initial load: every user of a Didomi export partition is queued as the user's full consent state
+// (a `user.updated` with the export line as the new entity), through the same validation, durable
+// store and last-writer-wins merge as webhooks. The batched engine then writes them like live
+// traffic, so a backfill never overwrites a newer choice that arrived by webhook, is idempotent
+// (an identical line has the same dedupe key), and its permanent failures become dead letters.
+import type { Store } from '../store/types.ts';
+import { parseWebhook, toNewEvent, WebhookValidationError } from '../didomi/schema.ts';
+import type { NewEvent } from '../store/types.ts';
+import { exportLines, findPartition, type Partition } from './export-files.ts';
+
+export interface BackfillReport {
+  partition: Partition;
+  lines: number;
+  queued: number;
+  duplicates: number;
+  rejected: number;
+  /** The first rejections, with file, line and reason. */
+  rejections: { file: string; line: number; reason: string }[];
+}
+
+export interface BackfillOptions {
+  root: string;
+  date?: string;
+  dryRun?: boolean;
+  /** Events per store transaction. */
+  chunk?: number;
+  onProgress?: (r: BackfillReport) => void;
+}
+
+const MAX_REPORTED = 20;
+
+export async function backfill(store: Store | null, o: BackfillOptions): Promise<BackfillReport> {
+  const partition = findPartition(o.root, o.date);
+  const report: BackfillReport = { partition, lines: 0, queued: 0, duplicates: 0, rejected: 0, rejections: [] };
+  const chunk = o.chunk ?? 1000;
+  let pending: NewEvent[] = [];
+  const flush = async () => {
+    if (!pending.length) return;
+    const batch = pending;
+    pending = [];
+    if (o.dryRun || !store) {
+      report.queued += batch.length;
+      return;
+    }
+    const { stored } = await store.append(batch);
+    for (const s of stored) {
+      if (s) report.queued++;
+      else report.duplicates++;
+    }
+    o.onProgress?.(report);
+  };
+  const reject = (file: string, line: number, reason: string) => {
+    report.rejected++;
+    if (report.rejections.length < MAX_REPORTED) report.rejections.push({ file, line, reason });
+  };
+  for (const file of partition.files) {
+    for await (const { line, n } of exportLines(file)) {
+      report.lines++;
+      let user: unknown;
+      try {
+        user = JSON.parse(line);
+      } catch {
+        reject(file, n, 'not JSON');
+        continue;
+      }
+      try {
+        pending.push(toNewEvent(parseWebhook({ type: 'user.updated', parameters: { new_entity: user } })));
+      } catch (e) {
+        if (!(e instanceof WebhookValidationError)) throw e;
+        reject(file, n, e.details.map((d) => `${d.path.replace(/^parameters\.new_entity\.?/, '') || '(user)'}: ${d.message}`).join('; '));
+        continue;
+      }
+      if (pending.length >= chunk) await flush();
+    }
+  }
+  await flush();
+  return report;
+}
