@@ -30,6 +30,8 @@ interface Work {
   doneSeq: number;
   written: Written;
   transient: string | null;
+  /** A write may have reached Salesforce although we saw no answer (timeout, dropped connection). */
+  unknownOutcome: boolean;
   dead: DeadLetter[];
 }
 
@@ -196,18 +198,25 @@ class Engine implements SyncEngine {
         doneSeq: u.events.reduce((m, e) => Math.max(m, e.seq), 0),
         written: (u.written as unknown as Written) ?? {},
         transient: null,
+        unknownOutcome: false,
         dead: [],
       };
     });
     let written = 0;
+    let writing = false;
     try {
       const matches = await this.match(config.targets, works);
       const ops = this.plan(config.targets, works, matches);
       written = ops.length;
+      writing = true;
       await this.write(ops);
     } catch (e) {
       const msg = e instanceof SalesforceError ? e.message : `unexpected: ${(e as Error).message}`;
-      for (const w of works) w.transient ??= msg;
+      const unknown = writing && e instanceof SalesforceError && (e.code === 'TIMEOUT' || e.code === 'NETWORK_ERROR');
+      for (const w of works) {
+        w.transient ??= msg;
+        if (unknown) w.unknownOutcome = true;
+      }
       if (!(e instanceof SalesforceError)) this.d.logger.error({ err: (e as Error).stack }, 'batch error');
     }
     await this.settle(works);
@@ -450,7 +459,12 @@ class Engine implements SyncEngine {
     for (const w of works) {
       if (w.transient) {
         const attempts = w.user.attempts + 1;
-        failed.push({ userKey: w.user.userKey, nextAttemptAt: new Date(this.now() + retryDelayMs(attempts, c.RETRY_BACKOFF_SCALE)), error: w.transient });
+        let delay = retryDelayMs(attempts, c.RETRY_BACKOFF_SCALE);
+        // A timed-out write can still be applied by Salesforce after we gave up on it. Retrying before
+        // it lands would let that older write overwrite the retry's newer values (found by the
+        // reliability suite's salesforce-faults scenario), so wait until it must have finished.
+        if (w.unknownOutcome) delay = Math.max(delay, 2 * c.SF_REQUEST_TIMEOUT_MS);
+        failed.push({ userKey: w.user.userKey, nextAttemptAt: new Date(this.now() + delay), error: w.transient });
         this.d.metrics.retriesScheduled.inc({ reason: w.transient.split(':')[0].slice(0, 40) });
         this.lastError = { at: new Date(this.now()).toISOString(), message: w.transient };
         continue;
