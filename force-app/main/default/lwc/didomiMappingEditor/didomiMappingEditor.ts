@@ -4,7 +4,7 @@
 import { LightningElement, api, wire } from 'lwc';
 import { gql, graphql } from 'lightning/graphql';
 import { getObjectInfo } from 'lightning/uiObjectInfoApi';
-import { createRecord, deleteRecord } from 'lightning/uiRecordApi';
+import { createRecord, deleteRecord, updateRecord } from 'lightning/uiRecordApi';
 import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import { LABELS, format } from 'c/didomiSyncLabels';
 import {
@@ -35,18 +35,18 @@ function toDraft(row: Record<string, any>): MappingRow {
     invert: !!row.Invert__c,
     valueLabels: row.Value_Labels__c ?? '',
     regulation: row.Regulation__c ?? '',
+    active: row.Active__c !== false,
   };
 }
 
 /** Only the inputs that mean something for the kind are saved (a purpose has no preference id). */
-function toFields(d: MappingDraft, targetId: string): Record<string, unknown> {
+function toFields(d: MappingDraft): Record<string, unknown> {
   const kind = d.kind as MappingKind;
   const didomi = kind !== 'User Attribute';
   const boolean = kind === 'Purpose' || kind === 'Preference Value';
   return {
-    Target__c: targetId,
     Kind__c: kind,
-    Active__c: true,
+    Active__c: d.active,
     Purpose_Id__c: didomi ? d.purposeId.trim() : null,
     Preference_Id__c: kind === 'Preference' || kind === 'Preference Value' ? d.preferenceId.trim() : null,
     Value_Id__c: kind === 'Preference Value' ? d.valueId.trim() : null,
@@ -157,10 +157,18 @@ export default class DidomiMappingEditor extends LightningElement {
         key: m.id,
         source,
         fieldText: f ? `${f.label} (${m.field})` : m.field,
-        options: [m.invert ? LABELS.Mapping_Invert : '', m.regulation].filter(Boolean).join(' · '),
+        options: [m.active ? '' : LABELS.Mapping_Inactive, m.invert ? LABELS.Mapping_Invert : '', m.regulation].filter(Boolean).join(' · '),
+        rowClass: m.id === this.draft.id ? 'slds-is-selected' : m.active ? '' : 'slds-text-color_weak',
         deleteLabel: `${LABELS.Delete}: ${m.field}`,
+        editLabel: `${LABELS.Mapping_Edit}: ${m.field}`,
       };
     });
+  }
+  get editing() {
+    return !!this.draft.id;
+  }
+  get formTitle() {
+    return this.draft.id ? LABELS.Mapping_Edit : LABELS.Mapping_New;
   }
   get kindOptions() {
     return MAPPING_KINDS.map((k) => ({ label: k, value: k }));
@@ -208,6 +216,22 @@ export default class DidomiMappingEditor extends LightningElement {
     this.formError = '';
   }
 
+  handleEdit(event: Event) {
+    const id = (event.currentTarget as HTMLElement).dataset.id;
+    const m = this.mappings.find((x) => x.id === id);
+    if (m) {
+      this.draft = { ...m };
+      this.search = '';
+      this.formError = '';
+    }
+  }
+
+  handleCancel() {
+    this.draft = emptyMapping();
+    this.search = '';
+    this.formError = '';
+  }
+
   handleSearch(event: Event) {
     this.search = String((event.target as HTMLInputElement).value ?? '');
   }
@@ -220,7 +244,9 @@ export default class DidomiMappingEditor extends LightningElement {
     }
     this.saving = true;
     try {
-      await createRecord({ apiName: 'Didomi_Field_Mapping__c', fields: toFields(this.draft, this.targetId!) });
+      // Target__c is the master-detail parent: set on create, never re-parented.
+      if (this.draft.id) await updateRecord({ fields: { Id: this.draft.id, ...toFields(this.draft) } });
+      else await createRecord({ apiName: 'Didomi_Field_Mapping__c', fields: { Target__c: this.targetId, ...toFields(this.draft) } });
       this.dispatchEvent(new ShowToastEvent({ title: LABELS.Mapping_Saved, message: this.draft.field, variant: 'success' }));
       this.draft = emptyMapping();
       this.search = '';

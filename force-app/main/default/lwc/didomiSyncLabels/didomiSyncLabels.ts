@@ -85,6 +85,9 @@ import Col_Attempts from '@salesforce/label/c.Didomi_Col_Attempts';
 import Col_Last_Failed from '@salesforce/label/c.Didomi_Col_Last_Failed';
 import Col_Status from '@salesforce/label/c.Didomi_Col_Status';
 import Generic_Error from '@salesforce/label/c.Didomi_Generic_Error';
+import Mapping_Edit from '@salesforce/label/c.Didomi_Mapping_Edit';
+import Mapping_Active from '@salesforce/label/c.Didomi_Mapping_Active';
+import Mapping_Inactive from '@salesforce/label/c.Didomi_Mapping_Inactive';
 
 export const LABELS = {
   App_Title,
@@ -173,6 +176,9 @@ export const LABELS = {
   Col_Last_Failed,
   Col_Status,
   Generic_Error,
+  Mapping_Edit,
+  Mapping_Active,
+  Mapping_Inactive,
 };
 
 /** Fills {0}, {1}… placeholders, the way Salesforce's own labels are formatted. */

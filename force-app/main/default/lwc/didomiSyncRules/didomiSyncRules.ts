@@ -57,6 +57,8 @@ const DRAFT_LABELS: Partial<Record<keyof MappingDraft, string>> = {
 };
 
 export interface MappingDraft {
+  /** Set when editing a saved mapping. */
+  id?: string;
   kind: MappingKind | '';
   purposeId: string;
   preferenceId: string;
@@ -66,6 +68,7 @@ export interface MappingDraft {
   invert: boolean;
   valueLabels: string;
   regulation: string;
+  active: boolean;
 }
 
 export interface FieldOption {
@@ -75,7 +78,7 @@ export interface FieldOption {
 }
 
 export function emptyMapping(): MappingDraft {
-  return { kind: '', purposeId: '', preferenceId: '', valueId: '', attributePath: '', field: '', invert: false, valueLabels: '', regulation: '' };
+  return { kind: '', purposeId: '', preferenceId: '', valueId: '', attributePath: '', field: '', invert: false, valueLabels: '', regulation: '', active: true };
 }
 
 export function fieldTypeAllowed(kind: MappingKind, dataType: string): boolean {
@@ -108,8 +111,9 @@ export function sourceKey(m: Pick<MappingDraft, 'kind' | 'purposeId' | 'preferen
   return m.kind === 'User Attribute' ? `attr:${m.attributePath}` : `${m.kind}:${m.purposeId}:${m.preferenceId}:${m.valueId}`;
 }
 
-/** Why this mapping cannot be saved, in plain words, or null when it can. `existing` are the target's other mappings. */
-export function validateMapping(draft: MappingDraft, objectInfo: UiObjectInfo | undefined, existing: MappingDraft[]): string | null {
+/** Why this mapping cannot be saved, in plain words, or null when it can. `existing` are the target's mappings (the draft itself is skipped). */
+export function validateMapping(draft: MappingDraft, objectInfo: UiObjectInfo | undefined, all: MappingDraft[]): string | null {
+  const existing = all.filter((m) => !draft.id || m.id !== draft.id);
   if (!draft.kind) return format(LABELS.Mapping_Required, LABELS.Mapping_Kind);
   const missing = [...REQUIRED[draft.kind], 'field' as const].filter((k) => !String(draft[k] ?? '').trim());
   if (missing.length) return format(LABELS.Mapping_Required, missing.map((k) => DRAFT_LABELS[k]).join(', '));

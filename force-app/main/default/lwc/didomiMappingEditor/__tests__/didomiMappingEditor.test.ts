@@ -1,6 +1,6 @@
 import { graphql } from 'lightning/graphql';
 import { getObjectInfo } from 'lightning/uiObjectInfoApi';
-import { createRecord, deleteRecord } from 'lightning/uiRecordApi';
+import { createRecord, deleteRecord, updateRecord } from 'lightning/uiRecordApi';
 import DidomiMappingEditor from 'c/didomiMappingEditor';
 import { $, $$, change, connection, flush, gqlData, mount, unmountAll } from '../../../../../../test/jest-fixtures/dom';
 import { LEAD_INFO } from '../../../../../../test/jest-fixtures/objectInfo';
@@ -152,9 +152,62 @@ describe('c-didomi-mapping-editor', () => {
   it('deletes a mapping', async () => {
     const refresh = jest.fn().mockResolvedValue(undefined);
     const el = await setup([EMAIL_OPT_OUT], refresh);
-    $(el, 'tbody lightning-button-icon').click();
+    $(el, 'tbody lightning-button-icon[data-action="delete"]').click();
     await flush();
     expect(deleteRecord).toHaveBeenCalledWith(EMAIL_OPT_OUT.Id);
     expect(refresh).toHaveBeenCalled();
+  });
+
+  it('edits a mapping in place: its own field is no duplicate, the parent is not re-sent, and it can be turned off', async () => {
+    const refresh = jest.fn().mockResolvedValue(undefined);
+    const el = await setup(
+      [EMAIL_OPT_OUT, { ...EMAIL_OPT_OUT, Id: 'a01000000000002AAA', Purpose_Id__c: 'analytics', Field_Api_Name__c: 'Marketing_Consent__c', Invert__c: false }],
+      refresh,
+    );
+    $(el, 'tbody lightning-button-icon[data-action="edit"]').click();
+    await flush();
+    expect($(el, 'h3').textContent).toBe('c.Didomi_Mapping_Edit');
+    expect(field(el, 'kind').value).toBe('Purpose');
+    expect(field(el, 'field').value).toBe('HasOptedOutOfEmail');
+    change(field(el, 'regulation'), 'cpra');
+    change(field(el, 'active'), false);
+    await flush();
+    $(el, '[data-id="save-mapping"]').click();
+    await flush();
+    expect(createRecord).not.toHaveBeenCalled();
+    expect(updateRecord).toHaveBeenCalledWith({
+      fields: {
+        Id: EMAIL_OPT_OUT.Id,
+        Kind__c: 'Purpose',
+        Active__c: false,
+        Purpose_Id__c: 'marketing',
+        Preference_Id__c: null,
+        Value_Id__c: null,
+        Attribute_Path__c: null,
+        Field_Api_Name__c: 'HasOptedOutOfEmail',
+        Invert__c: true,
+        Value_Labels__c: null,
+        Regulation__c: 'cpra',
+      },
+    });
+    expect(refresh).toHaveBeenCalled();
+    expect($(el, 'h3').textContent).toBe('c.Didomi_Mapping_New');
+  });
+
+  it('refuses an edit that would collide with another mapping, and cancels back to a new one', async () => {
+    const other = { ...EMAIL_OPT_OUT, Id: 'a01000000000002AAA', Purpose_Id__c: 'analytics', Field_Api_Name__c: 'Marketing_Consent__c', Invert__c: false };
+    const el = await setup([EMAIL_OPT_OUT, other]);
+    $$(el, 'tbody lightning-button-icon[data-action="edit"]')[1].click();
+    await flush();
+    change(field(el, 'field'), 'HasOptedOutOfEmail');
+    $(el, '[data-id="save-mapping"]').click();
+    await flush();
+    expect($(el, '[data-id="form-error"]').textContent).toBe('c.Didomi_Mapping_Duplicate_Field');
+    expect(updateRecord).not.toHaveBeenCalled();
+    await expect(el).toBeAccessible();
+    $(el, '[data-id="cancel-mapping"]').click();
+    await flush();
+    expect(field(el, 'kind').value).toBe('');
+    expect($(el, '[data-id="cancel-mapping"]')).toBeNull();
   });
 });
