@@ -365,7 +365,16 @@ export class Org {
     let id = makeId(def.keyPrefix, ++t.counter);
     while (t.rows.has(id)) id = makeId(def.keyPrefix, ++t.counter);
     const now = this.stamp();
-    const defaults: SfRecord = { Id: id, IsDeleted: false, CreatedDate: now, LastModifiedDate: now, SystemModstamp: now };
+    const by = user?.id ?? null;
+    const defaults: SfRecord = {
+      Id: id,
+      IsDeleted: false,
+      CreatedDate: now,
+      LastModifiedDate: now,
+      SystemModstamp: now,
+      CreatedById: by,
+      LastModifiedById: by,
+    };
     for (const fd of def.fields.values()) {
       if (fd.defaultValue !== null && fd.defaultValue !== undefined) defaults[fd.name] = fd.defaultValue;
     }
@@ -394,6 +403,7 @@ export class Org {
     }
     const rec = this.apply(user, t.def, before, input, false, !!opts.trusted);
     rec.LastModifiedDate = rec.SystemModstamp = this.stamp();
+    rec.LastModifiedById = user?.id ?? null;
     this.derive(t.def, rec);
     this.check(t, id, rec, false);
     this.put(t, id, rec, 'update', strip(input));

@@ -94,6 +94,9 @@ const audit = () => [
   f('LastModifiedDate', 'datetime', { createable: false, updateable: false, nillable: false }),
   f('SystemModstamp', 'datetime', { createable: false, updateable: false, nillable: false }),
   f('OwnerId', 'reference', { referenceTo: ['User'], nillable: false, createable: true, updateable: true }),
+  // Who created / last changed the record: lets a poller tell the integration user's writes from people's.
+  f('CreatedById', 'reference', { referenceTo: ['User'], createable: false, updateable: false }),
+  f('LastModifiedById', 'reference', { referenceTo: ['User'], createable: false, updateable: false }),
 ];
 
 /** Standard objects: the subset of fields a consent sync touches (Salesforce Object Reference: Lead, Contact, Account). */

@@ -47,7 +47,22 @@ const EnvSchema = z
     MAX_BODY_BYTES: positiveInt.default(512 * 1024),
     SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
     METRICS_ENABLED: bool.default(true),
+    // Salesforce -> Didomi (off unless the three Didomi API settings are given)
+    DIDOMI_API_URL: z.url().default('https://api.didomi.io/v1'),
+    DIDOMI_API_KEY: z.string().optional(),
+    DIDOMI_API_SECRET: z.string().optional(),
+    DIDOMI_ORGANIZATION_ID: z.string().optional(),
+    REVERSE_SYNC_MS: positiveInt.default(60_000),
   })
+  .refine(
+    (e) =>
+      [e.DIDOMI_API_KEY, e.DIDOMI_API_SECRET, e.DIDOMI_ORGANIZATION_ID].every(Boolean) ||
+      ![e.DIDOMI_API_KEY, e.DIDOMI_API_SECRET, e.DIDOMI_ORGANIZATION_ID].some(Boolean),
+    {
+      message: 'the Salesforce -> Didomi direction needs DIDOMI_API_KEY, DIDOMI_API_SECRET and DIDOMI_ORGANIZATION_ID together',
+      path: ['DIDOMI_API_KEY'],
+    },
+  )
   .refine((e) => e.SF_PRIVATE_KEY || e.SF_PRIVATE_KEY_FILE, {
     message: 'set SF_PRIVATE_KEY (PEM) or SF_PRIVATE_KEY_FILE (path to the PEM file)',
     path: ['SF_PRIVATE_KEY_FILE'],

@@ -22,6 +22,10 @@ const REDACT = [
   '*.token',
   'secret',
   '*.secret',
+  'DIDOMI_API_SECRET',
+  '*.DIDOMI_API_SECRET',
+  'apiSecret',
+  '*.apiSecret',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -18,6 +18,12 @@ export function createMetrics() {
       registers: [registry],
     }),
     eventsRejected: new Counter({ name: 'didomi_sync_events_rejected_total', help: 'Webhook requests refused', labelNames: ['reason'], registers: [registry] }),
+    reverseEvents: new Counter({
+      name: 'didomi_sync_reverse_events_total',
+      help: 'Refusals made in Salesforce sent to Didomi, by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     eventsSynced: new Counter({ name: 'didomi_sync_events_synced_total', help: 'Events whose effect reached Salesforce', registers: [registry] }),
     eventsFailed: new Counter({ name: 'didomi_sync_events_failed_total', help: 'Events dead-lettered (permanent failures)', registers: [registry] }),
     retriesScheduled: new Counter({

@@ -17,6 +17,8 @@ export interface AuthConfig {
 export interface Session {
   accessToken: string;
   instanceUrl: string;
+  /** The integration user's id, from the identity URL in the token response (`.../id/{orgId}/{userId}`). */
+  userId: string | null;
 }
 
 export class JwtBearerAuth {
@@ -65,7 +67,7 @@ export class JwtBearerAuth {
       // invalid_grant / invalid_client_id: the key, consumer key, user or audience is wrong. Retried slowly, reported clearly.
       throw new SalesforceAuthError(res.status, body.error ?? 'invalid_grant', body.error_description ?? `token endpoint answered ${res.status}`, 'transient');
     }
-    this.session = { accessToken: body.access_token, instanceUrl: body.instance_url.replace(/\/$/, '') };
+    this.session = { accessToken: body.access_token, instanceUrl: body.instance_url.replace(/\/$/, ''), userId: body.id?.split('/').pop() || null };
     return this.session;
   }
 }

@@ -113,6 +113,11 @@ export class SalesforceClient {
     return out;
   }
 
+  /** The integration user's id (to tell its own writes from people's). */
+  async userId(): Promise<string | null> {
+    return (await this.auth.get()).userId;
+  }
+
   /** POST /composite: up to 25 subrequests (5 collections or queries); one API call in all. */
   async composite(subrequests: CompositeSubrequest[], allOrNone = false): Promise<CompositeSubresponse[]> {
     const res = await this.request('POST', `${this.base}/composite`, { allOrNone, compositeRequest: subrequests }, 'composite');

@@ -17,6 +17,8 @@ import { cleared, project, type FieldValues } from './project.ts';
 import { retryDelayMs } from './retry.ts';
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
+import { ReverseSync } from './reverse.ts';
+import { DidomiApi } from '../didomi/api-client.ts';
 
 const MAX_COLLECTION = 200; // reference/salesforce.md: sObject Collections, at most 200 records
 const MAX_HEAVY_PER_COMPOSITE = 5; // reference: at most 5 collections or queries per composite
@@ -63,6 +65,9 @@ class Engine implements SyncEngine {
   private inflight = new Set<Promise<void>>();
   private housekeepingTimer: NodeJS.Timeout | null = null;
   private housekeepingRunning: Promise<void> | null = null;
+  private reverse: ReverseSync | null = null;
+  private reverseTimer: NodeJS.Timeout | null = null;
+  private reverseRunning: Promise<void> | null = null;
   private readonly workerId: string;
   /** Users whose dead letters the admin asked to retry: user key -> error record ids. */
   private retrying = new Map<string, string[]>();
@@ -115,13 +120,52 @@ class Engine implements SyncEngine {
     };
     tick();
     for (let i = 0; i < this.d.config.WORKER_CONCURRENCY; i++) this.loops.push(this.loop());
+    this.startReverse();
+  }
+
+  /** Salesforce -> Didomi, when the Didomi API is configured (sync/reverse.ts). */
+  private startReverse() {
+    const c = this.d.config;
+    if (!c.DIDOMI_API_KEY || !c.DIDOMI_API_SECRET || !c.DIDOMI_ORGANIZATION_ID) return;
+    const didomi = new DidomiApi({
+      baseUrl: c.DIDOMI_API_URL,
+      apiKey: c.DIDOMI_API_KEY,
+      apiSecret: c.DIDOMI_API_SECRET,
+      organizationId: c.DIDOMI_ORGANIZATION_ID,
+      timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
+    });
+    this.reverse = new ReverseSync(
+      {
+        client: this.client,
+        didomi,
+        config: () => this.config,
+        logger: this.d.logger,
+        logLevel: c.LOG_LEVEL,
+        onSent: (outcome) => this.d.metrics.reverseEvents.inc({ outcome }),
+        now: this.now,
+      },
+      2 * c.REVERSE_SYNC_MS,
+    );
+    const tick = () => {
+      if (this.stopping) return;
+      this.reverseTimer = setTimeout(async () => {
+        this.reverseRunning = this.reverse!.poll().catch((e) =>
+          this.d.logger.warn({ err: (e as Error).message }, 'Salesforce -> Didomi poll failed; next poll retries'),
+        );
+        await this.reverseRunning;
+        this.reverseRunning = null;
+        tick();
+      }, c.REVERSE_SYNC_MS);
+    };
+    tick();
   }
 
   async stop(graceMs = this.d.config.SHUTDOWN_GRACE_MS): Promise<void> {
     this.stopping = true;
     if (this.housekeepingTimer) clearTimeout(this.housekeepingTimer);
+    if (this.reverseTimer) clearTimeout(this.reverseTimer);
     this.notify();
-    await Promise.race([Promise.all([...this.loops, ...this.inflight, this.housekeepingRunning]), sleep(graceMs)]);
+    await Promise.race([Promise.all([...this.loops, ...this.inflight, this.housekeepingRunning, this.reverseRunning]), sleep(graceMs)]);
     await this.d.store.release(this.workerId).catch(() => undefined); // whatever is still leased goes back to the queue
   }
 

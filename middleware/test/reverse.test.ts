@@ -1,0 +1,148 @@
+// Salesforce -> Didomi: a refusal recorded in Salesforce by a person reaches Didomi's Consents API
+// once (reference/didomi.md "Consents API"; detection by SOQL on SystemModstamp, the fallback
+// reference/salesforce.md gives for Change Data Capture), and never loops back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, type Stack } from '../../test/support/stack.ts';
+import { startDidomiApiStub, type DidomiApiStub } from '../../test/support/didomi-api.ts';
+import { eventCreated } from '../../test/support/didomi-events.ts';
+import { PURPOSE, PHONE_PURPOSE } from '../../test/support/org-fixture.ts';
+import { refusalsOf } from '../src/sync/reverse.ts';
+import type { Target } from '../src/sync/config-types.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, f: () => boolean | Promise<boolean>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const mapping = (field: string, purposeId: string, o: { invert?: boolean; regulation?: string } = {}) => ({
+  id: field,
+  kind: 'Purpose' as const,
+  purposeId,
+  preferenceId: null,
+  valueId: null,
+  attributePath: null,
+  field,
+  fieldType: 'boolean',
+  invert: !!o.invert,
+  valueLabels: {},
+  regulation: o.regulation ?? 'gdpr',
+});
+const target = {
+  object: 'Lead',
+  mappings: [
+    mapping('HasOptedOutOfEmail', 'marketing', { invert: true }),
+    mapping('Cpra__c', 'marketing', { regulation: 'cpra' }),
+    mapping('Calls__c', 'calls'),
+  ],
+} as unknown as Target;
+const snapshot = (purposes: Record<string, Record<string, boolean>>) => JSON.stringify({ purposes });
+
+test('refusalsOf: only refusals Didomi does not know yet, per regulation, with invert', () => {
+  const known = snapshot({ gdpr: { marketing: true, calls: true }, cpra: { marketing: true } });
+  const row = (f: Record<string, unknown>) => ({
+    Didomi_User_Id__c: 'a@example.com',
+    Didomi_Consents__c: known,
+    HasOptedOutOfEmail: false,
+    Cpra__c: true,
+    Calls__c: true,
+    ...f,
+  });
+  assert.deepEqual(refusalsOf(target, row({})), [], 'Salesforce agrees with Didomi');
+  assert.deepEqual(refusalsOf(target, row({ HasOptedOutOfEmail: true, Calls__c: false })), [
+    { organizationUserId: 'a@example.com', regulation: 'gdpr', purposes: ['calls', 'marketing'] },
+  ]);
+  assert.deepEqual(refusalsOf(target, row({ Cpra__c: false })), [{ organizationUserId: 'a@example.com', regulation: 'cpra', purposes: ['marketing'] }]);
+  const refused = snapshot({ gdpr: { marketing: false } });
+  assert.deepEqual(
+    refusalsOf(target, row({ Didomi_Consents__c: refused, HasOptedOutOfEmail: true, Cpra__c: null, Calls__c: null })),
+    [],
+    'Didomi already knows',
+  );
+  assert.deepEqual(
+    refusalsOf(target, row({ Didomi_Consents__c: refused, HasOptedOutOfEmail: false, Cpra__c: null, Calls__c: null })),
+    [],
+    'a consent granted in Salesforce is never sent: only the person can give it, in Didomi',
+  );
+  assert.deepEqual(refusalsOf(target, row({ Didomi_Consents__c: null, HasOptedOutOfEmail: true })), [], 'never synced by this service');
+  assert.deepEqual(
+    refusalsOf(target, row({ Didomi_Consents__c: snapshot({ gdpr: { marketing: true } }), Cpra__c: false, Calls__c: false })),
+    [],
+    'no choice in Didomi for these purposes: the fields only hold their defaults',
+  );
+  assert.deepEqual(refusalsOf(target, row({ Didomi_User_Id__c: null, HasOptedOutOfEmail: true })), []);
+});
+
+const API = { key: 'didomi-api-key', secret: 'didomi-api-secret-0123456789', organizationId: 'acme-corp' };
+
+async function setup(): Promise<{ stack: Stack; didomi: DidomiApiStub }> {
+  const didomi = await startDidomiApiStub(API);
+  const stack = await startStack({
+    seed: { contact: false },
+    env: {
+      DIDOMI_API_URL: didomi.url,
+      DIDOMI_API_KEY: API.key,
+      DIDOMI_API_SECRET: API.secret,
+      DIDOMI_ORGANIZATION_ID: API.organizationId,
+      REVERSE_SYNC_MS: '150',
+    },
+  });
+  return { stack, didomi };
+}
+
+test('a refusal made in Salesforce by a person reaches Didomi once, and Didomi’s echo changes nothing', async () => {
+  const { stack, didomi } = await setup();
+  try {
+    const [leadId, otherId] = stack.emu.seed({
+      Lead: [
+        { LastName: 'Rep', Company: 'Acme', Email: 'call@example.com' },
+        { LastName: 'Other', Company: 'Acme', Email: 'other@example.com' },
+      ],
+    }).Lead;
+    const t0 = Date.now() - 60_000;
+    for (const email of ['call@example.com', 'other@example.com'])
+      assert.equal((await stack.post(eventCreated(email, new Date(t0), { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: true } }))).status, 202);
+    await stack.waitForDrain();
+    const synced = stack.emu.org.get('Lead', leadId)!;
+    assert.equal(synced.HasOptedOutOfEmail, false);
+    await sleep(500);
+    assert.equal(didomi.events.length, 0, "the service's own writes are not sent back");
+
+    // A sales rep records, after a phone call, that the person wants no more emails.
+    const rep = stack.emu.org.addUser('rep@example.com', []);
+    stack.emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true });
+    await until('the refusal in Didomi', () => didomi.events.length === 1);
+    assert.deepEqual(didomi.events[0], {
+      organizationId: 'acme-corp',
+      body: { user: { organization_user_id: 'call@example.com' }, regulation: 'gdpr', consents: { purposes: [{ id: PURPOSE, enabled: false }] } },
+    });
+    // A rep granting consent is not something Didomi accepts from Salesforce.
+    stack.emu.org.update(rep, 'Lead', otherId, { DoNotCall: false, HasOptedOutOfEmail: false });
+    // Didomi's webhook for that refusal comes back like any other.
+    didomi.expireTokens();
+    assert.equal((await stack.post(eventCreated('call@example.com', new Date(), { purposes: { [PURPOSE]: false } }))).status, 202);
+    await stack.waitForDrain();
+    await sleep(800);
+    assert.equal(didomi.events.length, 1, 'no loop, no second send');
+    const after = stack.emu.org.get('Lead', leadId)!;
+    assert.equal(after.HasOptedOutOfEmail, true);
+    assert.equal(JSON.parse(String(after.Didomi_Consents__c)).purposes.gdpr[PURPOSE], false, 'the store now knows the refusal');
+
+    // After the token expired, the next refusal logs in again; a Didomi outage delays it, never drops it.
+    didomi.failNext(2);
+    stack.emu.org.update(rep, 'Lead', otherId, { DoNotCall: true });
+    await until('the second refusal in Didomi', () => didomi.events.length === 2);
+    assert.deepEqual(didomi.events[1].body.consents.purposes, [{ id: PHONE_PURPOSE, enabled: false }]);
+    assert.equal(didomi.logins, 2);
+    const metrics = await stack.metrics();
+    assert.match(metrics, /didomi_sync_reverse_events_total\{outcome="sent"\} 2/);
+    assert.match(metrics, /didomi_sync_reverse_events_total\{outcome="retry"\} [1-9]/);
+  } finally {
+    await stack.close();
+    await didomi.close();
+  }
+});
