@@ -55,9 +55,10 @@ const EnvSchema = z
     REVERSE_SYNC_MS: positiveInt.default(60_000),
   })
   .refine(
-    (e) =>
-      [e.DIDOMI_API_KEY, e.DIDOMI_API_SECRET, e.DIDOMI_ORGANIZATION_ID].every(Boolean) ||
-      ![e.DIDOMI_API_KEY, e.DIDOMI_API_SECRET, e.DIDOMI_ORGANIZATION_ID].some(Boolean),
+    (e) => {
+      const given = [e.DIDOMI_API_KEY, e.DIDOMI_API_SECRET, e.DIDOMI_ORGANIZATION_ID].filter(Boolean).length;
+      return given === 0 || given === 3;
+    },
     {
       message: 'the Salesforce -> Didomi direction needs DIDOMI_API_KEY, DIDOMI_API_SECRET and DIDOMI_ORGANIZATION_ID together',
       path: ['DIDOMI_API_KEY'],

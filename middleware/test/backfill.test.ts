@@ -71,7 +71,7 @@ test('users are queued durably and idempotently; bad lines are rejected with fil
   assert.match(first.rejections[1].reason, /^id: /);
   const again = await backfill(store, { root });
   assert.deepEqual([again.queued, again.duplicates], [0, 3], 'running it twice queues nothing new');
-  const dry = await backfill(null, { root, dryRun: true });
+  const dry = await backfill(null, { root });
   assert.equal(dry.queued, 3);
   await store.close();
 });

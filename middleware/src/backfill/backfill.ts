@@ -3,9 +3,8 @@
 // store and last-writer-wins merge as webhooks. The batched engine then writes them like live
 // traffic, so a backfill never overwrites a newer choice that arrived by webhook, is idempotent
 // (an identical line has the same dedupe key), and its permanent failures become dead letters.
-import type { Store } from '../store/types.ts';
+import type { NewEvent, Store } from '../store/types.ts';
 import { parseWebhook, toNewEvent, WebhookValidationError } from '../didomi/schema.ts';
-import type { NewEvent } from '../store/types.ts';
 import { exportLines, findPartition, type Partition } from './export-files.ts';
 
 export interface BackfillReport {
@@ -21,14 +20,13 @@ export interface BackfillReport {
 export interface BackfillOptions {
   root: string;
   date?: string;
-  dryRun?: boolean;
   /** Events per store transaction. */
   chunk?: number;
-  onProgress?: (r: BackfillReport) => void;
 }
 
 const MAX_REPORTED = 20;
 
+/** Without a store (a dry run) the lines are only validated and counted. */
 export async function backfill(store: Store | null, o: BackfillOptions): Promise<BackfillReport> {
   const partition = findPartition(o.root, o.date);
   const report: BackfillReport = { partition, lines: 0, queued: 0, duplicates: 0, rejected: 0, rejections: [] };
@@ -38,7 +36,7 @@ export async function backfill(store: Store | null, o: BackfillOptions): Promise
     if (!pending.length) return;
     const batch = pending;
     pending = [];
-    if (o.dryRun || !store) {
+    if (!store) {
       report.queued += batch.length;
       return;
     }
@@ -47,7 +45,6 @@ export async function backfill(store: Store | null, o: BackfillOptions): Promise
       if (s) report.queued++;
       else report.duplicates++;
     }
-    o.onProgress?.(report);
   };
   const reject = (file: string, line: number, reason: string) => {
     report.rejected++;

@@ -36,7 +36,7 @@ export async function backfillCommand(config: Config, argv: string[]): Promise<n
       store = await openStore(config);
       await store.migrate();
     }
-    const report = await backfill(store, { root, date: args.values.date, dryRun });
+    const report = await backfill(store, { root, date: args.values.date });
     print(report, dryRun);
     return report.rejected ? 1 : 0;
   } catch (e) {

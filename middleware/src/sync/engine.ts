@@ -65,7 +65,6 @@ class Engine implements SyncEngine {
   private inflight = new Set<Promise<void>>();
   private housekeepingTimer: NodeJS.Timeout | null = null;
   private housekeepingRunning: Promise<void> | null = null;
-  private reverse: ReverseSync | null = null;
   private reverseTimer: NodeJS.Timeout | null = null;
   private reverseRunning: Promise<void> | null = null;
   private readonly workerId: string;
@@ -134,7 +133,7 @@ class Engine implements SyncEngine {
       organizationId: c.DIDOMI_ORGANIZATION_ID,
       timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
     });
-    this.reverse = new ReverseSync(
+    const reverse = new ReverseSync(
       {
         client: this.client,
         didomi,
@@ -149,9 +148,9 @@ class Engine implements SyncEngine {
     const tick = () => {
       if (this.stopping) return;
       this.reverseTimer = setTimeout(async () => {
-        this.reverseRunning = this.reverse!.poll().catch((e) =>
-          this.d.logger.warn({ err: (e as Error).message }, 'Salesforce -> Didomi poll failed; next poll retries'),
-        );
+        this.reverseRunning = reverse
+          .poll()
+          .catch((e) => this.d.logger.warn({ err: (e as Error).message }, 'Salesforce -> Didomi poll failed; next poll retries'));
         await this.reverseRunning;
         this.reverseRunning = null;
         tick();
