@@ -41,7 +41,7 @@ export function fieldInfo(org: Org, user: User | null, def: ObjectDef, fd: Field
     dataType: uiDataType(fd),
     // OwnerId defaults to the running user (describe: defaultedOnCreate true), so it is never a required input.
     defaultedOnCreate: system || fd.name === 'OwnerId' || fd.type === 'boolean' || fd.defaultValue !== null || !!fd.autoNumber,
-    extraTypeInfo: fd.type === 'textarea' ? 'PlainTextArea' : fd.type === 'email' ? null : null,
+    extraTypeInfo: fd.type === 'textarea' ? 'PlainTextArea' : null,
     filterable: fd.type !== 'textarea',
     filteredLookupInfo: null,
     highScaleNumber: false,

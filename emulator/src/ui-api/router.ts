@@ -44,15 +44,10 @@ export function createUiApiRouter(org: Org): express.Router {
       }
     };
   const objectOfRecord = (req: Request) => org.objectOfId(String(req.params.recordId))?.name ?? '';
-  const visibleObject = (name: string) => {
-    const def = org.schema.objects.get(name.toLowerCase());
-    if (!def) throw notFound();
-    return def;
-  };
 
   router.get(
     '/ui-api/object-info/:objectApiName',
-    handle((req, res) => ({ status: 200, body: objectInfo(org, user(res), visibleObject(String(req.params.objectApiName))) })),
+    handle((req, res) => ({ status: 200, body: objectInfo(org, user(res), org.object(String(req.params.objectApiName))) })),
   );
 
   router.get(
@@ -82,7 +77,7 @@ export function createUiApiRouter(org: Org): express.Router {
       (req, res) => {
         const { apiName, fields } = (req.body ?? {}) as { apiName?: string; fields?: Record<string, unknown> };
         if (!apiName || !fields || typeof fields !== 'object') throw new ApiError(400, 'INVALID_INPUT', 'apiName and fields are required');
-        const def = visibleObject(apiName);
+        const def = org.object(apiName);
         const id = org.create(user(res), def.name, fields);
         return { status: 201, body: recordRep(org, user(res), def, org.get(def.name, id)!) };
       },
