@@ -9,6 +9,7 @@ import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import { LABELS, format } from 'c/didomiSyncLabels';
 import {
   MAPPING_KINDS,
+  changedValue,
   emptyMapping,
   fieldOptions,
   nodes,
@@ -207,12 +208,8 @@ export default class DidomiMappingEditor extends LightningElement {
   }
 
   handleChange(event: Event) {
-    const el = event.target as HTMLInputElement;
-    const name = el.dataset.field as keyof MappingDraft;
-    // lightning-input checkboxes send { checked }, the other inputs { value }.
-    const detail = (event as CustomEvent).detail ?? {};
-    const value = 'checked' in detail ? detail.checked : (detail.value ?? el.value);
-    this.draft = { ...this.draft, [name]: value } as MappingDraft;
+    const name = (event.target as HTMLElement).dataset.field as keyof MappingDraft;
+    this.draft = { ...this.draft, [name]: changedValue(event) } as MappingDraft;
     this.formError = '';
   }
 

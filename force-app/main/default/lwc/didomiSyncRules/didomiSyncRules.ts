@@ -178,6 +178,12 @@ export function nodes(connection: any): Record<string, any>[] {
   });
 }
 
+/** The new value of a lightning-input/combobox/textarea change: checkboxes send { checked }, the others { value }. */
+export function changedValue(event: Event): unknown {
+  const detail = (event as CustomEvent).detail ?? {};
+  return 'checked' in detail ? detail.checked : (detail.value ?? (event.target as HTMLInputElement).value);
+}
+
 /** Human age of a timestamp ("45 s", "3 min", "2 h", "4 d"). */
 export function ageText(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

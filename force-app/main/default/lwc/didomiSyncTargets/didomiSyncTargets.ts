@@ -6,7 +6,7 @@ import { getObjectInfo } from 'lightning/uiObjectInfoApi';
 import { createRecord, updateRecord } from 'lightning/uiRecordApi';
 import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import { LABELS } from 'c/didomiSyncLabels';
-import { DELETION_BEHAVIORS, TARGET_OBJECTS, emptyTarget, nodes, reduceErrors, validateTarget, type TargetDraft } from 'c/didomiSyncRules';
+import { DELETION_BEHAVIORS, TARGET_OBJECTS, changedValue, emptyTarget, nodes, reduceErrors, validateTarget, type TargetDraft } from 'c/didomiSyncRules';
 
 const MATCH_TYPES = ['String', 'Email', 'Phone'];
 
@@ -169,12 +169,8 @@ export default class DidomiSyncTargets extends LightningElement {
   }
 
   handleChange(event: Event) {
-    const el = event.target as HTMLInputElement;
-    const name = el.dataset.field as keyof TargetDraft;
-    // lightning-input checkboxes send { checked }, the other inputs { value }.
-    const detail = (event as CustomEvent).detail ?? {};
-    const value = 'checked' in detail ? detail.checked : (detail.value ?? el.value);
-    this.draft = { ...this.draft!, [name]: value } as TargetDraft;
+    const name = (event.target as HTMLElement).dataset.field as keyof TargetDraft;
+    this.draft = { ...this.draft!, [name]: changedValue(event) } as TargetDraft;
     this.formError = '';
   }
 

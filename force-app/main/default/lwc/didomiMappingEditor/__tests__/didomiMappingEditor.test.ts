@@ -19,6 +19,9 @@ const EMAIL_OPT_OUT = {
   Regulation__c: 'gdpr',
 };
 
+/** A second mapping of the same target, on another checkbox. */
+const ANALYTICS = { ...EMAIL_OPT_OUT, Id: 'a01000000000002AAA', Purpose_Id__c: 'analytics', Field_Api_Name__c: 'Marketing_Consent__c', Invert__c: false };
+
 async function setup(rows: Record<string, unknown>[] = [EMAIL_OPT_OUT], refresh?: () => Promise<void>) {
   const el = mount('c-didomi-mapping-editor', DidomiMappingEditor, { targetId: TARGET_ID, objectApiName: 'Lead' });
   (getObjectInfo as any).emit(LEAD_INFO);
@@ -160,10 +163,7 @@ describe('c-didomi-mapping-editor', () => {
 
   it('edits a mapping in place: its own field is no duplicate, the parent is not re-sent, and it can be turned off', async () => {
     const refresh = jest.fn().mockResolvedValue(undefined);
-    const el = await setup(
-      [EMAIL_OPT_OUT, { ...EMAIL_OPT_OUT, Id: 'a01000000000002AAA', Purpose_Id__c: 'analytics', Field_Api_Name__c: 'Marketing_Consent__c', Invert__c: false }],
-      refresh,
-    );
+    const el = await setup([EMAIL_OPT_OUT, ANALYTICS], refresh);
     $(el, 'tbody lightning-button-icon[data-action="edit"]').click();
     await flush();
     expect($(el, 'h3').textContent).toBe('c.Didomi_Mapping_Edit');
@@ -195,8 +195,7 @@ describe('c-didomi-mapping-editor', () => {
   });
 
   it('refuses an edit that would collide with another mapping, and cancels back to a new one', async () => {
-    const other = { ...EMAIL_OPT_OUT, Id: 'a01000000000002AAA', Purpose_Id__c: 'analytics', Field_Api_Name__c: 'Marketing_Consent__c', Invert__c: false };
-    const el = await setup([EMAIL_OPT_OUT, other]);
+    const el = await setup([EMAIL_OPT_OUT, ANALYTICS]);
     $$(el, 'tbody lightning-button-icon[data-action="edit"]')[1].click();
     await flush();
     change(field(el, 'field'), 'HasOptedOutOfEmail');
