@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import jwt from 'jsonwebtoken';
-import { generateKeyPairSync } from 'node:crypto';
 import { startEmulator, type Emulator } from '../emulator/src/index.ts';
 import { CUSTOMER_FIELDS } from '../test/support/org-fixture.ts';
+import { rsaKeyPair } from '../test/support/keys.ts';
 import { buildPreview, OUT_DIR, ROOT } from './build.ts';
 
 const ADMIN = 'admin@example.com';
@@ -96,11 +96,7 @@ export async function startPreview({ port = 0, build = true, seed = true, ...org
   const consumerKey = org.consumerKey ?? CONSUMER_KEY;
   const ownEmulator = !emulator;
   if (!emulator) {
-    const keys = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    });
+    const keys = rsaKeyPair();
     privateKey = keys.privateKey;
     emulator = await startEmulator({
       publicKey: keys.publicKey,
