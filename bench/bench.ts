@@ -123,10 +123,10 @@ async function run(strategy: 'engine' | 'baseline', store: 'sqlite' | 'postgres'
   let databaseUrl: string | undefined;
   if (store === 'postgres') {
     schema = `bench_${process.pid}_${Date.now() % 100000}`;
-    const admin = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
+    const admin = new pg.Pool({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
     await admin.query(`CREATE SCHEMA ${schema}`);
     await admin.end();
-    databaseUrl = `postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D${schema}`;
+    databaseUrl = `${process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'}?options=-c%20search_path%3D${schema}`;
   }
   const stack = await startStack({
     mode: 'child',
@@ -204,7 +204,7 @@ async function run(strategy: 'engine' | 'baseline', store: 'sqlite' | 'postgres'
   await baseline?.close();
   await stack.close();
   if (schema) {
-    const admin = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
+    const admin = new pg.Pool({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();
   }

@@ -254,10 +254,10 @@ test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', as
 test('PostgreSQL store: the same flow with several replicas sharing the queue', async () => {
   const schema = `sync_it_${process.pid}`;
   const pg = (await import('pg')).default;
-  const admin = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
+  const admin = new pg.Pool({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
   try {
-    const url = `postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D${schema}`;
+    const url = `${process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'}?options=-c%20search_path%3D${schema}`;
     const s = await stack({ store: 'postgres', databaseUrl: url });
     s.emu.seed({ Lead: Array.from({ length: 50 }, (_, i) => ({ LastName: `P${i}`, Company: 'Acme', Email: `pg${i}@example.com` })) });
     const token = await s.token();

@@ -26,7 +26,7 @@ export interface Scenario {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const PG = 'postgres://postgres@127.0.0.1:5432/test';
+const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Every log line any middleware of the suite printed, for the secrets scenario (run last). */
 const logs: string[] = [];
