@@ -8,6 +8,7 @@ import { merge, isDeleted } from '../src/sync/consent-state.ts';
 import { factsOf } from '../src/didomi/facts.ts';
 import { cleared, project } from '../src/sync/project.ts';
 import { parseWebhook, toNewEvent } from '../src/didomi/schema.ts';
+import { creationSkipReason, writableRecords } from '../src/sync/match-rules.ts';
 import type { StoredEvent } from '../src/store/types.ts';
 import type { Target, Mapping } from '../src/sync/config-types.ts';
 import { eventCreated, eventUpdated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
@@ -165,9 +166,24 @@ test("which version of an event wins: the event's own updated_at, then created_a
   for (const p of permutations([v1, v2])) assert.equal(fold(...p).facts[`purpose:gdpr:${PURPOSE}`].v, false);
 });
 
-test('a Didomi user without organization_user_id is keyed by its Didomi id, never by an e-mail', () => {
+test('a converted Lead is a match that is never written: upsert mode creates nothing for its person', () => {
+  const leads = [
+    { Id: '00Q1', IsConverted: true },
+    { Id: '00Q2', IsConverted: false },
+  ];
+  assert.deepEqual(
+    writableRecords(target([]), leads).map((r) => r.Id),
+    ['00Q2'],
+  );
+  assert.deepEqual(writableRecords(target([]), [leads[0]]), []);
+  assert.equal(creationSkipReason('conv@x.com', [leads[0]]), 'matched', 'the converted Lead counts as the person');
+  assert.equal(creationSkipReason('new@x.com', []), null);
+});
+
+test('upsert mode never creates a record for a Didomi user without organization_user_id', () => {
   const w = toNewEvent(parseWebhook(eventCreated('anon', at(1), { purposes: { [PURPOSE]: true } }, { organizationUserId: null })));
   assert.equal(w.userKey, 'didomi:didomi-anon');
+  assert.equal(creationSkipReason(w.userKey, []), 'no_organization_user_id');
 });
 
 test('one person, two spellings: e-mail-shaped organization_user_ids compare case-insensitively', () => {
