@@ -194,3 +194,19 @@ test('one person, two spellings: e-mail-shaped organization_user_ids compare cas
   // ids that are not e-mails (CRM ids, phone numbers) keep their case: Didomi documents no rule for them
   assert.equal(toNewEvent(parseWebhook(eventCreated('CRM-00Q5e', at(1), {}))).userKey, 'CRM-00Q5e');
 });
+
+test('a state saved before this rule set still counts its deletion (upgrade keeps erased data erased)', () => {
+  const saved = {
+    facts: {
+      deleted: { v: true, at: at(5).toISOString(), tie: 'ab' },
+      [`purpose:gdpr:${PURPOSE}`]: { v: true, at: at(5).toISOString(), tie: 'cd' },
+    },
+    updatedAt: at(5).toISOString(),
+  } as unknown as Parameters<typeof merge>[0];
+  const s = merge(saved, []);
+  assert.equal(isDeleted(s), true, 'the old tie is now won by the deletion');
+  assert.equal(s.facts[`purpose:gdpr:${PURPOSE}`], undefined, 'the erased grant is forgotten');
+  const later = merge(saved, factsOf(stored(eventCreated('old@x.com', at(6), { purposes: { other: true } }))));
+  assert.equal(isDeleted(later), false);
+  assert.equal(project('old@x.com', later, target(MAPPINGS))!.Consent__c, false);
+});
