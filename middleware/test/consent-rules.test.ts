@@ -210,3 +210,17 @@ test('a state saved before this rule set still counts its deletion (upgrade keep
   assert.equal(isDeleted(later), false);
   assert.equal(project('old@x.com', later, target(MAPPINGS))!.Consent__c, false);
 });
+
+test('double opt-in: a user.updated at the same instant (which does not apply pending events) cannot cancel a pending refusal', () => {
+  // Didomi applies a pending event to the user's status only once approved, so a user.updated stamped at
+  // the same time still shows the old grant; only the event's own confirmed version may override it.
+  const refusal = eventCreated('same@x.com', at(4), { purposes: { [PURPOSE]: false } }, { id: 'ev-p', status: 'pending_approval', country: 'DE' });
+  const user = userUpdated('same@x.com', at(4), { purposes: { [PURPOSE]: true } }, 7);
+  for (const p of permutations([refusal, user])) {
+    const s = fold(...p);
+    assert.equal(project('same@x.com', s, target(MAPPINGS))!.Consent__c, false, 'the pending refusal holds');
+    assert.equal(s.facts['attr:country']?.v, 'FR', 'a pending event changes no attribute before approval');
+  }
+  const confirmedGrant = eventUpdated('same@x.com', at(4), { purposes: { [PURPOSE]: true } }, { id: 'ev-p', status: 'confirmed' });
+  for (const p of permutations([refusal, user, confirmedGrant])) assert.equal(project('same@x.com', fold(...p), target(MAPPINGS))!.Consent__c, true);
+});

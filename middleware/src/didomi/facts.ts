@@ -9,7 +9,8 @@ export interface Fact {
   /**
    * purpose:<reg>:<purposeId> | pref:<reg>:<purposeId>:<prefId> | attr:<path> | didomiId | seen (the
    * person exists as of `at`) | deleted (user.deleted: forgets every fact up to `at`); a choice of an
-   * event still pending approval is keyed `pending:` + its key (it may take consent away, never grant it).
+   * event still pending approval is keyed `pending:<event id>:<key>` (it may take consent away, never
+   * grant it) until `confirmed:<event id>` says Didomi confirmed that very event.
    */
   key: string;
   value: boolean | string | string[] | null;
@@ -25,6 +26,10 @@ export interface Fact {
 }
 
 export const PENDING = 'pending:';
+export const CONFIRMED = 'confirmed:';
+/** Event ids are free text: encoded so that a key splits unambiguously on ':'. */
+export const pendingKey = (eventId: string, key: string) => `${PENDING}${encodeURIComponent(eventId)}:${key}`;
+export const confirmedKey = (eventId: string) => CONFIRMED + encodeURIComponent(eventId);
 export const DEFAULT_REGULATION = 'gdpr';
 
 function split(v: string): string[] {
@@ -49,25 +54,9 @@ function orderOf(w: DidomiWebhook): string {
   return `${iso(ev.created_at)}|${'0'.repeat(15)}|${rank}`;
 }
 
-export function factsOf(e: StoredEvent): Fact[] {
-  const w = e.payload as unknown as DidomiWebhook;
+/** The person's Didomi id and attributes: not consent, applied from confirmed changes only. */
+function pushAttributes(w: DidomiWebhook, push: (key: string, value: Fact['value']) => void) {
   const ent = currentEntity(w);
-  const at = e.occurredAt;
-  const order = orderOf(w);
-  const out: Fact[] = [];
-  // Double opt-in: a pending_approval event is "not applied to the user consent status until the event is
-  // approved" (developers.didomi.io, Consent event approvals); its choices are kept apart so they can only
-  // refuse (refusing needs no proof), and the confirmed version (event.updated) grants.
-  const pending = isEventType(w) && (ent as ConsentEvent).status === 'pending_approval';
-  const push = (key: string, value: Fact['value']) => out.push({ key, value, at, order });
-  const choice = (key: string, value: Fact['value']) => push(pending ? PENDING + key : key, value);
-  if (w.type === 'event.deleted') return out; // a deleted consent event carries no new choice
-  const regulation = ((ent as { regulation?: string }).regulation ?? DEFAULT_REGULATION).toLowerCase();
-  if (w.type === 'user.deleted') {
-    push('deleted', true);
-    return out;
-  }
-  push('seen', true);
   const didomiId = isEventType(w) ? (ent as ConsentEvent).user.id : (ent as ConsentUser).id;
   if (didomiId) push('didomiId', didomiId);
   const person = isEventType(w) ? (ent as ConsentEvent).user : (ent as ConsentUser);
@@ -76,6 +65,30 @@ export function factsOf(e: StoredEvent): Fact[] {
   for (const [k, v] of Object.entries(person.metadata ?? {})) {
     if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) push(`attr:metadata.${k}`, v === null ? null : String(v));
   }
+}
+
+export function factsOf(e: StoredEvent): Fact[] {
+  const w = e.payload as unknown as DidomiWebhook;
+  const ent = currentEntity(w);
+  const at = e.occurredAt;
+  const order = orderOf(w);
+  const out: Fact[] = [];
+  // Double opt-in: a pending_approval event is "not applied to the user consent status until the event is
+  // approved" (developers.didomi.io, Consent event approvals). Its choices are kept apart, per event, so
+  // they can only refuse (refusing needs no proof) until that event's confirmed version (event.updated).
+  const pending = isEventType(w) && (ent as ConsentEvent).status === 'pending_approval';
+  const eventId = isEventType(w) ? (ent as ConsentEvent).id : '';
+  const push = (key: string, value: Fact['value']) => out.push({ key, value, at, order });
+  const choice = (key: string, value: Fact['value']) => push(pending ? pendingKey(eventId, key) : key, value);
+  if (w.type === 'event.deleted') return out; // a deleted consent event carries no new choice
+  const regulation = ((ent as { regulation?: string }).regulation ?? DEFAULT_REGULATION).toLowerCase();
+  if (w.type === 'user.deleted') {
+    push('deleted', true);
+    return out;
+  }
+  push('seen', true);
+  if (w.type === 'event.updated' && !pending) push(confirmedKey(eventId), true);
+  if (!pending) pushAttributes(w, push);
   for (const p of ent.consents?.purposes ?? []) {
     if (p.enabled === true || p.enabled === false) choice(`purpose:${regulation}:${p.id}`, p.enabled);
     for (const [prefId, sel] of Object.entries(p.values ?? {})) choice(`pref:${regulation}:${p.id}:${prefId}`, split(sel.value));

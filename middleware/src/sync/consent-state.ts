@@ -4,7 +4,7 @@
 // documentation is silent the privacy principle decides (DESIGN.md "Safety"): a deletion wins a tie
 // and forgets every fact up to its time; two different choices at the very same instant and order
 // resolve to what both grant (a refusal wins), never to an arbitrary hash.
-import { PENDING, type Fact } from '../didomi/facts.ts';
+import { CONFIRMED, PENDING, type Fact } from '../didomi/facts.ts';
 
 export interface Stamped {
   v: Fact['value'];
@@ -30,7 +30,7 @@ export function compareStamps(a: { at: string; order?: string }, b: { at: string
   return ao === bo ? 0 : ao > bo ? 1 : -1;
 }
 
-const isConsentKey = (key: string) => /^(pending:)?(purpose|pref):/.test(key);
+const isConsentKey = (key: string) => /^(purpose|pref):/.test(key);
 
 /**
  * What two equally new facts both say: for a consent, only what both grant (false beats true, the
@@ -82,27 +82,52 @@ export function isDeleted(s: ConsentState): boolean {
 }
 
 /** Nothing at all grants: false, or an empty selection. */
-const refusesAll = (v: Fact['value']) => v === false || (Array.isArray(v) && v.length === 0);
+const refusesAll = (v: Fact['value'] | undefined) => v === false || (Array.isArray(v) && v.length === 0);
+
+/** Choices of events still pending approval, by the key they would set (keys: didomi/facts.ts). */
+function pendingChoices(s: ConsentState): Map<string, { eventId: string; f: Stamped }[]> {
+  const out = new Map<string, { eventId: string; f: Stamped }[]>();
+  for (const [k, f] of Object.entries(s.facts)) {
+    if (!k.startsWith(PENDING)) continue;
+    const rest = k.slice(PENDING.length);
+    const i = rest.indexOf(':');
+    const key = rest.slice(i + 1);
+    out.set(key, [...(out.get(key) ?? []), { eventId: rest.slice(0, i), f }]);
+  }
+  return out;
+}
 
 /**
- * The value that counts for a consent key: the confirmed choice, restricted by a newer choice still
- * pending approval (which can only take away: a pending refusal applies at once, a pending grant waits
- * for Didomi's confirmation). undefined: no choice to apply.
+ * The value that counts for a key: the newest confirmed choice, restricted by every choice of a
+ * not-yet-confirmed event that is not older than it. A pending choice can only take away: a pending
+ * refusal applies at once, a pending grant waits for Didomi's confirmation of that very event (a
+ * user.updated does not apply pending events, so it cannot cancel one). undefined: nothing to apply.
  */
-export function effective(s: ConsentState, key: string): Stamped | undefined {
+function resolve(s: ConsentState, key: string, pending: { eventId: string; f: Stamped }[]): Stamped | undefined {
   const c = s.facts[key];
-  const p = s.facts[PENDING + key];
-  if (!p || (c && compareStamps(p, c) <= 0)) return c;
-  if (c) return { ...p, v: meet(key, c.v, p.v) };
-  return refusesAll(p.v) ? p : undefined;
+  let v: Fact['value'] | undefined = c?.v;
+  let newest: Stamped | undefined;
+  for (const { eventId, f } of pending) {
+    if (s.facts[CONFIRMED + eventId]) continue; // confirmed: its confirmed version is an ordinary fact
+    if (c && f.at < c.at) continue; // superseded by a newer confirmed choice
+    v = v === undefined ? f.v : meet(key, v, f.v);
+    if (!newest || compareStamps(f, newest) > 0) newest = f;
+  }
+  if (c) return v === c.v ? c : { ...c, v: v! };
+  return newest && refusesAll(v) ? { ...newest, v: v! } : undefined;
+}
+
+export function effective(s: ConsentState, key: string): Stamped | undefined {
+  return resolve(s, key, pendingChoices(s).get(key) ?? []);
 }
 
 /** Every key with a value that counts (pending-only grants excluded), with that value. */
 export function effectiveFacts(s: ConsentState): [string, Stamped][] {
-  const keys = new Set(Object.keys(s.facts).map((k) => (k.startsWith(PENDING) ? k.slice(PENDING.length) : k)));
+  const pending = pendingChoices(s);
+  const keys = new Set([...Object.keys(s.facts).filter((k) => !k.startsWith(PENDING)), ...pending.keys()]);
   const out: [string, Stamped][] = [];
   for (const k of keys) {
-    const f = effective(s, k);
+    const f = resolve(s, k, pending.get(k) ?? []);
     if (f) out.push([k, f]);
   }
   return out;
