@@ -77,8 +77,9 @@ export function merge(state: ConsentState | null, facts: Fact[]): ConsentState {
 
 /** The user is deleted while no event came after the newest deletion. */
 export function isDeleted(s: ConsentState): boolean {
-  const n = normalise(s);
-  return n.deletedAt !== null && !Object.values(n.facts).some((f) => f.at > n.deletedAt!);
+  const legacy = s.facts.deleted;
+  const d = s.deletedAt ?? (legacy?.v === true ? legacy.at : null);
+  return d !== null && !Object.entries(s.facts).some(([k, f]) => k !== 'deleted' && f.at > d);
 }
 
 /** Nothing at all grants: false, or an empty selection. */
