@@ -123,8 +123,8 @@ const expected: Expect[] = [
     object: 'Lead',
     email: 'frank@example.com',
     label: 'user deleted',
-    note: 'target deletion behaviour: Clear Consent Fields',
-    fields: { Newsletter_Topics__c: null, Weekly_Digest__c: false, Didomi_Consents__c: null },
+    note: 'Clear Consent Fields writes no-consent values: opt-outs (inverted) true, the rest empty',
+    fields: { HasOptedOutOfEmail: true, DoNotCall: true, Newsletter_Topics__c: null, Weekly_Digest__c: false, Didomi_Consents__c: null },
   },
   {
     object: 'Lead',
@@ -137,7 +137,7 @@ const expected: Expect[] = [
     object: 'Lead',
     email: 'henry@example.com',
     label: 'converted lead',
-    note: 'converted Lead skipped ...',
+    note: 'converted Lead: a match, never written, never duplicated (upsert on) ...',
     fields: { DoNotCall: false, Didomi_User_Id__c: null },
   },
   { object: 'Contact', email: 'henry@example.com', label: 'converted lead', note: '... its Contact is updated', fields: { HasOptedOutOfEmail: true } },
@@ -203,7 +203,9 @@ const check = async () => {
     rows.push({ e, rec, ok });
   }
   const errors = (await stack.records('Didomi_Sync_Error__c')).filter((x) => x.Error_Code__c === 'FIELD_CUSTOM_VALIDATION_EXCEPTION');
-  return { rows, errors, done: rows.every((r) => r.ok) && errors.length === 1 };
+  // Upsert mode is on for Leads: Henry's converted Lead must not get a second, unconverted Lead.
+  const henryLeads = (await stack.records('Lead')).filter((r) => String(r.Email).toLowerCase() === 'henry@example.com').length;
+  return { rows, errors, henryLeads, done: rows.every((r) => r.ok) && errors.length === 1 && henryLeads === 1 };
 };
 const started = Date.now();
 let result = await check();
@@ -228,6 +230,9 @@ for (const { e, rec, ok } of result.rows) {
   for (const ch of changes.slice(1)) console.log(`${' '.repeat(68)} ${ch}`);
   console.log(`${' '.repeat(27)}${c(2, e.note)}`);
 }
+console.log(
+  `${result.henryLeads === 1 ? c(32, 'OK  ') : c(31, 'FAIL')} converted lead: ${result.henryLeads} Lead(s) with henry@example.com (upsert mode created no duplicate)`,
+);
 const err = result.errors[0];
 console.log(
   `\nError queue (Didomi_Sync_Error__c): ${result.errors.length} open${err ? `: ${err.Name} ${err.Error_Code__c} for ${err.Organization_User_Id__c}: "${err.Message__c}"` : ''}`,
@@ -242,7 +247,9 @@ console.log(`Org emulator:    ${emu.url}  (records: ${emu.url}/__emulator/record
 if (args.once) {
   await stack.close();
   if (!result.done) {
-    console.error(c(31, `\n${result.rows.filter((r) => !r.ok).length} record(s) did not reach the expected values`));
+    console.error(
+      c(31, `\n${result.rows.filter((r) => !r.ok).length} record(s) did not reach the expected values; ${result.henryLeads} Lead(s) for the converted lead`),
+    );
     process.exit(1);
   }
   console.log(c(32, `\nAll ${expected.length} expected records reached their values.`));

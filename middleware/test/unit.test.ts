@@ -11,7 +11,7 @@ import { classifyCode } from '../src/salesforce/errors.ts';
 import { parseWebhook, toNewEvent, WebhookValidationError } from '../src/didomi/schema.ts';
 import type { StoredEvent } from '../src/store/types.ts';
 import type { Target, Mapping } from '../src/sync/config-types.ts';
-import { eventCreated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
+import { eventCreated, eventUpdated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 
 let seq = 0;
 const stored = (body: unknown): StoredEvent => ({ ...toNewEvent(parseWebhook(body)), seq: ++seq, receivedAt: new Date().toISOString() });
@@ -63,6 +63,72 @@ test('merge: any permutation of events, with duplicates, converges to the same s
   assert.equal(reference.facts[`purpose:gdpr:${PURPOSE}`].v, true);
   assert.deepEqual(reference.facts[`pref:gdpr:${PURPOSE}:${PREFERENCE}`].v, []);
   assert.equal(reference.facts['purpose:cpra:other'].v, true);
+});
+
+test('merge: deletions, ties, pending events and corrections: every permutation converges, a deletion wins a tie, only confirmed choices grant', () => {
+  // Few timestamps, so ties between events, versions and deletions are the rule, not the exception.
+  const spec = fc.record({
+    kind: fc.constantFrom('created', 'updated', 'user', 'deleted'),
+    t: fc.integer({ min: 1, max: 3 }),
+    later: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+    pending: fc.boolean(),
+    enabled: fc.option(fc.boolean(), { nil: null }),
+    values: fc.option(fc.subarray(['v1', 'v2', 'v3']), { nil: undefined }),
+    id: fc.constantFrom('e1', 'e2'),
+    version: fc.integer({ min: 1, max: 3 }),
+  });
+  type Spec = typeof spec extends fc.Arbitrary<infer T> ? T : never;
+  const body = (x: Spec) => {
+    const c = { purposes: { [PURPOSE]: x.enabled }, ...(x.values ? { preferences: { [PREFERENCE]: x.values } } : {}) };
+    const status = x.pending ? ('pending_approval' as const) : ('confirmed' as const);
+    const updatedAt = x.later === undefined ? undefined : at(x.t + x.later);
+    if (x.kind === 'created') return eventCreated('p@x.com', at(x.t), c, { id: x.id, status });
+    if (x.kind === 'updated') return eventUpdated('p@x.com', at(x.t), c, { id: x.id, status, updatedAt });
+    if (x.kind === 'user') return userUpdated('p@x.com', at(x.t), c, x.version);
+    return userDeleted('p@x.com', at(x.t));
+  };
+  const M = target([mapping({ field: 'Consent__c' }), mapping({ field: 'V1__c', kind: 'Preference Value', preferenceId: PREFERENCE, valueId: 'v1' })]);
+  fc.assert(
+    fc.property(
+      fc.array(spec, { minLength: 2, maxLength: 6 }).chain((specs) => {
+        const events = specs.map((x) => stored(body(x)));
+        return fc.tuple(
+          fc.constant(events),
+          fc.shuffledSubarray([...events, ...events], { minLength: events.length * 2, maxLength: events.length * 2 }),
+          fc.integer({ min: 0, max: events.length * 2 }),
+        );
+      }),
+      ([events, perm, split]) => {
+        const reference = merge(null, events.flatMap(factsOf));
+        // any order, duplicates, folded in two batches as two claims would
+        const s = merge(merge(null, perm.slice(0, split).flatMap(factsOf)), perm.slice(split).flatMap(factsOf));
+        assert.deepEqual(s, reference);
+        // a deletion wins a tie: when the newest Didomi time belongs to a deletion, the person is deleted
+        const newest = events.reduce((m, e) => (e.occurredAt > m ? e.occurredAt : m), '');
+        const lastDeletion = events.filter((e) => e.type === 'user.deleted').reduce((m, e) => (e.occurredAt > m ? e.occurredAt : m), '');
+        if (lastDeletion && lastDeletion === newest) assert.equal(isDeleted(reference), true, 'deletion at the newest time');
+        // only a confirmed choice made after the last deletion grants (pending grants wait, erased grants are gone)
+        const v = project('p@x.com', reference, M);
+        const grantedAfterDeletion = (has: (e: any) => boolean) =>
+          events.some((e) => {
+            const ent = (e.payload as any).parameters.new_entity ?? (e.payload as any).parameters.entity;
+            return e.type !== 'user.deleted' && ent.status !== 'pending_approval' && e.occurredAt > lastDeletion && has(ent);
+          });
+        const purposeOf = (ent: any) => ent.consents?.purposes?.find((p: any) => p.id === PURPOSE);
+        if (v?.Consent__c === true)
+          assert.ok(
+            grantedAfterDeletion((ent) => purposeOf(ent)?.enabled === true),
+            'purpose granted only by a confirmed choice',
+          );
+        if (v?.V1__c === true)
+          assert.ok(
+            grantedAfterDeletion((ent) => /v1/.test(purposeOf(ent)?.values?.[PREFERENCE]?.value ?? '')),
+            'value granted only by a confirmed choice',
+          );
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
 
 test('merge: enabled null is no explicit choice and does not overwrite (reference/didomi.md)', () => {

@@ -20,23 +20,43 @@ function consents(c: Choice) {
   return { purposes: [...purposes.values()], channels: [], vendors: { enabled: [], disabled: [], enabled_li: [], disabled_li: [] } };
 }
 
-export function eventCreated(orgUserId: string, at: Date, c: Choice, o: { regulation?: string; id?: string; country?: string } = {}) {
+export interface EventOptions {
+  regulation?: string;
+  id?: string;
+  country?: string;
+  /** Didomi's double opt-in: `pending_approval` until the person confirms (reference/didomi.md). */
+  status?: 'confirmed' | 'pending_approval';
+  /** The event's own update time (a confirmed or corrected version of the event). */
+  updatedAt?: Date;
+  /** null: a Didomi user the customer never identified (no organization_user_id). */
+  organizationUserId?: string | null;
+}
+
+function eventEntity(orgUserId: string, at: Date, c: Choice, o: EventOptions) {
+  const organizationUserId = o.organizationUserId === undefined ? orgUserId : o.organizationUserId;
   return {
-    type: 'event.created',
-    parameters: {
-      entity: {
-        id: o.id ?? randomUUID(),
-        organization_id: 'acme-corp',
-        created_at: at.toISOString(),
-        status: 'confirmed',
-        regulation: o.regulation ?? 'gdpr',
-        user: { id: `didomi-${orgUserId}`, organization_user_id: orgUserId, metadata: {}, country: o.country ?? 'FR' },
-        consents: consents(c),
-        proofs_id: [],
-        delegate: null,
-      },
-    },
+    id: o.id ?? randomUUID(),
+    organization_id: 'acme-corp',
+    created_at: at.toISOString(),
+    ...(o.updatedAt ? { updated_at: o.updatedAt.toISOString() } : {}),
+    status: o.status ?? 'confirmed',
+    regulation: o.regulation ?? 'gdpr',
+    user: { id: `didomi-${orgUserId}`, organization_user_id: organizationUserId, metadata: {}, country: o.country ?? 'FR' },
+    consents: consents(c),
+    proofs_id: [],
+    delegate: null,
   };
+}
+
+export function eventCreated(orgUserId: string, at: Date, c: Choice, o: EventOptions = {}) {
+  return { type: 'event.created', parameters: { entity: eventEntity(orgUserId, at, c, o) } };
+}
+
+/** A new version of an event (same id and created_at): e.g. confirmed after a double opt-in, or corrected. */
+export function eventUpdated(orgUserId: string, createdAt: Date, c: Choice, o: EventOptions & { id: string; old?: Choice }) {
+  const entity = eventEntity(orgUserId, createdAt, c, o);
+  const old = eventEntity(orgUserId, createdAt, o.old ?? c, { ...o, status: 'pending_approval', updatedAt: undefined });
+  return { type: 'event.updated', parameters: { source: { type: 'event', id: o.id }, old_entity: old, new_entity: entity } };
 }
 
 export function userUpdated(orgUserId: string, at: Date, c: Choice, version = 1) {

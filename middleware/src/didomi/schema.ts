@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Json, NewEvent } from '../store/types.ts';
+import { userKeyFor } from './user-key.ts';
 
 const id = z.string().min(1).max(255);
 const isoDate = z
@@ -121,15 +122,15 @@ export function isEventType(w: DidomiWebhook): boolean {
   return w.type.startsWith('event.');
 }
 
-/** organization_user_id (the customer's own id, what CRM integrations match on), else Didomi's user id. */
+/** organization_user_id (the customer's own id, what CRM integrations match on), else Didomi's user id (didomi/user-key.ts). */
 export function userKeyOf(w: DidomiWebhook): string | null {
   const e = currentEntity(w);
   if (isEventType(w)) {
     const u = (e as ConsentEvent).user;
-    return u.organization_user_id || (u.id ? `didomi:${u.id}` : null);
+    return userKeyFor(u.organization_user_id, u.id);
   }
   const u = e as ConsentUser;
-  return u.organization_user_id || `didomi:${u.id}`;
+  return userKeyFor(u.organization_user_id, u.id);
 }
 
 /** Didomi's own time for the change: what "newest wins" compares, never the arrival order. */

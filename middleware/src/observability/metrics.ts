@@ -24,6 +24,12 @@ export function createMetrics() {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    usersSkipped: new Counter({
+      name: 'didomi_sync_users_skipped_total',
+      help: 'User syncs that wrote nothing to a target by rule, by reason (no_organization_user_id: upsert mode never creates a record Salesforce cannot know)',
+      labelNames: ['reason', 'object'],
+      registers: [registry],
+    }),
     eventsSynced: new Counter({ name: 'didomi_sync_events_synced_total', help: 'Events whose effect reached Salesforce', registers: [registry] }),
     eventsFailed: new Counter({ name: 'didomi_sync_events_failed_total', help: 'Events dead-lettered (permanent failures)', registers: [registry] }),
     retriesScheduled: new Counter({

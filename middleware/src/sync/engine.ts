@@ -15,6 +15,7 @@ import { buildConfig, MAPPINGS_SOQL, TARGETS_SOQL } from './config-loader.ts';
 import { merge, type ConsentState } from './consent-state.ts';
 import { cleared, project, type FieldValues } from './project.ts';
 import { retryDelayMs } from './retry.ts';
+import { creationSkipReason, writableRecords } from './match-rules.ts';
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
@@ -292,9 +293,8 @@ class Engine implements SyncEngine {
           matchField === RECORD_FIELDS.userId
             ? `${RECORD_FIELDS.userId} IN ${inList(chunk)}`
             : `(${RECORD_FIELDS.userId} IN ${inList(chunk)} OR ${matchField} IN ${inList(chunk)})`;
-        // Converted leads are skipped: their Contact is the target (DESIGN.md "Match").
-        const where = t.object === 'Lead' ? `${cond} AND IsConverted = false` : cond;
-        const soql = `SELECT Id, ${RECORD_FIELDS.userId}${matchField === RECORD_FIELDS.userId ? '' : ', ' + matchField}${converted} FROM ${t.object} WHERE ${where} ORDER BY Id`;
+        // Converted leads are matched too (IsConverted selected): they count as the person, never written (match-rules.ts).
+        const soql = `SELECT Id, ${RECORD_FIELDS.userId}${matchField === RECORD_FIELDS.userId ? '' : ', ' + matchField}${converted} FROM ${t.object} WHERE ${cond} ORDER BY Id`;
         subs.push({ target: t, sub: { method: 'GET', url: `${this.client.base}/query?q=${encodeURIComponent(soql)}`, referenceId: `q${subs.length}` } });
       }
     }
@@ -337,7 +337,8 @@ class Engine implements SyncEngine {
     for (const w of works) {
       const key = w.user.userKey;
       for (const t of targets) {
-        const records = (matches.get(t.object)?.get(key.toLowerCase()) ?? []).filter((r) => !(t.object === 'Lead' && r.IsConverted === true));
+        const matched = matches.get(t.object)?.get(key.toLowerCase()) ?? [];
+        const records = writableRecords(t, matched);
         const values = project(key, w.state, t);
         if (records.some((r) => claimedIds.has(r.Id))) {
           w.transient ??= 'a record matches two users of this batch; retried in the next batch';
@@ -354,6 +355,9 @@ class Engine implements SyncEngine {
         }
         if (!records.length) {
           if (!t.upsertMode) continue;
+          const skip = creationSkipReason(key, matched);
+          if (skip === 'no_organization_user_id') this.d.metrics.usersSkipped.inc({ reason: skip, object: t.object });
+          if (skip) continue;
           // Upsert mode: create through an external-id upsert, so a retry never creates a duplicate.
           const fields: FieldValues = {};
           for (const [f, v] of Object.entries(t.creationDefaults))

@@ -3,19 +3,20 @@
 // plus invert, value-id -> label translation, multi-select picklists (`;`-joined) and a
 // regulation filter per mapping (so a CPRA choice never overwrites a GDPR field).
 import { RECORD_FIELDS } from '../salesforce/api-names.ts';
-import { isDeleted, snapshot, type ConsentState, type Stamped } from './consent-state.ts';
+import { compareStamps, effective, effectiveFacts, isDeleted, meet, snapshot, type ConsentState, type Stamped } from './consent-state.ts';
 import type { Mapping, Target } from './config-types.ts';
 
 export type FieldValues = Record<string, string | boolean | null>;
 
-/** The newest fact among the keys a mapping accepts (one regulation, or all with "any"). */
+/** The value that counts among the keys a mapping accepts (one regulation, or the newest of all with "any"). */
 function pick(state: ConsentState, prefix: string, suffix: string, regulation: string): Stamped | undefined {
-  if (regulation !== 'any') return state.facts[`${prefix}:${regulation}:${suffix}`];
+  if (regulation !== 'any') return effective(state, `${prefix}:${regulation}:${suffix}`);
   let best: Stamped | undefined;
-  for (const [k, f] of Object.entries(state.facts)) {
-    if (!k.startsWith(prefix + ':') || !k.endsWith(':' + suffix)) continue;
-    if (k.split(':').slice(2).join(':') !== suffix) continue;
-    if (!best || f.at > best.at || (f.at === best.at && f.tie > best.tie)) best = f;
+  for (const [k, f] of effectiveFacts(state)) {
+    if (!k.startsWith(prefix + ':') || k.split(':').slice(2).join(':') !== suffix) continue;
+    const c = best ? compareStamps(f, best) : 1;
+    if (c > 0) best = f;
+    else if (c === 0) best = { ...best!, v: meet(k, best!.v, f.v) };
   }
   return best;
 }
@@ -56,7 +57,9 @@ export function project(userKey: string, state: ConsentState, target: Target): F
   const out: FieldValues = {};
   for (const m of target.mappings) {
     const v = mappedValue(state, m);
+    // After an erasure the state is complete: what was not said since is absent, and absence is refusal.
     if (v !== undefined) out[m.field] = v;
+    else if (state.deletedAt) out[m.field] = noConsentValue(m);
   }
   out[RECORD_FIELDS.userId] = userKey;
   out[RECORD_FIELDS.updatedAt] = state.updatedAt;
@@ -64,10 +67,20 @@ export function project(userKey: string, state: ConsentState, target: Target): F
   return out;
 }
 
-/** Values that clear what the sync wrote (deletion behaviour "Clear Consent Fields"). */
+/**
+ * A field's value when the person consents to nothing (absence of consent is refusal): a purpose or
+ * preference-value checkbox false, an inverted opt-out checkbox (HasOptedOutOfEmail, DoNotCall) true,
+ * a text or picklist empty.
+ */
+export function noConsentValue(m: Mapping): string | boolean | null {
+  if (m.kind === 'Purpose' || m.kind === 'Preference Value') return m.invert;
+  return null;
+}
+
+/** Values that clear what the sync wrote (deletion behaviour "Clear Consent Fields"): nothing granted. */
 export function cleared(target: Target): FieldValues {
   const out: FieldValues = {};
-  for (const m of target.mappings) out[m.field] = m.fieldType === 'boolean' ? false : null;
+  for (const m of target.mappings) out[m.field] = noConsentValue(m);
   out[RECORD_FIELDS.snapshot] = null;
   out[RECORD_FIELDS.updatedAt] = null;
   return out;

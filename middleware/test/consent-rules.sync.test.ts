@@ -1,0 +1,167 @@
+// Consent semantics a data-protection officer would sign (issue 12), end to end: webhooks in, over
+// HTTP to the org emulator, fields out. One test per README contract line ("Safety").
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, type Stack } from '../../test/support/stack.ts';
+import { eventCreated, eventUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
+import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS } from '../../test/support/org-fixture.ts';
+
+const stacks: Stack[] = [];
+after(async () => {
+  for (const s of stacks) await s.close();
+});
+const stack = async (o: Parameters<typeof startStack>[0] = {}) => {
+  const s = await startStack(o);
+  stacks.push(s);
+  return s;
+};
+const t0 = Date.parse('2026-11-02T10:00:00Z');
+const at = (s: number) => new Date(t0 + s * 1000);
+const byEmail = async (s: Stack, obj: string, email: string) => (await s.records(obj)).filter((r) => String(r.Email).toLowerCase() === email.toLowerCase());
+const writes = async (s: Stack, since: number) => ((await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json()) as any).writes as any[];
+const GIVEN_ALL = { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: true }, preferences: { [PREFERENCE]: [VALUE_WEEKLY, VALUE_OFFERS] } };
+// Several people per case, so an outcome a hash or the arrival order decides cannot pass by luck.
+const PEOPLE = 6;
+const person = (c: string, i: number) => `${c}${i}@example.com`;
+const seedLeads = (s: Stack, c: string) =>
+  s.emu.seed({ Lead: Array.from({ length: PEOPLE }, (_, i) => ({ LastName: `${c}${i}`, Company: 'Acme', Email: person(c, i) })) });
+
+test('a deletion stamped with the time of the last change wins the tie, and clearing writes no-consent values (HasOptedOutOfEmail true)', async () => {
+  const s = await stack(); // Lead target: Clear Consent Fields
+  seedLeads(s, 'tie');
+  for (let i = 0; i < PEOPLE; i++) await s.post(eventCreated(person('tie', i), at(1), GIVEN_ALL));
+  await s.waitForDrain();
+  // Didomi stamps user.deleted with the user's last update: same time as the last event
+  for (let i = 0; i < PEOPLE; i++) {
+    await s.post(eventCreated(person('tie', i), at(2), { purposes: { [PURPOSE]: true } }));
+    await s.post(userDeleted(person('tie', i), at(2)));
+  }
+  await s.waitForDrain();
+  for (let i = 0; i < PEOPLE; i++) {
+    const [lead] = await byEmail(s, 'Lead', person('tie', i));
+    assert.equal(lead.HasOptedOutOfEmail, true, `${person('tie', i)}: erased person is not emailable (inverted opt-out true)`);
+    assert.equal(lead.DoNotCall, true, 'inverted opt-out true');
+    assert.equal(lead.Weekly_Digest__c, false, 'preference value checkbox false');
+    assert.equal(lead.Newsletter_Topics__c, null, 'picklist empty');
+    assert.equal(lead.Marketing_Consent_CPRA__c, false, 'purpose checkbox false');
+    assert.equal(lead.Didomi_Consents__c, null, 'snapshot cleared');
+  }
+});
+
+test('erasure forgets: an event after user.deleted starts from an empty state, nothing from before comes back', async () => {
+  const s = await stack();
+  s.emu.seed({ Lead: [{ LastName: 'Back', Company: 'Acme', Email: 'back@example.com' }] });
+  await s.post(eventCreated('back@example.com', at(1), GIVEN_ALL));
+  await s.post(userDeleted('back@example.com', at(2)));
+  await s.waitForDrain();
+  await s.post(eventCreated('back@example.com', at(3), { purposes: { [PHONE_PURPOSE]: true } }));
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'back@example.com');
+  assert.equal(lead.DoNotCall, false, 'the new choice applies');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'the e-mail consent given before the deletion is gone');
+  assert.equal(lead.Newsletter_Topics__c, null, 'the topics chosen before the deletion are gone');
+  assert.equal(lead.Weekly_Digest__c, false);
+  assert.doesNotMatch(String(lead.Didomi_Consents__c), new RegExp(PREFERENCE), 'the audit snapshot forgets too');
+});
+
+test('double opt-in: a pending grant writes no consent until Didomi confirms it; a pending refusal applies at once', async () => {
+  const s = await stack();
+  s.emu.seed({
+    Lead: [
+      { LastName: 'Doi', Company: 'Acme', Email: 'doi@example.com' },
+      { LastName: 'Out', Company: 'Acme', Email: 'out@example.com' },
+    ],
+  });
+  const choice = { purposes: { [PURPOSE]: true }, preferences: { [PREFERENCE]: [VALUE_WEEKLY] } };
+  await s.post(eventCreated('doi@example.com', at(1), { purposes: { [PURPOSE]: false }, preferences: { [PREFERENCE]: [] } }));
+  await s.post(eventCreated('doi@example.com', at(2), choice, { id: 'ev-doi', status: 'pending_approval' }));
+  await s.post(eventCreated('out@example.com', at(1), GIVEN_ALL));
+  await s.post(
+    eventCreated('out@example.com', at(2), { purposes: { [PURPOSE]: false }, preferences: { [PREFERENCE]: [VALUE_OFFERS] } }, { status: 'pending_approval' }),
+  );
+  await s.waitForDrain();
+  let [doi] = await byEmail(s, 'Lead', 'doi@example.com');
+  assert.equal(doi.HasOptedOutOfEmail, true, 'pending: still opted out');
+  assert.equal(doi.Weekly_Digest__c, false, 'pending: no value granted');
+  const [out] = await byEmail(s, 'Lead', 'out@example.com');
+  assert.equal(out.HasOptedOutOfEmail, true, 'a pending refusal needs no proof');
+  assert.equal(out.Weekly_Digest__c, false, 'the value the pending choice dropped is withdrawn');
+  assert.equal(out.Newsletter_Topics__c, 'Offers', 'the value it kept stays');
+  assert.equal(out.DoNotCall, false, 'a purpose the pending event did not mention is untouched');
+  // the person clicks the confirmation link: Didomi sends event.updated with status confirmed
+  await s.post(eventUpdated('doi@example.com', at(2), choice, { id: 'ev-doi', status: 'confirmed', updatedAt: at(9) }));
+  await s.waitForDrain();
+  [doi] = await byEmail(s, 'Lead', 'doi@example.com');
+  assert.equal(doi.HasOptedOutOfEmail, false, 'confirmed: granted');
+  assert.equal(doi.Weekly_Digest__c, true);
+});
+
+test("the newest version of an event wins by the event's own updated_at then created_at, whatever the arrival order", async () => {
+  const s = await stack();
+  seedLeads(s, 'ver');
+  for (let i = 0; i < PEOPLE; i++) {
+    const id = `ev-ver-${i}`;
+    const first = eventCreated(person('ver', i), at(3), { purposes: { [PURPOSE]: true } }, { id });
+    // a correction that keeps created_at and carries no updated_at: it still follows what it corrects
+    const corrected = eventUpdated(person('ver', i), at(3), { purposes: { [PURPOSE]: false } }, { id, old: { purposes: { [PURPOSE]: true } } });
+    for (const w of i % 2 ? [first, corrected] : [corrected, first]) await s.post(w);
+  }
+  await s.waitForDrain();
+  for (let i = 0; i < PEOPLE; i++)
+    assert.equal((await byEmail(s, 'Lead', person('ver', i)))[0].HasOptedOutOfEmail, true, `${person('ver', i)}: the correction wins`);
+  // a later correction (updated_at) of an older event beats a newer event created in between
+  await s.post(eventCreated(person('ver', 0), at(5), { purposes: { [PURPOSE]: false } }));
+  await s.post(eventUpdated(person('ver', 0), at(4), { purposes: { [PURPOSE]: true } }, { id: 'ev-late', updatedAt: at(6) }));
+  await s.waitForDrain();
+  assert.equal((await byEmail(s, 'Lead', person('ver', 0)))[0].HasOptedOutOfEmail, false);
+});
+
+test('upsert mode: a person whose Lead was converted gets no second Lead; the converted Lead is untouched and the Contact updated', async () => {
+  const s = await stack(); // Lead target in upsert mode
+  s.emu.seed({
+    Lead: [{ LastName: 'Conv', Company: 'Acme', Email: 'conv@example.com', IsConverted: true }],
+    Contact: [{ LastName: 'Conv', Email: 'conv@example.com' }],
+  });
+  await s.post(eventCreated('conv@example.com', at(1), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  await s.post(userDeleted('conv@example.com', at(2)));
+  await s.waitForDrain();
+  await s.post(eventCreated('conv@example.com', at(3), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const leads = await byEmail(s, 'Lead', 'conv@example.com');
+  assert.equal(leads.length, 1, 'no duplicate Lead');
+  assert.equal(leads[0].IsConverted, true);
+  assert.equal(leads[0].Didomi_User_Id__c ?? null, null, 'the converted Lead is never written');
+  assert.equal((await byEmail(s, 'Contact', 'conv@example.com'))[0].HasOptedOutOfEmail, true, 'its Contact is the target');
+});
+
+test('upsert mode never creates a record for a Didomi user without organization_user_id; /metrics counts them as skipped', async () => {
+  const s = await stack();
+  await s.post(eventCreated('anon1', at(1), { purposes: { [PURPOSE]: true } }, { organizationUserId: null }));
+  await s.post(eventCreated('anon2', at(1), { purposes: { [PURPOSE]: false } }, { organizationUserId: null }));
+  await s.post(eventCreated('known@example.com', at(1), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const leads = await s.records('Lead');
+  assert.deepEqual(
+    leads.map((l) => l.Didomi_User_Id__c),
+    ['known@example.com'],
+    'only the identified person got a Lead',
+  );
+  assert.match(await s.metrics(), /^didomi_sync_users_skipped_total\{reason="no_organization_user_id",object="Lead"\} 2$/m);
+});
+
+test('one person, two spellings: e-mail ids differing by case merge into one state and Didomi_User_Id__c never flips', async () => {
+  const s = await stack();
+  s.emu.seed({ Lead: [{ LastName: 'Case', Company: 'Acme', Email: 'ann.case@example.com' }] });
+  const since = Date.now();
+  await s.post(eventCreated('Ann.Case@Example.com', at(1), { purposes: { [PURPOSE]: true } }));
+  await s.waitForDrain();
+  await s.post(eventCreated('ann.case@example.com', at(3), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  await s.post(eventCreated('ANN.CASE@EXAMPLE.COM', at(2), { purposes: { [PURPOSE]: true } })); // older, arrives last
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'ann.case@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'the newest choice across spellings wins, not the last to arrive');
+  const ids = new Set((await writes(s, since)).filter((w) => w.sobject === 'Lead' && 'Didomi_User_Id__c' in w.fields).map((w) => w.fields.Didomi_User_Id__c));
+  assert.deepEqual([...ids], ['ann.case@example.com'], 'one spelling written, once');
+});
