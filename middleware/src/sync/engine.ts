@@ -15,6 +15,7 @@ import { buildConfig, MAPPINGS_SOQL, TARGETS_SOQL } from './config-loader.ts';
 import { merge, type ConsentState } from './consent-state.ts';
 import { cleared, project, type FieldValues } from './project.ts';
 import { retryDelayMs } from './retry.ts';
+import { unaccounted } from './result-accounting.ts';
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
@@ -436,10 +437,15 @@ class Engine implements SyncEngine {
   }
 
   private applyResults(ops: RecordOp[], r: CompositeSubresponse) {
-    if (r.httpStatusCode >= 400 || !Array.isArray(r.body) || (r.body.length && r.body[0]?.errorCode)) {
+    if (r.httpStatusCode >= 400 || (Array.isArray(r.body) && r.body[0]?.errorCode)) {
       const err = Array.isArray(r.body) ? r.body[0] : r.body;
       const code = err?.errorCode ?? `HTTP_${r.httpStatusCode}`;
       for (const o of ops) this.recordFailure(o, code, err?.message ?? '', r.httpStatusCode >= 500 ? 'transient' : classifyCode(code));
+      return;
+    }
+    const problem = unaccounted(r, ops.length);
+    if (problem) {
+      for (const o of ops) this.recordFailure(o, 'MALFORMED_RESPONSE', problem, 'transient');
       return;
     }
     r.body.forEach((res: any, i: number) => {
