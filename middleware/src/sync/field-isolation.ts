@@ -1,6 +1,7 @@
 // One refused field never blocks the rest of its record (above all a withdrawal): Salesforce's
 // per-record errors name the offending fields (`errors[].fields`, reference/salesforce.md "sObject
-// Collections"; e.g. INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, STRING_TOO_LONG), so the record is sent
+// Collections"; SOAP API Developer Guide "Error": fields = "the fields that affected the error
+// condition"; e.g. INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, STRING_TOO_LONG), so the record is sent
 // again without them, and only they are dead-lettered.
 import type { FieldValues } from './project.ts';
 import type { RecordResult } from './result-accounting.ts';
