@@ -476,7 +476,7 @@ class Engine implements SyncEngine {
   /** Dead-letters only the refused fields and resends the record without them (field-isolation.ts). */
   private isolate(o: RecordOp, drop: string[], code: string, message: string, resend: RecordOp[]) {
     const { rest, refused } = withoutFields(o.fields, drop);
-    this.recordFailure(o, code, `${message} (field ${drop.join(', ')} not written; the record's other fields were)`, 'permanent', refused);
+    this.recordFailure(o, code, `${message} (field ${drop.join(', ')} left out; the rest of the record is sent without it)`, 'permanent', refused);
     const all = { ...o.refused, ...refused };
     if (Object.keys(rest).length) resend.push({ ...o, fields: rest, refused: all });
     else if (o.id) o.work.written[o.id] = { ...(o.work.written[o.id] ?? {}), ...all };
