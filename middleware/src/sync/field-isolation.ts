@@ -6,8 +6,8 @@
 import type { FieldValues } from './project.ts';
 import type { RecordResult } from './result-accounting.ts';
 
-/** Rounds of "drop the refused fields and resend" per batch; each round drops at least one field. */
-export const MAX_ISOLATION_ROUNDS = 3;
+/** Rounds of "drop the refused fields and resend" per batch: each drops at least one field, and only refused records are resent. */
+export const MAX_ISOLATION_ROUNDS = 5;
 
 /**
  * The sent fields a permanent per-record failure names, when the record can be written without them;
