@@ -3,15 +3,12 @@
 // their group commit. PostgreSQL's jsonb refuses U+0000 and unpaired surrogates ("unsupported
 // Unicode escape sequence", PostgreSQL docs "JSON Types" 8.14); a field nested 30,000 levels deep
 // overflows the stack of anything recursive (JSON.stringify).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { startStack, type Stack } from '../../test/support/stack.ts';
 import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
 
-const stacks: Stack[] = [];
-after(async () => {
-  for (const s of stacks) await s.close();
-});
 const at = new Date('2026-11-01T10:00:00Z');
 
 /** Posts raw JSON text (the hostile parts are written as JSON escapes, as an attacker would). */
@@ -49,9 +46,18 @@ function hostile(): [string, string, RegExp][] {
 }
 
 for (const store of ['sqlite', 'postgres'] as const) {
-  test(`${store}: hostile webhooks get 400 naming the problem, and the honest ones sent in the same instant are all stored`, async () => {
-    const s = await startStack({ store, env: { BATCH_WAIT_MS: '100' } });
-    stacks.push(s);
+  test(`${store}: hostile webhooks get 400 naming the problem, and the honest ones sent in the same instant are all stored`, async (t) => {
+    // PostgreSQL: a fresh schema of TEST_DATABASE_URL, so no earlier run's rows take part.
+    const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const schema = `hostile_${process.pid}`;
+    const admin = store === 'postgres' ? new pg.Pool({ connectionString: PG, max: 1 }) : null;
+    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+    const s = await startStack({ store, databaseUrl: `${PG}?options=-c%20search_path%3D${schema}`, env: { BATCH_WAIT_MS: '100' } });
+    t.after(async () => {
+      await s.close(); // before the schema goes
+      await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin?.end();
+    });
     const token = await s.token();
     const cases = hostile();
     const honestTexts = Array.from({ length: cases.length * 3 }, (_, i) => honest(i, store));
