@@ -60,7 +60,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = options.host ?? '127.0.0.1';
   let port = options.port ?? 0;
   let url = '';
-  const faults: Faults = { latencyMs: 0, latencyJitterMs: 0, outage: 'off', lockRowShare: 0, validationRules: [], limitExhausted: false };
+  const faults: Faults = {
+    latencyMs: 0,
+    latencyJitterMs: 0,
+    outage: 'off',
+    lockRowShare: 0,
+    validationRules: [],
+    limitExhausted: false,
+    mangle: 'off',
+    mangleCount: 0,
+  };
   const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0 };
   const oauth = new OAuthServer(org, {
     consumerKey: options.consumerKey ?? 'DEV_CONSUMER_KEY',
@@ -105,7 +114,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const reset = () => {
     org.reset();
-    Object.assign(faults, { latencyMs: 0, latencyJitterMs: 0, outage: 'off', lockRowShare: 0, validationRules: [], limitExhausted: false });
+    Object.assign(faults, {
+      latencyMs: 0,
+      latencyJitterMs: 0,
+      outage: 'off',
+      lockRowShare: 0,
+      validationRules: [],
+      limitExhausted: false,
+      mangle: 'off',
+      mangleCount: 0,
+    });
     counters.total = 0;
     counters.byResource = {};
     counters.used = 0;

@@ -93,6 +93,8 @@ export class Org {
   readonly tables = new Map<string, Table>();
   readonly users = new Map<string, User>();
   readonly writeLog: WriteLogEntry[] = [];
+  /** Records a collections request refused (per-record errors), for tests to see what was sent and refused. */
+  readonly rejectLog: { at: number; statusCode: string; fields: string[]; message: string }[] = [];
   faults: WriteFaults = { lockRowShare: 0, validationRules: [] };
   private undo: UndoEntry[] | null = null;
   private pendingLog: WriteLogEntry[] = [];
@@ -451,6 +453,7 @@ export class Org {
       for (const m of t.lookup.values()) m.clear();
     }
     this.writeLog.length = 0;
+    this.rejectLog.length = 0;
     this.faults = { lockRowShare: 0, validationRules: [] };
   }
 

@@ -307,6 +307,7 @@ export class RestApi {
         if (!(e instanceof RecordError) && !(e instanceof ApiError)) throw e;
         const err = e instanceof RecordError ? e.entry() : { statusCode: e.errorCode, message: e.message, fields: e.fields ?? [] };
         results[i] = { success: false, errors: [err] };
+        this.org.rejectLog.push({ at: Date.now(), statusCode: err.statusCode, fields: err.fields, message: err.message });
       }
     };
     if (!allOrNone) {

@@ -5,6 +5,7 @@ import { RestApi } from './rest.ts';
 import type { Org, SfRecord, ValidationRule } from './org.ts';
 import type { OAuthServer } from './oauth.ts';
 import { createUiApiRouter } from './ui-api/router.ts';
+import { mangled, MANGLE_MODES, writesRecords, type MangleMode } from './mangle.ts';
 
 export const MAX_URI_BYTES = 16_384; // reference/salesforce.md: request URI at most 16,384 bytes
 
@@ -15,6 +16,9 @@ export interface Faults {
   lockRowShare: number;
   validationRules: ValidationRule[];
   limitExhausted: boolean;
+  /** Test-only (mangle.ts): damage successful write responses; `mangleCount` > 0 limits it to the next N. */
+  mangle: MangleMode;
+  mangleCount: number;
 }
 
 export interface Counters {
@@ -88,6 +92,9 @@ export function createApp(state: ServerState) {
     }
     res.json({ writes: log.slice(lo) });
   });
+  control.get('/rejections', (_req, res) => {
+    res.json({ rejections: state.org.rejectLog });
+  });
   control.post('/faults', (req, res) => {
     const b = req.body ?? {};
     const f = { ...state.faults };
@@ -97,7 +104,10 @@ export function createApp(state: ServerState) {
     if (b.lockRowShare !== undefined) f.lockRowShare = Number(b.lockRowShare);
     if (b.validationRules !== undefined) f.validationRules = b.validationRules;
     if (b.limitExhausted !== undefined) f.limitExhausted = !!b.limitExhausted;
+    if (b.mangle !== undefined) f.mangle = b.mangle;
+    if (b.mangleCount !== undefined) f.mangleCount = Number(b.mangleCount);
     if (!['off', '503', 'refuse'].includes(f.outage)) return void res.status(400).json({ error: 'outage must be off, 503 or refuse' });
+    if (!MANGLE_MODES.includes(f.mangle)) return void res.status(400).json({ error: `mangle must be one of ${MANGLE_MODES.join(', ')}` });
     res.json({ faults: f });
     state.onFaultsChanged(f);
   });
@@ -163,11 +173,20 @@ export function createApp(state: ServerState) {
     state.counters.byResource[resource] = (state.counters.byResource[resource] ?? 0) + 1;
     try {
       const url = new URL(req.originalUrl, 'http://x');
-      const r = rest.dispatch(
-        { method: req.method, path: req.path, query: url.searchParams, body: req.body, headers: req.headers as Record<string, string> },
-        res.locals.user,
-        res.locals.version,
-      );
+      const dispatch = (body: unknown) =>
+        rest.dispatch(
+          { method: req.method, path: req.path, query: url.searchParams, body, headers: req.headers as Record<string, string> },
+          res.locals.user,
+          res.locals.version,
+        );
+      const f = state.faults;
+      if (f.mangle !== 'off' && writesRecords(resource, req.method, req.body)) {
+        const damaged = mangled(f.mangle, resource, req.body, (b) => dispatch(b).body);
+        if (f.mangleCount > 0 && --f.mangleCount === 0) f.mangle = 'off';
+        if (typeof damaged === 'string') return void res.status(200).type('text/html').send(damaged);
+        return void res.status(200).json(damaged);
+      }
+      const r = dispatch(req.body);
       if (r.body === undefined) res.status(r.status).end();
       else res.status(r.status).json(r.body);
     } catch (e) {

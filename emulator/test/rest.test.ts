@@ -132,6 +132,9 @@ test('field rules: required, too long, restricted picklist, unique external id, 
   assert.deepEqual(codes, ['REQUIRED_FIELD_MISSING', 'STRING_TOO_LONG', 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'ok', 'DUPLICATE_VALUE', 'ok']);
   assert.equal(res.body[0].errors[0].message, 'Required fields are missing: [Company]');
   assert.deepEqual(res.body[0].errors[0].fields, ['Company']);
+  // SOAP API Developer Guide "Error": `fields` names the fields that affected the error condition.
+  assert.deepEqual(res.body[1].errors[0].fields, ['LastName']);
+  assert.deepEqual(res.body[2].errors[0].fields, ['Topics__c']);
   assert.match(res.body[1].errors[0].message, /Last Name: data value too large: .* \(max length=80\)/);
   assert.match(res.body[4].errors[0].message, /duplicate value found: Didomi_User_Id__c duplicates value on record with id: 00Q/);
   const [conv] = emu.seed({ Lead: [{ LastName: 'Conv', Company: 'C', IsConverted: true }] }).Lead;

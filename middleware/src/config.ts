@@ -45,6 +45,9 @@ const EnvSchema = z
     /** Multiplies every retry delay: 1 in production; the reliability suite compresses time with e.g. 0.001. */
     RETRY_BACKOFF_SCALE: z.coerce.number().positive().default(1),
     MAX_BODY_BYTES: positiveInt.default(512 * 1024),
+    /** POST /oauth/token: failed client authentications allowed per source address and window, then 429. */
+    TOKEN_MAX_FAILURES: positiveInt.default(10),
+    TOKEN_FAILURE_WINDOW_SECONDS: positiveInt.default(60),
     SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
     METRICS_ENABLED: bool.default(true),
     // Salesforce -> Didomi (off unless the three Didomi API settings are given)

@@ -27,7 +27,7 @@ export async function createService(config: Config, opts: { logger?: Logger; now
   const metrics = createMetrics();
   const engine = createSyncEngine({ config, store, logger, metrics, now: opts.now });
   let draining = false;
-  const app = createHttpApp({ config, store, engine, metrics, logger, isDraining: () => draining });
+  const app = createHttpApp({ config, store, engine, metrics, logger, isDraining: () => draining, now: opts.now });
   let server: Server | null = null;
   let started = false;
   return {

@@ -3,16 +3,20 @@
 // throws when a promise of the product is broken: no loss, no duplicate, no unauthorised write.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, existsSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import { createGzip, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { startStack, ROOT, WEBHOOK_CLIENT_ID, WEBHOOK_CLIENT_SECRET, WEBHOOK_TOKEN_SECRET, type Stack, type StackOptions } from '../support/stack.ts';
-import { eventCreated } from '../support/didomi-events.ts';
+import { eventCreated, userUpdated, PREFERENCE } from '../support/didomi-events.ts';
+import { NODE_FLAGS } from '../../middleware/src/bin/node-flags.ts';
 import { makeWorkload, expectedLeads, mismatches, userEmail, prng, type WorkItem } from '../support/didomi-workload.ts';
-import { PURPOSE } from '../support/org-fixture.ts';
+import { PURPOSE, VALUE_WEEKLY } from '../support/org-fixture.ts';
 
 export type Figures = Record<string, string | number>;
 export interface Ctx {
@@ -592,6 +596,254 @@ export const scenarios: Scenario[] = [
       assert.equal(three.dup + killed.dup, 0, 'no duplicate creates');
       assert.equal(three.regressions + killed.regressions, 0, "no user's state written out of order by two workers");
       assert.ok(three.rate > one.rate, `3 replicas (${three.rate}/s) faster than 1 (${one.rate}/s)`);
+    },
+  },
+  {
+    name: 'refused-field',
+    description: 'one field of a record refused (a preference value missing from a restricted picklist, a 150 kB consent snapshot), then the person withdraws',
+    async run({ short, figures }) {
+      const s = await stack({ env: { BATCH_WAIT_MS: '50' }, seed: { contact: false } });
+      try {
+        const n = short ? 60 : 300;
+        const emails = Array.from({ length: n }, (_, i) => `refused${i}@example.com`);
+        s.emu.seed({ Lead: emails.map((Email, i) => ({ LastName: `R${i}`, Company: 'Acme', Email, HasOptedOutOfEmail: false })) });
+        const picklist = emails.filter((_, i) => i % 3 === 0); // "NEWTOPIC" is not a value of Newsletter_Topics__c
+        const big = emails.filter((_, i) => i % 3 === 1); // metadata that makes Didomi_Consents__c exceed 131,072 characters
+        const given = emails.map((e) => {
+          const body = eventCreated(e, new Date('2026-11-01T10:00:00Z'), {
+            purposes: { [PURPOSE]: true },
+            preferences: { [PREFERENCE]: picklist.includes(e) ? [VALUE_WEEKLY, 'NEWTOPIC'] : [VALUE_WEEKLY] },
+          }) as any;
+          if (big.includes(e)) body.parameters.entity.user.metadata = { notes: 'n'.repeat(150_000) };
+          return { user: e, body } as WorkItem;
+        });
+        const withdrawn = emails.map(
+          (e) => ({ user: e, body: eventCreated(e, new Date('2026-11-01T11:00:00Z'), { purposes: { [PURPOSE]: false } }) }) as WorkItem,
+        );
+        await deliver(s, given);
+        await s.waitForDrain(60_000);
+        await deliver(s, withdrawn);
+        await s.waitForDrain(60_000);
+        const leads = await s.records('Lead');
+        const lost = emails.filter((e) => leads.find((l) => l.Email === e)?.HasOptedOutOfEmail !== true);
+        const snapshots = leads.filter((l) => emails.includes(l.Email)).map((l) => String(l.Didomi_Consents__c ?? ''));
+        const badSnapshots = snapshots.filter((x) => {
+          try {
+            return x.length > 131_072 || !JSON.parse(x);
+          } catch {
+            return true;
+          }
+        }).length;
+        let errors: any[] = [];
+        for (let i = 0; i < 200 && (errors = await s.records('Didomi_Sync_Error__c')).length < picklist.length; i++) await sleep(50);
+        const refusals = ((await (await fetch(`${s.emu.url}/__emulator/rejections`)).json()) as any).rejections as { fields: string[] }[];
+        Object.assign(figures, {
+          sent: given.length + withdrawn.length,
+          acknowledged: given.length + withdrawn.length,
+          delivered: n - lost.length,
+          lost: lost.length,
+          deadLetters: errors.length,
+          refusals: refusals.length,
+          truncated: snapshots.filter((x) => x.includes('"truncated":true')).length,
+          badSnapshots,
+        });
+        assert.equal(lost.length, 0, `withdrawals blocked: ${lost.slice(0, 3).join(', ')}`);
+        assert.equal(badSnapshots, 0, 'every snapshot is valid JSON within 131,072 characters');
+        assert.equal(snapshots.filter((x) => x.includes('"truncated":true')).length, big.length, 'the oversized snapshots are marked truncated');
+        assert.equal(errors.length, picklist.length, 'one dead letter per refused field');
+        assert.ok(
+          errors.every(
+            (e) => e.Error_Code__c === 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST' && Object.keys(JSON.parse(e.Payload__c)).join() === 'Newsletter_Topics__c',
+          ),
+          'only the refused field is dead-lettered',
+        );
+        assert.equal(refusals.length, picklist.length, 'a refused field is not sent again with the same value');
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'short-response',
+    description: 'HTTP 200 write responses that do not account for every record: empty, short, an object for a list, not JSON',
+    async run({ short, figures }) {
+      const s = await stack({ env: { BATCH_WAIT_MS: '50', RETRY_BACKOFF_SCALE: '0.005' }, seed: { contact: false } });
+      try {
+        const items = makeWorkload({ events: short ? 400 : 2000, users: short ? 100 : 400, seed: 31 });
+        const users = [...new Set(items.map((it) => it.user))];
+        s.emu.seed({ Lead: users.map((Email, i) => ({ LastName: `S${i}`, Company: 'Acme', Email })) });
+        const modes = ['empty', 'short', 'object', 'non-json'] as const;
+        let damaged = 0;
+        for (const [k, mode] of modes.entries()) {
+          await s.emu.setFaults({ mangle: mode, mangleCount: 3 });
+          await deliver(s, items.slice((k * items.length) / modes.length, ((k + 1) * items.length) / modes.length));
+          await s.waitForDrain(60_000);
+          const left = await s.emu.setFaults({ mangle: 'off', mangleCount: 0 });
+          damaged += 3 - (left.mangle === 'off' ? 0 : left.mangleCount);
+        }
+        const wrong = mismatches(await s.records('Lead'), expectedLeads(items));
+        const errors = await s.records('Didomi_Sync_Error__c');
+        Object.assign(figures, {
+          sent: items.length,
+          acknowledged: items.length,
+          damagedResponses: damaged,
+          delivered: items.length - wrong.length,
+          lost: wrong.length,
+          deadLetters: errors.length,
+        });
+        assert.ok(damaged >= modes.length, 'each kind of damaged response was served');
+        assert.equal(wrong.length, 0, JSON.stringify(wrong.slice(0, 3)));
+        assert.equal(errors.length, 0, 'a damaged answer is transient, never a dead letter');
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'unstorable-input',
+    description: 'webhooks with U+0000, unpaired surrogates or 30,000-level nesting, mixed with honest ones, on SQLite and PostgreSQL',
+    async run({ short, figures }) {
+      const statuses: Record<string, number> = {};
+      let sent = 0;
+      let honestAcked = 0;
+      let lost = 0;
+      for (const store of ['sqlite', 'postgres'] as const) {
+        const schema = `unstorable_${process.pid}_${Date.now() % 100000}`;
+        const admin = store === 'postgres' ? new pg.Pool({ connectionString: PG, max: 1 }) : null;
+        await admin?.query(`CREATE SCHEMA ${schema}`);
+        const s = await stack({ store, databaseUrl: `${PG}?options=-c%20search_path%3D${schema}`, env: { BATCH_WAIT_MS: '50' }, seed: { contact: false } });
+        try {
+          const token = await s.token();
+          const post = async (text: string) => {
+            const r = await fetch(`${s.url}/webhooks/didomi`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+              body: text,
+            });
+            await r.arrayBuffer();
+            statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+            return r.status;
+          };
+          const base = JSON.stringify(eventCreated('hostile@example.com', new Date('2026-11-01T10:00:00Z'), { purposes: { [PURPOSE]: true } }));
+          const meta = (m: string) => base.replace('"metadata":{}', `"metadata":${m}`);
+          const hostile = [
+            meta('{"n":"a\\u0000b"}'),
+            meta('{"s":"\\ud800"}'),
+            meta(`{"deep":${'{"a":'.repeat(30_000)}1${'}'.repeat(30_000)}}`),
+            base.replace('"organization_user_id":"hostile@example.com"', '"organization_user_id":"x\\u0000@example.com"'),
+            base.replace('"organization_user_id":"hostile@example.com"', '"organization_user_id":"\\udc00@example.com"'),
+          ];
+          const rounds = short ? 4 : 20;
+          const honest: string[] = [];
+          for (let r = 0; r < rounds; r++) {
+            const batch = Array.from({ length: 10 }, (_, i) =>
+              JSON.stringify(eventCreated(`honest-${store}-${r}-${i}@example.com`, new Date('2026-11-01T10:00:00Z'), { purposes: { [PURPOSE]: false } })),
+            );
+            honest.push(...batch);
+            // one burst: hostile and honest appends share group commits
+            const res = await Promise.all([...hostile.map(post), ...batch.map(post)]);
+            sent += res.length;
+            assert.deepEqual(
+              res.slice(0, hostile.length),
+              hostile.map(() => 400),
+              `${store}: every hostile webhook gets 400`,
+            );
+            honestAcked += res.slice(hostile.length).filter((x) => x === 202).length;
+          }
+          await s.waitForDrain(60_000);
+          const leads = await s.records('Lead');
+          lost += honest.length - leads.filter((l) => String(l.Email).startsWith(`honest-${store}-`) && l.HasOptedOutOfEmail === true).length;
+        } finally {
+          await s.close();
+          await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+          await admin?.end();
+        }
+      }
+      Object.assign(figures, {
+        sent,
+        honestAcknowledged: honestAcked,
+        delivered: honestAcked - lost,
+        lost,
+        statuses: JSON.stringify(statuses).replace(/"/g, ''),
+      });
+      assert.equal(statuses[503] ?? 0, 0, 'never 503');
+      assert.equal(honestAcked + (statuses[400] ?? 0), sent, 'honest webhooks are all acknowledged');
+      assert.equal(lost, 0);
+    },
+  },
+  {
+    name: 'token-and-backfill',
+    description:
+      'Basic credentials with bad percent-encoding, a burst of wrong client secrets; a backfill of a gzip bomb, a folder named like a file, a corrupt gzip',
+    async run({ short, figures }) {
+      const s = await stack({ env: { TRUST_PROXY_HOPS: '1', TOKEN_MAX_FAILURES: '5', TOKEN_FAILURE_WINDOW_SECONDS: '600' }, seed: { contact: false } });
+      const statuses: Record<string, number> = {};
+      try {
+        const token = async (from: string, o: { basic?: string; secret?: string }) => {
+          const r = await fetch(`${s.url}/oauth/token`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              'x-forwarded-for': from,
+              ...(o.basic ? { authorization: `Basic ${Buffer.from(o.basic).toString('base64')}` } : {}),
+            },
+            body: new URLSearchParams({ grant_type: 'client_credentials', ...(o.secret ? { client_id: WEBHOOK_CLIENT_ID, client_secret: o.secret } : {}) }),
+          });
+          const body = (await r.json()) as any;
+          statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+          return { status: r.status, retryAfter: r.headers.get('retry-after'), body };
+        };
+        for (const basic of ['x:%E0%A4%A', '%ZZ:y', `${WEBHOOK_CLIENT_ID}:%`]) assert.equal((await token('198.51.100.1', { basic })).status, 401, basic);
+        for (let i = 0; i < 5; i++) assert.equal((await token('203.0.113.9', { secret: `wrong-secret-${i}-wrong-secret` })).status, 401);
+        const blocked = await token('203.0.113.9', { secret: WEBHOOK_CLIENT_SECRET });
+        assert.equal(blocked.status, 429);
+        assert.ok(Number(blocked.retryAfter) > 0, 'Retry-After given');
+        assert.equal((await token('192.0.2.1', { secret: WEBHOOK_CLIENT_SECRET })).status, 200, 'another address is served');
+      } finally {
+        await s.close();
+      }
+      // The backfill CLI on a hostile export, with the service's 128 MB heap.
+      const root = join(tmpdir(), `hostile-export-${process.pid}`);
+      const dir = join(root, 'export-id=e', 'date=2026-11-22', 'users');
+      mkdirSync(dir, { recursive: true });
+      try {
+        const user = (e: string) => JSON.stringify(userUpdated(e, new Date('2026-11-20T10:00:00Z'), { purposes: { [PURPOSE]: true } }).parameters.new_entity);
+        writeFileSync(join(dir, 'part-0000.json.gz'), gzipSync(`${user('a@example.com')}\n${user('b@example.com')}\n`));
+        const mb = short ? 64 : 640;
+        const chunk = Buffer.alloc(1 << 20, 'a');
+        await streamPipeline(
+          Readable.from(
+            (async function* () {
+              yield Buffer.from(`${user('c@example.com')}\n{"pad":"`);
+              for (let i = 0; i < mb; i++) yield chunk;
+              yield Buffer.from(`"}\n${user('d@example.com')}\n`);
+            })(),
+          ),
+          createGzip({ level: 1 }),
+          createWriteStream(join(dir, 'part-0001.json.gz')),
+        );
+        mkdirSync(join(dir, 'part-0002.json.gz'));
+        writeFileSync(join(dir, 'part-0003.json.gz'), 'not gzip at all');
+        writeFileSync(join(dir, '_SUCCESS'), '');
+        const env = { ...process.env, ...s.env, SQLITE_PATH: join(root, 'store.sqlite'), LOG_LEVEL: 'silent' };
+        const r = spawnSync(process.execPath, [...NODE_FLAGS, join(ROOT, 'middleware/src/bin/didomi-sync.ts'), 'backfill', root], { env, encoding: 'utf8' });
+        const queued = Number(/(\d+) queued/.exec(r.stdout)?.[1] ?? -1);
+        Object.assign(figures, {
+          badBasic500: statuses[500] ?? 0,
+          tokenStatuses: JSON.stringify(statuses).replace(/"/g, ''),
+          bombMB: mb,
+          backfillExit: r.status ?? `signal ${r.signal}`,
+          queued,
+          unreadableFiles: Number(/(\d+) file\(s\) unreadable/.exec(r.stdout)?.[1] ?? 0),
+        });
+        assert.equal(r.status, 1, `backfill exit (stderr: ${r.stderr.slice(0, 300)})`);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+        assert.equal(queued, 4, 'the good lines of every readable file are queued');
+        assert.match(r.stdout, /part-0001\.json\.gz:2: line longer than/);
+        assert.match(r.stdout, /2 file\(s\) unreadable/);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
     },
   },
   {

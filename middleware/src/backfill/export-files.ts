@@ -3,7 +3,7 @@
 // files, complete only once the partition's `_SUCCESS` marker exists.
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 export class ExportError extends Error {}
@@ -51,18 +51,57 @@ export function findPartition(root: string, date?: string): Partition {
   return { dir: chosen.dir, date: chosen.date, files };
 }
 
-/** The lines of one export file (gunzipped when it ends in .gz), with 1-based line numbers. */
-export async function* exportLines(file: string): AsyncGenerator<{ line: string; n: number }> {
-  const raw = createReadStream(file);
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const lines = createInterface({ input, crlfDelay: Infinity });
+/** A Didomi export line is one user (a few kB); anything longer is reported, never held in memory. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+export type ExportLine = { n: number; line: string } | { n: number; tooLong: number };
+
+/**
+ * The lines of one export file (gunzipped when it ends in .gz), with 1-based line numbers. Memory
+ * stays bounded whatever the file holds (a gzip bomb is one huge line): a line over `maxBytes` is
+ * skipped and yielded as `tooLong`. Any read or gunzip failure is an ExportError naming the file.
+ */
+export async function* exportLines(file: string, maxBytes = MAX_LINE_BYTES): AsyncGenerator<ExportLine> {
   let n = 0;
   try {
-    for await (const line of lines) {
+    if (!statSync(file).isFile()) throw new ExportError(`${file}: not a file`);
+    const raw = createReadStream(file);
+    // pipeline() forwards a read error to the gunzip stream, so the loop below sees it.
+    const input = file.endsWith('.gz') ? pipeline(raw, createGunzip(), () => undefined) : raw;
+    let parts: Buffer[] = [];
+    let size = 0;
+    let skipped = 0; // bytes of the current line dropped once it passed maxBytes
+    const end = function* (): Generator<ExportLine> {
       n++;
-      if (line.trim()) yield { line, n };
+      if (skipped) yield { n, tooLong: skipped + size };
+      else {
+        const line = Buffer.concat(parts, size).toString('utf8').replace(/\r$/, '');
+        if (line.trim()) yield { n, line };
+      }
+      parts = [];
+      size = 0;
+      skipped = 0;
+    };
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (let nl = chunk.indexOf(10, from); ; nl = chunk.indexOf(10, from)) {
+        const piece = chunk.subarray(from, nl < 0 ? chunk.length : nl);
+        if (skipped || size + piece.length > maxBytes) {
+          skipped += size + piece.length;
+          parts = [];
+          size = 0;
+        } else if (piece.length) {
+          parts.push(Buffer.from(piece));
+          size += piece.length;
+        }
+        if (nl < 0) break;
+        yield* end();
+        from = nl + 1;
+      }
     }
+    if (size || skipped) yield* end();
   } catch (e) {
-    throw new ExportError(`${file}: cannot be read after line ${n}: ${(e as Error).message}`);
+    if (e instanceof ExportError) throw e;
+    throw new ExportError(`${file}: unreadable after line ${n}: ${(e as Error).message}`);
   }
 }

@@ -11,11 +11,13 @@ function print(r: BackfillReport, dryRun: boolean) {
     `${dryRun ? 'Dry run: ' : ''}${r.partition.dir}${r.partition.date ? ` (${r.partition.date})` : ''}: ${r.partition.files.length} file(s), ${r.lines} line(s): ` +
       `${r.queued} ${dryRun ? 'valid' : 'queued'}, ${r.duplicates} already queued, ${r.rejected} rejected`,
   );
+  for (const f of r.files) console.log(`  ${f.file}: ${f.error ?? `${f.lines} line(s)`}`);
   for (const x of r.rejections) console.log(`  rejected ${x.file}:${x.line}: ${x.reason}`);
   if (r.rejected > r.rejections.length) console.log(`  ... and ${r.rejected - r.rejections.length} more`);
+  if (r.unreadable) console.log(`  ${r.unreadable} file(s) unreadable`);
 }
 
-/** Returns the exit code: 0 done, 1 some lines rejected, 2 nothing could be done. */
+/** Returns the exit code: 0 done, 1 some lines rejected or files unreadable, 2 nothing could be done. */
 export async function backfillCommand(config: Config, argv: string[]): Promise<number> {
   let args;
   try {
@@ -38,7 +40,7 @@ export async function backfillCommand(config: Config, argv: string[]): Promise<n
     }
     const report = await backfill(store, { root, date: args.values.date });
     print(report, dryRun);
-    return report.rejected ? 1 : 0;
+    return report.rejected || report.unreadable ? 1 : 0;
   } catch (e) {
     const msg = (e as Error).message;
     if (e instanceof ExportError) console.error(`didomi-sync backfill: ${msg}`);

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Json, NewEvent } from '../store/types.ts';
 import { userKeyFor } from './user-key.ts';
+import { storableProblem } from './storable.ts';
 
 const id = z.string().min(1).max(255);
 const isoDate = z
@@ -102,6 +103,8 @@ export class WebhookValidationError extends Error {
 
 /** Validates a webhook body; throws WebhookValidationError naming each problem. */
 export function parseWebhook(body: unknown): DidomiWebhook {
+  const unstorable = storableProblem(body);
+  if (unstorable) throw new WebhookValidationError([unstorable]);
   const r = DidomiWebhookSchema.safeParse(body);
   if (!r.success) {
     throw new WebhookValidationError(r.error.issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));

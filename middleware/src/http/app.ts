@@ -15,13 +15,15 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   isDraining: () => boolean;
+  /** Injectable clock (token throttling). */
+  now?: () => number;
 }
 
 export function createHttpApp(d: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', d.config.TRUST_PROXY_HOPS);
-  app.use(oauthRouter(d.config, d.metrics));
+  app.use(oauthRouter(d.config, d.metrics, d.now));
   app.use(webhookRouter(d));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -6,6 +6,7 @@ import express, { type Router } from 'express';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { FailureThrottle } from './failure-throttle.ts';
 
 export const TOKEN_AUDIENCE = 'didomi-consent-sync/webhooks';
 export const TOKEN_ISSUER = 'didomi-consent-sync';
@@ -17,9 +18,26 @@ function oauthError(res: express.Response, status: number, error: string, descri
   res.status(status).set('cache-control', 'no-store').json({ error, error_description: description });
 }
 
-export function oauthRouter(config: Config, metrics: Metrics): Router {
+/** RFC 6749 section 2.3.1: Basic credentials are percent-encoded; a bad escape is a malformed credential, not a crash. */
+function formDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
+export function oauthRouter(config: Config, metrics: Metrics, now: () => number = Date.now): Router {
   const r = express.Router();
+  const throttle = new FailureThrottle(config.TOKEN_MAX_FAILURES, config.TOKEN_FAILURE_WINDOW_SECONDS * 1000, now);
   r.post('/oauth/token', express.urlencoded({ extended: false, limit: '8kb' }), express.json({ limit: '8kb' }), (req, res) => {
+    const address = req.ip ?? '';
+    const wait = throttle.retryAfter(address);
+    if (wait) {
+      metrics.eventsRejected.inc({ reason: 'token_throttled' });
+      res.set('retry-after', String(wait));
+      return oauthError(res, 429, 'too_many_requests', 'too many failed client authentications from this address; retry later');
+    }
     const body = (req.body ?? {}) as Record<string, unknown>;
     let clientId = typeof body.client_id === 'string' ? body.client_id : undefined;
     let secret = typeof body.client_secret === 'string' ? body.client_secret : undefined;
@@ -27,9 +45,15 @@ export function oauthRouter(config: Config, metrics: Metrics): Router {
     if (basic) {
       const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
       const i = decoded.indexOf(':');
-      if (i < 0) return oauthError(res, 401, 'invalid_client', 'malformed Basic credentials');
-      clientId = decodeURIComponent(decoded.slice(0, i));
-      secret = decodeURIComponent(decoded.slice(i + 1));
+      const id = i < 0 ? null : formDecode(decoded.slice(0, i));
+      const pass = i < 0 ? null : formDecode(decoded.slice(i + 1));
+      if (id === null || pass === null) {
+        throttle.failed(address);
+        metrics.eventsRejected.inc({ reason: 'token_client' });
+        return oauthError(res, 401, 'invalid_client', 'malformed Basic credentials');
+      }
+      clientId = id;
+      secret = pass;
     }
     if (body.grant_type !== 'client_credentials') {
       metrics.eventsRejected.inc({ reason: 'token_grant' });
@@ -38,6 +62,7 @@ export function oauthRouter(config: Config, metrics: Metrics): Router {
     const idOk = safeEqual(clientId ?? '', config.DIDOMI_WEBHOOK_CLIENT_ID);
     const secretOk = safeEqual(secret ?? '', config.DIDOMI_WEBHOOK_CLIENT_SECRET);
     if (!clientId || !secret || !idOk || !secretOk) {
+      throttle.failed(address);
       metrics.eventsRejected.inc({ reason: 'token_client' });
       res.set('www-authenticate', 'Basic realm="didomi-consent-sync"');
       return oauthError(res, 401, 'invalid_client', 'client authentication failed');

@@ -121,6 +121,17 @@ export class SalesforceClient {
   /** POST /composite: up to 25 subrequests (5 collections or queries); one API call in all. */
   async composite(subrequests: CompositeSubrequest[], allOrNone = false): Promise<CompositeSubresponse[]> {
     const res = await this.request('POST', `${this.base}/composite`, { allOrNone, compositeRequest: subrequests }, 'composite');
-    return res.body.compositeResponse;
+    // One subresponse per subrequest (reference/salesforce.md "Composite"); anything else accounts for
+    // nothing, so it is a transient failure (retried), never an empty success.
+    const list = res.body?.compositeResponse;
+    const problem = !Array.isArray(list)
+      ? 'no compositeResponse list'
+      : list.length !== subrequests.length
+        ? `${list.length} subresponses for ${subrequests.length} subrequests`
+        : list.some((x) => !x || typeof x !== 'object' || typeof x.httpStatusCode !== 'number')
+          ? 'a malformed subresponse'
+          : null;
+    if (problem) throw new SalesforceError(res.status, 'MALFORMED_RESPONSE', `composite answered HTTP ${res.status} with ${problem}`, 'transient');
+    return list;
   }
 }

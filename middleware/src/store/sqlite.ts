@@ -134,18 +134,39 @@ export class SqliteStore implements Store {
     if (!batch.length) return;
     const receivedAt = new Date(this.now()).toISOString();
     const nowMs = this.now();
-    const results: AppendResult[] = [];
+    const results: (AppendResult | Error)[] = [];
+    // One append's failure (unserialisable payload, a refused row) fails that append alone: each
+    // runs in its own savepoint, so the others sharing the group commit still commit.
+    const texts = batch.map((p) => {
+      try {
+        return p.events.map((e) => JSON.stringify(e.payload));
+      } catch (e) {
+        return e as Error;
+      }
+    });
     try {
       this.db.exec('BEGIN IMMEDIATE');
-      for (const p of batch) {
-        const stored: boolean[] = [];
-        for (const e of p.events) {
-          const row = this.st.insertEvent.get(e.dedupeKey, e.userKey, e.type, e.occurredAt, receivedAt, JSON.stringify(e.payload)) as
-            { seq: number } | undefined;
-          stored.push(!!row);
-          if (row) this.st.touchUser.run(e.userKey, row.seq, nowMs);
+      for (const [i, p] of batch.entries()) {
+        const payloads = texts[i];
+        if (payloads instanceof Error) {
+          results.push(payloads);
+          continue;
         }
-        results.push({ stored });
+        this.db.exec('SAVEPOINT append');
+        try {
+          const stored: boolean[] = [];
+          for (const [j, e] of p.events.entries()) {
+            const row = this.st.insertEvent.get(e.dedupeKey, e.userKey, e.type, e.occurredAt, receivedAt, payloads[j]) as { seq: number } | undefined;
+            stored.push(!!row);
+            if (row) this.st.touchUser.run(e.userKey, row.seq, nowMs);
+          }
+          this.db.exec('RELEASE append');
+          results.push({ stored });
+        } catch (e) {
+          this.db.exec('ROLLBACK TO append'); // throws when SQLite ended the transaction itself: then all fail below
+          this.db.exec('RELEASE append');
+          results.push(new StoreUnavailableError(`cannot store events: ${(e as Error).message}`));
+        }
       }
       this.db.exec('COMMIT');
     } catch (e) {
@@ -158,7 +179,11 @@ export class SqliteStore implements Store {
       for (const p of batch) p.reject(err);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i]));
+    batch.forEach((p, i) => {
+      const r = results[i];
+      if (r instanceof Error) p.reject(r);
+      else p.resolve(r);
+    });
   }
 
   private tx<T>(fn: () => T): T {

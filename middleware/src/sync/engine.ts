@@ -16,6 +16,8 @@ import { merge, type ConsentState } from './consent-state.ts';
 import { cleared, project, type FieldValues } from './project.ts';
 import { retryDelayMs } from './retry.ts';
 import { creationSkipReason, writableRecords } from './match-rules.ts';
+import { unaccounted, type RecordResult } from './result-accounting.ts';
+import { MAX_ISOLATION_ROUNDS, refusedFields, withoutFields } from './field-isolation.ts';
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
@@ -44,6 +46,8 @@ interface RecordOp {
   kind: 'update' | 'upsert' | 'delete';
   id?: string;
   fields: FieldValues;
+  /** Fields Salesforce refused and this op was resent without (field-isolation.ts): remembered as written, so they are not repeated. */
+  refused?: FieldValues;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -397,7 +401,7 @@ class Engine implements SyncEngine {
   }
 
   /** Sends every record operation as sObject Collections (<= 200 records) packed 5 per /composite call. */
-  private async write(ops: RecordOp[]): Promise<void> {
+  private async write(ops: RecordOp[], round = 0): Promise<void> {
     const groups: { sub: CompositeSubrequest; ops: RecordOp[] }[] = [];
     const base = this.client.base;
     const chunk = <T>(xs: T[]) =>
@@ -432,18 +436,25 @@ class Engine implements SyncEngine {
         sub: { method: 'DELETE', url: `${base}/composite/sobjects?allOrNone=false&ids=${part.map((o) => o.id).join(',')}`, referenceId: `d${groups.length}` },
       });
     }
+    const resend: RecordOp[] = [];
     for (let i = 0; i < groups.length; i += MAX_HEAVY_PER_COMPOSITE) {
       const part = groups.slice(i, i + MAX_HEAVY_PER_COMPOSITE);
       const res = await this.client.composite(part.map((g) => g.sub));
-      res.forEach((r, j) => this.applyResults(part[j].ops, r));
+      res.forEach((r, j) => this.applyResults(part[j].ops, r, round < MAX_ISOLATION_ROUNDS ? resend : null));
     }
+    if (resend.length) await this.write(resend, round + 1);
   }
 
-  private applyResults(ops: RecordOp[], r: CompositeSubresponse) {
-    if (r.httpStatusCode >= 400 || !Array.isArray(r.body) || (r.body.length && r.body[0]?.errorCode)) {
+  private applyResults(ops: RecordOp[], r: CompositeSubresponse, resend: RecordOp[] | null) {
+    if (r.httpStatusCode >= 400 || (Array.isArray(r.body) && r.body[0]?.errorCode)) {
       const err = Array.isArray(r.body) ? r.body[0] : r.body;
       const code = err?.errorCode ?? `HTTP_${r.httpStatusCode}`;
       for (const o of ops) this.recordFailure(o, code, err?.message ?? '', r.httpStatusCode >= 500 ? 'transient' : classifyCode(code));
+      return;
+    }
+    const problem = unaccounted(r, ops.length);
+    if (problem) {
+      for (const o of ops) this.recordFailure(o, 'MALFORMED_RESPONSE', problem, 'transient');
       return;
     }
     r.body.forEach((res: any, i: number) => {
@@ -451,23 +462,38 @@ class Engine implements SyncEngine {
       if (res.success) {
         const id = res.id ?? o.id;
         if (o.kind === 'delete') delete o.work.written[id];
-        else o.work.written[id] = { ...(o.work.written[id] ?? {}), ...o.fields };
+        else o.work.written[id] = { ...(o.work.written[id] ?? {}), ...o.fields, ...o.refused };
         if (this.retrying.has(o.work.user.userKey)) this.resolvedErrors.push(...(this.retrying.get(o.work.user.userKey) ?? []));
       } else {
         const e = res.errors?.[0] ?? { statusCode: 'UNKNOWN_EXCEPTION', message: 'no error detail' };
-        this.recordFailure(o, e.statusCode, e.message, classifyCode(e.statusCode));
+        const kind = classifyCode(e.statusCode);
+        const drop =
+          kind === 'permanent' && resend && o.kind !== 'delete'
+            ? refusedFields(o.fields, (res as RecordResult).errors, o.kind === 'upsert' ? [RECORD_FIELDS.userId] : [])
+            : null;
+        if (drop) this.isolate(o, drop, e.statusCode, e.message, resend!);
+        else this.recordFailure(o, e.statusCode, e.message, kind);
       }
     });
   }
 
-  private recordFailure(o: RecordOp, code: string, message: string, kind: 'transient' | 'permanent') {
+  /** Dead-letters only the refused fields and resends the record without them (field-isolation.ts). */
+  private isolate(o: RecordOp, drop: string[], code: string, message: string, resend: RecordOp[]) {
+    const { rest, refused } = withoutFields(o.fields, drop);
+    this.recordFailure(o, code, `${message} (field ${drop.join(', ')} left out; the rest of the record is sent without it)`, 'permanent', refused);
+    const all = { ...o.refused, ...refused };
+    if (Object.keys(rest).length) resend.push({ ...o, fields: rest, refused: all });
+    else if (o.id) o.work.written[o.id] = { ...(o.work.written[o.id] ?? {}), ...all };
+  }
+
+  private recordFailure(o: RecordOp, code: string, message: string, kind: 'transient' | 'permanent', only?: FieldValues) {
     const w = o.work;
     if (kind === 'transient') {
       w.transient ??= `${code}: ${message}`;
       return;
     }
     const key = createHash('sha256')
-      .update([w.user.userKey, o.target.object, o.id ?? 'new', code].join('|'))
+      .update([w.user.userKey, o.target.object, o.id ?? 'new', code, ...Object.keys(only ?? {})].join('|'))
       .digest('hex')
       .slice(0, 40);
     const didomiId = w.state.facts.didomiId?.v;
@@ -491,7 +517,7 @@ class Engine implements SyncEngine {
         [F.status]: 'Open',
         [F.firstFailedAt]: w.user.firstFailedAt ?? now,
         [F.lastFailedAt]: now,
-        [F.payload]: JSON.stringify(o.fields).slice(0, 131000),
+        [F.payload]: JSON.stringify(only ?? o.fields).slice(0, 131000),
       } as Json,
     });
   }
@@ -561,7 +587,8 @@ class Engine implements SyncEngine {
     const resolved = [...new Set(this.resolvedErrors)].slice(0, MAX_COLLECTION);
     this.resolvedErrors = this.resolvedErrors.filter((id) => !resolved.includes(id));
     if (resolved.length) {
-      subs.push({
+      // Before the letters: a retry that failed again re-opens its letter (same key), after this.
+      subs.splice(extra.length, 0, {
         method: 'PATCH',
         url: `${base}/composite/sobjects`,
         referenceId: 'resolved',

@@ -63,7 +63,8 @@ export function project(userKey: string, state: ConsentState, target: Target): F
   }
   out[RECORD_FIELDS.userId] = userKey;
   out[RECORD_FIELDS.updatedAt] = state.updatedAt;
-  out[RECORD_FIELDS.snapshot] = snapshot(userKey, state);
+  const max = target.fields?.get(RECORD_FIELDS.snapshot.toLowerCase())?.length || SNAPSHOT_MAX;
+  out[RECORD_FIELDS.snapshot] = withinLength(snapshot(userKey, state), max);
   return out;
 }
 
@@ -75,6 +76,37 @@ export function project(userKey: string, state: ConsentState, target: Target): F
 export function noConsentValue(m: Mapping): string | boolean | null {
   if (m.kind === 'Purpose' || m.kind === 'Preference Value') return m.invert;
   return null;
+}
+
+/** Didomi_Consents__c is a Long Text Area of 131,072 characters (force-app field metadata). */
+export const SNAPSHOT_MAX = 131_072;
+
+/**
+ * A snapshot longer than its field would be refused (STRING_TOO_LONG): keep it valid JSON and
+ * within `max` by dropping its biggest entries (purposes, preferences, attributes), marked
+ * `"truncated": true`. The consent fields themselves are projected from the full state.
+ */
+export function withinLength(json: string, max: number): string {
+  if (json.length <= max) return json;
+  const snap = JSON.parse(json) as Record<string, unknown>;
+  const entries: { holder: Record<string, unknown>; key: string; size: number }[] = [];
+  const collect = (holder: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(holder)) entries.push({ holder, key: k, size: JSON.stringify(k).length + JSON.stringify(v).length + 2 });
+  };
+  for (const section of ['purposes', 'preferences'] as const)
+    for (const reg of Object.values((snap[section] ?? {}) as Record<string, Record<string, unknown>>)) collect(reg);
+  collect((snap.attributes ?? {}) as Record<string, unknown>);
+  entries.sort((a, b) => b.size - a.size);
+  snap.truncated = true;
+  let out = JSON.stringify(snap);
+  let over = out.length - max;
+  for (const e of entries) {
+    if (over <= 0 && (out = JSON.stringify(snap)).length <= max) return out;
+    delete e.holder[e.key];
+    over -= e.size;
+  }
+  out = JSON.stringify(snap);
+  return out.length <= max ? out : JSON.stringify({ truncated: true });
 }
 
 /** Values that clear what the sync wrote (deletion behaviour "Clear Consent Fields"): nothing granted. */
