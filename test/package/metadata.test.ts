@@ -229,6 +229,7 @@ test('permission sets reference only objects and fields that exist; no profile c
     for (const op of p.objectPermissions) assert.ok(standard.has(op.object) || existsSync(join(BASE, 'objects', op.object)), `${ps}: ${op.object}`);
     for (const fp of p.fieldPermissions) {
       const [o, f] = String(fp.field).split('.');
+      if (STANDARD_GRANTS[fp.field]) continue; // standard fields: checked by the next tests
       assert.ok(customFields(o).includes(f), `${ps}: ${fp.field} exists`);
       const x = field(o, f);
       assert.ok(x.required !== 'true' && x.type !== 'MasterDetail', `${ps}: no field permission on required ${fp.field}`);
@@ -248,11 +249,48 @@ test('permission sets reference only objects and fields that exist; no profile c
   assert.ok(admin.applicationVisibilities.visible === 'true' && admin.applicationVisibilities.application === 'Didomi_Consent_Sync');
 });
 
+/**
+ * Field-level security on standard fields (the Minimum Access - API Only Integrations profile grants
+ * none): Email, the default match field, is read by the match query and set on records created in
+ * upsert mode; Email Opt Out (HasOptedOutOfEmail) and Do Not Call are the standard consent fields the
+ * README documents. All exist on every Lead and Contact and are FLS-controllable (Object Reference for
+ * the Salesforce Platform, "Lead" and "Contact": Email, HasOptedOutOfEmail, DoNotCall have Update).
+ * Person account fields (PersonEmail, PersonHasOptedOutOfEmail) exist only where person accounts are
+ * on, so a package permission set cannot name them: the admin grants them (README).
+ */
+const STANDARD_GRANTS: Record<string, 'read' | 'edit'> = {
+  'Lead.Email': 'edit',
+  'Contact.Email': 'edit',
+  'Lead.HasOptedOutOfEmail': 'edit',
+  'Contact.HasOptedOutOfEmail': 'edit',
+  'Lead.DoNotCall': 'edit',
+  'Contact.DoNotCall': 'edit',
+};
+
+test('the integration permission set grants field-level security on the standard match and consent fields, never on person account fields', () => {
+  const p = permset(PERMISSION_SETS.integration);
+  const granted = new Map<string, any>(p.fieldPermissions.map((f: any) => [f.field, f]));
+  for (const [f, access] of Object.entries(STANDARD_GRANTS)) {
+    const fp = granted.get(f);
+    assert.equal(fp?.readable, 'true', `${f} readable`);
+    assert.equal(fp?.editable, access === 'edit' ? 'true' : 'false', `${f} ${access}`);
+  }
+  const standard = [...granted.keys()].filter((f) => !f.split('.')[1]!.endsWith('__c'));
+  assert.deepEqual(standard.sort(), Object.keys(STANDARD_GRANTS).sort(), 'no other standard field');
+  assert.ok(!standard.some((f) => /^Account\.Person/.test(f)), 'no person account field: the package must install where person accounts are off');
+  // Salesforce sorts permission set entries by name; keep the file as a retrieve would write it (clean merges).
+  const names = p.fieldPermissions.map((f: any) => String(f.field));
+  assert.deepEqual(names, [...names].sort(), 'fieldPermissions sorted by field');
+  // PermissionSet.description is at most 255 characters (Metadata API Developer Guide, "PermissionSet").
+  for (const ps of Object.values(PERMISSION_SETS)) assert.ok(String(permset(ps).description).length <= 255, `${ps} description length`);
+});
+
 test('the integration permission set can edit every field the middleware writes, and nothing it does not need', () => {
   const p = permset(PERMISSION_SETS.integration);
   const editable = new Set(p.fieldPermissions.filter((f: any) => f.editable === 'true').map((f: any) => f.field));
   const readable = new Set(p.fieldPermissions.map((f: any) => f.field));
   const writes = [
+    ...Object.keys(STANDARD_GRANTS).filter((f) => STANDARD_GRANTS[f] === 'edit'),
     ...TARGET_OBJECTS.flatMap((o) => Object.values(RECORD_FIELDS).map((f) => `${o}.${f}`)),
     ...Object.values(SYNC_STATUS.fields).map((f) => `${SYNC_STATUS.object}.${f}`),
     ...Object.values(SYNC_ERROR.fields)
