@@ -72,6 +72,16 @@ sed -i "s#</ExtlClntAppOauthConfigurablePolicies>#    <commaSeparatedPermissionS
 echo "==> Deploying the External Client App (Local) to '$org'"
 (cd "$tmp" && sf project deploy start --source-dir connect --target-org "$org" --wait 20)
 
+# An API-only integration user (Salesforce Integration user license, Minimum Access - API Only Integrations
+# profile) gets object permissions from permission sets only once it holds the Salesforce API Integration
+# permission set license (help.salesforce.com, "Give Integration Users API Only Access", platform.integration_user.htm).
+license="$(sf data query --query "SELECT Profile.UserLicense.Name FROM User WHERE Username = '${user//\'/\\\'}'" --target-org "$org" --json |
+  json result.records.0.Profile.UserLicense.Name)" || { echo "error: no user '$user' in '$org': create it first (README, The integration user)" >&2; exit 1; }
+if [[ "$license" == "Salesforce Integration" ]]; then
+  echo "==> Assigning the Salesforce API Integration permission set license to $user"
+  sf org assign permsetlicense --name SalesforceAPIIntegrationPsl --on-behalf-of "$user" --target-org "$org" ||
+    echo "    (already assigned, or see the message above: without it the permission set cannot grant object access)"
+fi
 echo "==> Assigning Didomi_Sync_Integration to $user"
 sf org assign permset --name Didomi_Sync_Integration --on-behalf-of "$user" --target-org "$org" ||
   echo "    (already assigned, or see the message above)"
