@@ -3,8 +3,8 @@
 // what the middleware needs, and the middleware's API names (api-names.ts) match the metadata.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -382,4 +382,33 @@ test('every sf command and flag in the scripts and the README exists in the pinn
   }
   const missing = calls.flatMap((c) => c.flags.filter((f) => !help.get(c.command.join(' '))!.has(f)).map((f) => `${c.file}: sf ${c.command.join(' ')} ${f}`));
   assert.deepEqual(missing, [], 'flags the pinned CLI does not have');
+});
+
+test('Salesforce Code Analyzer (npm run lint) runs its PMD and regex engines and refuses insecure metadata and JavaScript', () => {
+  // A planted sample: a remote site over plain HTTP with protocol security off, an old API version and a
+  // parseInt without radix. If the engines silently analysed nothing, lint would pass anything.
+  const dir = mkdtempSync(join(tmpdir(), 'code-analyzer-'));
+  const base = join(dir, 'main/default');
+  mkdirSync(join(base, 'remoteSiteSettings'), { recursive: true });
+  writeFileSync(
+    join(base, 'remoteSiteSettings/Insecure.remoteSite-meta.xml'),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<RemoteSiteSetting xmlns="http://soap.sforce.com/2006/04/metadata">\n' +
+      '    <disableProtocolSecurity>true</disableProtocolSecurity>\n    <isActive>true</isActive>\n    <url>http://example.com</url>\n</RemoteSiteSetting>\n',
+  );
+  mkdirSync(join(base, 'lwc/bad'), { recursive: true });
+  writeFileSync(join(base, 'lwc/bad/bad.js'), 'export function f(s) {\n  return parseInt(s);\n}\n');
+  writeFileSync(
+    join(base, 'lwc/bad/bad.js-meta.xml'),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<LightningComponentBundle xmlns="http://soap.sforce.com/2006/04/metadata">\n    <apiVersion>30.0</apiVersion>\n    <isExposed>false</isExposed>\n</LightningComponentBundle>\n',
+  );
+  const run = spawnSync(process.execPath, [join(ROOT, 'scripts/code-analyzer.ts'), dir], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(run.status, 1, run.stdout + run.stderr);
+  for (const rule of [
+    'pmd:AvoidInsecureHttpRemoteSiteSetting',
+    'pmd:AvoidDisableProtocolSecurityRemoteSiteSetting',
+    'pmd:UseBaseWithParseInt',
+    'regex:AvoidOldSalesforceApiVersions',
+  ]) {
+    assert.match(run.stdout, new RegExp(rule), `${rule} reported`);
+  }
 });
