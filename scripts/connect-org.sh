@@ -5,10 +5,10 @@
 # reads the consumer key Salesforce generated back from the org, and prints the middleware's SF_* values.
 # Usage: scripts/connect-org.sh -o <org-alias> -u <integration-username> [-c certificate.crt] [-k keys-dir]
 #   -c  the certificate whose private key the middleware holds; default: <keys-dir>/server.crt,
-#       generated with scripts/generate-jwt-keys.sh when missing
+#       generated with scripts/generate-jwt-keys.sh when missing (keys-dir: default keys/ in the repository)
 set -euo pipefail
 
-org="" user="" cert="" keys="keys"
+org="" user="" cert="" keys=""
 usage() { echo "usage: $0 -o <org-alias> -u <integration-username> [-c certificate.crt] [-k keys-dir]" >&2; exit 2; }
 while getopts "o:u:c:k:h" opt; do
   case "$opt" in
@@ -22,8 +22,13 @@ done
 [[ -n "$org" && -n "$user" ]] || usage
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Paths given on the command line are relative to where the script is called from.
+[[ -z "$cert" || "$cert" == /* ]] || cert="$PWD/$cert"
+[[ -z "$keys" || "$keys" == /* ]] || keys="$PWD/$keys"
+keys="${keys:-$root/keys}"
 cd "$root"
-sf() { npx --prefix "$root" --no-install sf "$@"; }
+# SF_CLI: another Salesforce CLI executable (the tests use a recording stand-in); default: the pinned one.
+if [[ -n "${SF_CLI:-}" ]]; then sf() { "$SF_CLI" "$@"; }; else sf() { npx --prefix "$root" --no-install sf "$@"; }; fi
 # json a.b.0.c: prints that value of the JSON on stdin (sf --json output); fails when it is missing.
 json() { node -e 'const v=process.argv[1].split(".").reduce((o,k)=>o?.[k],JSON.parse(require("fs").readFileSync(0,"utf8")));if(v==null)process.exit(1);console.log(v)' "$1"; }
 command -v openssl >/dev/null 2>&1 || { echo "error: openssl is required" >&2; exit 1; }
@@ -104,9 +109,9 @@ if [[ -z "$key" ]]; then
 
 The org did not return the consumer key through the Metadata API (that needs the org setting "Allow
 access to OAuth consumer secrets via Metadata API" and the user permission "View External Client
-Apps Consumer Secrets in Metadata"). Read it by hand: Setup > Quick Find "External Client App
-Manager" > Didomi Consent Sync > Settings tab > OAuth Settings > Consumer Key and Secret (Salesforce
-asks you to verify your identity), and use it as SF_CLIENT_ID below.
+Apps Consumer Secrets in Metadata"). Read it by hand, then use it as SF_CLIENT_ID below:
+  Setup > External Client App Manager > Didomi Consent Sync > Settings tab > OAuth Settings > Consumer Key and Secret
+(Salesforce asks you to verify your identity first.)
 MSG
   key="<consumer key from Setup, see above>"
 fi
