@@ -25,7 +25,8 @@ done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-sf() { npx --no-install sf "$@"; }
+# SF_CLI: another Salesforce CLI executable (the tests use a recording stand-in); default: the pinned one.
+if [[ -n "${SF_CLI:-}" ]]; then sf() { "$SF_CLI" "$@"; }; else sf() { npx --no-install sf "$@"; }; fi
 sf --version >/dev/null 2>&1 || { echo "error: the Salesforce CLI is missing: run npm ci first" >&2; exit 1; }
 
 promote_version() {

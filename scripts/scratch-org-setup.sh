@@ -22,7 +22,8 @@ done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-sf() { npx --no-install sf "$@"; }
+# SF_CLI: another Salesforce CLI executable (the tests use a recording stand-in); default: the pinned one.
+if [[ -n "${SF_CLI:-}" ]]; then sf() { "$SF_CLI" "$@"; }; else sf() { npx --no-install sf "$@"; }; fi
 need() { command -v "$1" >/dev/null 2>&1 || { echo "error: $1 is required" >&2; exit 1; }; }
 need node
 need npx

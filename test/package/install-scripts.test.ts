@@ -1,6 +1,8 @@
-// scripts/connect-org.sh against a recording stand-in for the Salesforce CLI (no org is reachable
-// here): what it deploys (converted by the real, pinned CLI), which permissions it assigns in which
-// order, and what it prints. The stand-in answers like `sf ... --json` does; its log is the proof.
+// The install scripts (connect-org.sh, package-version.sh, scratch-org-setup.sh) against a recording
+// stand-in for the Salesforce CLI (no org is reachable here): what they deploy (converted by the real,
+// pinned CLI), which commands they run in which order, and what they print. The stand-in answers like
+// `sf ... --json` does; its log is the proof. test/package/metadata.test.ts checks every flag they use
+// against the pinned CLI's --help.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -52,6 +54,9 @@ else if (cmd.startsWith('data query')) {
     '    <consumerKey>${KEY}</consumerKey>\\n    <consumerSecret>${SECRET}</consumerSecret>\\n</ExtlClntAppGlobalOauthSettings>\\n');
   fs.writeFileSync(path.join(dir, 'retrieved-to'), flag('--output-dir'));
 } else if (cmd === 'org display') out({ instanceUrl: 'https://acme--uat.sandbox.my.salesforce.com', username: 'admin@acme.com' });
+else if (cmd === 'package create') out({ Id: '0Ho5g000000AbCdCAK' });
+else if (cmd === 'package version create') out({ SubscriberPackageVersionId: '04t5g000000AbCdAAK' });
+else if (cmd === 'package version promote' || cmd === 'package install' || cmd === 'org create scratch') out({ success: true });
 else if (cmd.startsWith('org assign')) out([]);
 else process.exit(3);
 `;
@@ -59,6 +64,31 @@ else process.exit(3);
   chmodSync(join(dir, 'sf'), 0o755);
   return dir;
 }
+
+const commandOf = (args: string[]) =>
+  args
+    .slice(
+      0,
+      Math.max(
+        0,
+        args.findIndex((x) => x.startsWith('-')),
+      ),
+    )
+    .join(' ');
+const flagOf = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+const readLog = (fake: string) =>
+  existsSync(join(fake, 'log.jsonl'))
+    ? readFileSync(join(fake, 'log.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).args as string[])
+    : [];
+const runScript = (fake: string, script: string, args: string[]) =>
+  spawnSync('bash', [join(ROOT, 'scripts', script), ...args], {
+    cwd: tmpdir(),
+    encoding: 'utf8',
+    env: { ...process.env, SF_CLI: join(fake, 'sf'), SF_DISABLE_TELEMETRY: 'true', SF_AUTOUPDATE_DISABLE: 'true' },
+  });
 
 function connect(org: Org, user = 'didomi-sync@acme.com') {
   const fake = standIn(org);
@@ -166,4 +196,61 @@ test('connect-org.sh and scratch-org-setup.sh: usage errors exit 2 without calli
   const bad = spawnSync('bash', [join(ROOT, 'scripts/scratch-org-setup.sh'), '-v', 'hub', '-p', 'not-an-id'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /package version id \(04t/);
+});
+
+test('package-version.sh -P creates a validated version with --code-coverage, then promotes that very 04t; -r promotes a given one', () => {
+  const fake = standIn({});
+  const run = runScript(fake, 'package-version.sh', ['-v', 'devhub', '-P']);
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  const log = readLog(fake);
+  const create = log.find((a) => commandOf(a) === 'package version create')!;
+  assert.ok(create.includes('--code-coverage'), 'code coverage computed: required to promote');
+  assert.ok(!create.includes('--skip-validation'), 'validated: required to promote');
+  assert.equal(flagOf(create, '--package'), 'Didomi Consent Sync');
+  assert.equal(flagOf(create, '--target-dev-hub'), 'devhub');
+  const promote = log.find((a) => commandOf(a) === 'package version promote')!;
+  assert.equal(flagOf(promote, '--package'), '04t5g000000AbCdAAK', 'the version just created');
+  assert.ok(log.indexOf(promote) > log.indexOf(create));
+  assert.match(run.stdout, /package install --package 04t5g000000AbCdAAK/);
+
+  const beta = standIn({});
+  const b = runScript(beta, 'package-version.sh', ['-v', 'devhub']);
+  assert.equal(b.status, 0, b.stdout + b.stderr);
+  assert.ok(!readLog(beta).some((a) => commandOf(a) === 'package version promote'), 'no promotion without -P');
+  assert.match(b.stdout, /Beta: installs in scratch orgs and sandboxes only; promote it with: .* -r 04t5g000000AbCdAAK/);
+
+  const release = standIn({});
+  const r = runScript(release, 'package-version.sh', ['-v', 'devhub', '-r', '04t5g000000ZyXwAAC']);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.deepEqual(
+    readLog(release)
+      .filter((a) => commandOf(a) !== '')
+      .map(commandOf),
+    ['package version promote'],
+  );
+  assert.equal(
+    flagOf(
+      readLog(release).find((a) => commandOf(a) === 'package version promote')!,
+      '--package',
+    ),
+    '04t5g000000ZyXwAAC',
+  );
+});
+
+test('scratch-org-setup.sh -p installs the package version, then connects the org, and prints the admin tab (not the app) URL', () => {
+  const fake = standIn({ permissionSet: true, userLicense: 'Salesforce', retrieveKey: true, sandbox: true });
+  const keys = join(mkdtempSync(join(tmpdir(), 'keys-')), 'keys');
+  const run = runScript(fake, 'scratch-org-setup.sh', ['-v', 'devhub', '-a', 'dss', '-p', '04t5g000000AbCdAAK', '-k', keys]);
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  const commands = readLog(fake).map(commandOf).filter(Boolean);
+  assert.deepEqual(commands.slice(0, 3), ['org create scratch', 'package install', 'org assign permset']);
+  assert.ok(
+    !commands.includes('project deploy start') || commands.indexOf('project deploy start') > commands.indexOf('package install'),
+    'no source deploy of force-app',
+  );
+  assert.ok(commands.includes('project retrieve start'), 'connect-org.sh ran');
+  assert.match(run.stdout, new RegExp(`SF_CLIENT_ID=${KEY.replace(/\./g, '\\.')}`));
+  const tab = /--path lightning\/n\/(\w+)/.exec(run.stdout)?.[1];
+  assert.ok(tab && existsSync(join(ROOT, 'force-app/main/default/tabs', `${tab}.tab-meta.xml`)), `lightning/n/${tab} is a tab of the package`);
+  assert.match(readFileSync(join(ROOT, 'force-app/main/default/tabs', `${tab}.tab-meta.xml`), 'utf8'), /<flexiPage>Didomi_Consent_Sync_Admin<\/flexiPage>/);
 });
