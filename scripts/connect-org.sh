@@ -42,7 +42,9 @@ if [[ -z "$cert" ]]; then
 fi
 openssl x509 -in "$cert" -noout 2>/dev/null || { echo "error: $cert is not a PEM certificate" >&2; exit 1; }
 
-echo "==> Checking the package in '$org'"
+echo "==> Checking the org '$org' and the package in it"
+instance="$(sf org display --target-org "$org" --json | json result.instanceUrl)" ||
+  { echo "error: cannot reach org '$org': log in first (npx sf org login web --alias $org --instance-url https://<My Domain>)" >&2; exit 1; }
 psid="$(sf data query --query "SELECT Id FROM PermissionSet WHERE Name = 'Didomi_Sync_Integration'" --target-org "$org" --json | json result.records.0.Id)" ||
   { echo "error: permission set Didomi_Sync_Integration not found in '$org': install the package first (README, Install into an org)" >&2; exit 1; }
 
@@ -99,7 +101,6 @@ if (cd "$tmp" && sf project retrieve start --metadata "ExtlClntAppGlobalOauthSet
 fi
 rm -rf "$tmp/retrieved" # it can hold the consumer secret: never kept
 
-instance="$(sf org display --target-org "$org" --json | json result.instanceUrl)"
 sandbox="$(sf data query --query "SELECT IsSandbox FROM Organization" --target-org "$org" --json | json result.records.0.IsSandbox)"
 audience="https://login.salesforce.com"
 [[ "$sandbox" == "true" ]] && audience="https://test.salesforce.com"

@@ -18,6 +18,7 @@ const KEY = '3MVG9testConsumerKey.from.the.org';
 const SECRET = 'THE-CONSUMER-SECRET-0123456789';
 
 interface Org {
+  unreachable?: boolean;
   permissionSet?: boolean;
   userLicense?: string | null;
   retrieveKey?: boolean;
@@ -36,6 +37,7 @@ const flag = (f) => args[args.indexOf(f) + 1];
 const out = (result) => console.log(JSON.stringify({ status: 0, result }));
 const cmd = args.slice(0, Math.max(0, args.findIndex((a) => a.startsWith('-')))).join(' ');
 if (args[0] === '--version') console.log('@salesforce/cli/2 (stand-in)');
+else if (org.unreachable) { console.log(JSON.stringify({ status: 1, name: 'NamedOrgNotFoundError' })); process.exit(1); }
 else if (cmd.startsWith('data query')) {
   const q = flag('--query');
   if (/FROM PermissionSet/.test(q)) { if (!org.permissionSet) { out({ records: [] }); process.exit(0); } out({ records: [{ Id: ${JSON.stringify(PS_ID)} }] }); }
@@ -174,7 +176,12 @@ test('connect-org.sh: where the org does not return the key, it says where in Se
   assert.ok(!log.some((a) => a.includes('permsetlicense')), 'a full Salesforce user needs no integration permission set licence');
 });
 
-test('connect-org.sh refuses an org without the package, or an unknown user, before deploying anything; the username is escaped in SOQL', () => {
+test('connect-org.sh refuses an org it cannot reach, an org without the package, or an unknown user, before deploying anything; the username is escaped in SOQL', () => {
+  const unreachable = connect({ unreachable: true });
+  assert.equal(unreachable.run.status, 1);
+  assert.match(unreachable.output, /cannot reach org 'prod': log in first/);
+  assert.ok(!unreachable.log.some((a) => a.includes('deploy')), 'nothing deployed');
+
   const noPackage = connect({ permissionSet: false, userLicense: 'Salesforce Integration' });
   assert.equal(noPackage.run.status, 1);
   assert.match(noPackage.output, /install the package first/);
