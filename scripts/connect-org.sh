@@ -48,6 +48,10 @@ instance="$(sf org display --target-org "$org" --json | json result.instanceUrl)
 psid="$(sf data query --query "SELECT Id FROM PermissionSet WHERE Name = 'Didomi_Sync_Integration'" --target-org "$org" --json | json result.records.0.Id)" ||
   { echo "error: permission set Didomi_Sync_Integration not found in '$org': install the package first (README, Install into an org)" >&2; exit 1; }
 
+license="$(sf data query --query "SELECT Profile.UserLicense.Name FROM User WHERE Username = '${user//\'/\\\'}'" --target-org "$org" --json |
+  json result.records.0.Profile.UserLicense.Name)" ||
+  { echo "error: no user '$user' in '$org': create it first (README, Install into an org, step 3)" >&2; exit 1; }
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 umask 077
@@ -74,7 +78,9 @@ XML
 # Policies: admin-approved users are pre-authorised through this org's Didomi_Sync_Integration permission set
 # (ExtlClntAppOauthConfigurablePolicies: commaSeparatedPermissionSet holds permission set Ids).
 policies="$base/extlClntAppOauthPolicies/Didomi_Consent_Sync_oauthPlcy.ecaOauthPlcy-meta.xml"
-sed -i "s#</ExtlClntAppOauthConfigurablePolicies>#    <commaSeparatedPermissionSet>${psid}</commaSeparatedPermissionSet>\n</ExtlClntAppOauthConfigurablePolicies>#" "$policies"
+xml="$(<"$policies")"
+printf '%s\n' "${xml/<\/ExtlClntAppOauthConfigurablePolicies>/    <commaSeparatedPermissionSet>${psid}</commaSeparatedPermissionSet>
+</ExtlClntAppOauthConfigurablePolicies>}" > "$policies"
 
 echo "==> Deploying the External Client App (Local) to '$org'"
 (cd "$tmp" && sf project deploy start --source-dir connect --target-org "$org" --wait 20)
@@ -82,8 +88,6 @@ echo "==> Deploying the External Client App (Local) to '$org'"
 # An API-only integration user (Salesforce Integration user license, Minimum Access - API Only Integrations
 # profile) gets object permissions from permission sets only once it holds the Salesforce API Integration
 # permission set license (help.salesforce.com, "Give Integration Users API Only Access", platform.integration_user.htm).
-license="$(sf data query --query "SELECT Profile.UserLicense.Name FROM User WHERE Username = '${user//\'/\\\'}'" --target-org "$org" --json |
-  json result.records.0.Profile.UserLicense.Name)" || { echo "error: no user '$user' in '$org': create it first (README, The integration user)" >&2; exit 1; }
 if [[ "$license" == "Salesforce Integration" ]]; then
   echo "==> Assigning the Salesforce API Integration permission set license to $user"
   sf org assign permsetlicense --name SalesforceAPIIntegrationPsl --on-behalf-of "$user" --target-org "$org" ||

@@ -190,6 +190,7 @@ test('connect-org.sh refuses an org it cannot reach, an org without the package,
   const noUser = connect({ permissionSet: true, userLicense: null }, "o'brien@acme.com");
   assert.equal(noUser.run.status, 1);
   assert.match(noUser.output, /no user 'o'brien@acme.com'/);
+  assert.ok(!noUser.log.some((a) => a.includes('deploy')), 'nothing deployed for an unknown user');
   const userQuery = noUser.log.find((a) => a.some((x) => /FROM User/.test(x)))!;
   assert.ok(userQuery.includes("SELECT Profile.UserLicense.Name FROM User WHERE Username = 'o\\'brien@acme.com'"), userQuery.join(' '));
 });
