@@ -22,4 +22,4 @@ openssl req -new -x509 -key "$out/server.key" -out "$out/server.crt" -days "$day
 chmod 600 "$out/server.key"
 chmod 644 "$out/server.crt"
 echo "Private key:  $out/server.key  (give it to the middleware as SF_PRIVATE_KEY_FILE; never commit it)"
-echo "Certificate:  $out/server.crt  (upload it to the External Client App; scripts/scratch-org-setup.sh does this)"
+echo "Certificate:  $out/server.crt  (the External Client App's certificate; scripts/connect-org.sh uploads it)"

@@ -20,7 +20,7 @@ const EnvSchema = z
       .string()
       .regex(/^\d{2,3}\.0$/, 'must look like 66.0')
       .default('66.0'),
-    /** Audience claim of the JWT; defaults to SF_LOGIN_URL (login/test URL, or My Domain for some orgs). */
+    /** Audience claim of the JWT; defaults to login or test.salesforce.com by SF_LOGIN_URL's kind (defaultAudience). */
     SF_AUDIENCE: z.string().optional(),
     DIDOMI_WEBHOOK_CLIENT_ID: z.string().min(1, 'the client id Didomi uses to get a webhook token is required'),
     DIDOMI_WEBHOOK_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters'),
@@ -118,7 +118,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    audience: e.SF_AUDIENCE ?? e.SF_LOGIN_URL,
+    audience: e.SF_AUDIENCE ?? defaultAudience(e.SF_LOGIN_URL),
     instanceId: e.INSTANCE_ID ?? `didomi-sync-${process.env.HOSTNAME ?? 'local'}`,
   };
+}
+
+/**
+ * The JWT `aud` Salesforce expects for a login URL: https://test.salesforce.com for sandboxes and
+ * scratch orgs, https://login.salesforce.com otherwise; never the My Domain itself (help.salesforce.com
+ * "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration": aud is login, test or an Experience
+ * Cloud site URL, which needs SF_AUDIENCE). Sandbox hosts: `*.sandbox.my.salesforce.com`, or
+ * `mydomain--sandbox...` without enhanced domains (help.salesforce.com "My Domain URL Formats",
+ * products.domain_name_app_url_changes.htm).
+ */
+export function defaultAudience(loginUrl: string): string {
+  const host = new URL(loginUrl).hostname.toLowerCase();
+  const sandbox =
+    host === 'test.salesforce.com' ||
+    host.endsWith('.sandbox.my.salesforce.com') ||
+    host.endsWith('.scratch.my.salesforce.com') ||
+    (host.endsWith('.my.salesforce.com') && host.split('.')[0]!.includes('--'));
+  return sandbox ? 'https://test.salesforce.com' : 'https://login.salesforce.com';
 }

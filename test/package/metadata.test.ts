@@ -3,8 +3,8 @@
 // what the middleware needs, and the middleware's API names (api-names.ts) match the metadata.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,28 +45,34 @@ const LWC_BUNDLES = [
 ];
 const picklist = (f: any) => (f.valueSet.valueSetDefinition.value as any[]).map((v) => v.fullName);
 
-test('the Salesforce CLI converts force-app to Metadata API format with every component', () => {
+const SF_RUN = join(ROOT, 'node_modules/@salesforce/cli/bin/run.js');
+const SF_ENV = { ...process.env, SF_DISABLE_TELEMETRY: 'true', SF_AUTOUPDATE_DISABLE: 'true' };
+/** Converts one source folder with the real Salesforce CLI; returns the output folder and a members-by-type lookup. */
+const convert = (dir: string) => {
   const out = join(mkdtempSync(join(tmpdir(), 'convert-')), 'mdapi');
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/@salesforce/cli/bin/run.js'), 'project', 'convert', 'source', '--root-dir', join(ROOT, 'force-app'), '--output-dir', out],
-    { cwd: ROOT, stdio: 'pipe', env: { ...process.env, SF_DISABLE_TELEMETRY: 'true', SF_AUTOUPDATE_DISABLE: 'true' } },
-  );
+  execFileSync(process.execPath, [SF_RUN, 'project', 'convert', 'source', '--root-dir', join(ROOT, dir), '--output-dir', out], {
+    cwd: ROOT,
+    stdio: 'pipe',
+    env: SF_ENV,
+  });
   const pkg = xml.parse(readFileSync(join(out, 'package.xml'), 'utf8')).Package;
-  const members = (type: string) => (pkg.types as any[]).find((t) => t.name === type)?.members ?? [];
+  return { out, version: pkg.version as string, members: (type: string): string[] => (pkg.types as any[]).find((t) => t.name === type)?.members ?? [] };
+};
+const ECA_TYPES = ['ExternalClientApplication', 'ExtlClntAppOauthSettings', 'ExtlClntAppOauthConfigurablePolicies', 'ExtlClntAppGlobalOauthSettings'];
+
+test('the Salesforce CLI converts force-app to Metadata API format with every component', () => {
+  const { out, version, members } = convert('force-app');
   for (const o of [SYNC_TARGET, FIELD_MAPPING, SYNC_STATUS, SYNC_ERROR]) assert.ok(members('CustomObject').includes(o.object), o.object);
   for (const o of TARGET_OBJECTS) for (const f of Object.values(RECORD_FIELDS)) assert.ok(members('CustomField').includes(`${o}.${f}`), `${o}.${f}`);
   for (const p of Object.values(PERMISSION_SETS)) assert.ok(members('PermissionSet').includes(p), p);
-  assert.deepEqual(members('ExternalClientApplication'), ['Didomi_Consent_Sync']);
-  assert.deepEqual(members('ExtlClntAppOauthSettings'), ['Didomi_Consent_Sync_oauth']);
-  assert.deepEqual(members('ExtlClntAppOauthConfigurablePolicies'), ['Didomi_Consent_Sync_oauthPlcy']);
+  for (const t of ECA_TYPES) assert.deepEqual(members(t), [], `${t} is not in the package: a Local External Client App cannot be packaged`);
   assert.ok(members('ListView').includes('Didomi_Sync_Error__c.Open_Errors'));
   assert.deepEqual(members('CustomApplication'), ['Didomi_Consent_Sync']);
   assert.deepEqual(members('CustomTab').sort(), ['Didomi_Consent_Sync_Admin', 'Didomi_Sync_Error__c', 'Didomi_Sync_Status__c', 'Didomi_Sync_Target__c']);
   assert.deepEqual(members('FlexiPage'), ['Didomi_Consent_Sync_Admin']);
   assert.deepEqual(members('LightningComponentBundle').sort(), [...LWC_BUNDLES].sort());
   assert.ok(members('CustomLabel').length >= 50, 'the admin tab labels');
-  assert.equal(pkg.version, '66.0');
+  assert.equal(version, '66.0');
   // The deployed bundles hold the compiled JavaScript; TypeScript sources and Jest tests stay out (.forceignore).
   for (const b of LWC_BUNDLES) {
     const files = readdirSync(join(out, 'lwc', b));
@@ -110,17 +116,49 @@ test('the admin tab: a Lightning page tab in the app, shown by the admin permiss
   assert.doesNotMatch(sources, /@salesforce\/apex/);
 });
 
-test('sfdx-project.json: one unlocked package "Didomi Consent Sync", 0.1.0.NEXT, API 66.0', () => {
+test('sfdx-project.json: one unlocked package "Didomi Consent Sync" (force-app), 0.1.0.NEXT, API 66.0; connect/ listed but unpackaged', () => {
   const p = JSON.parse(readFileSync(join(ROOT, 'sfdx-project.json'), 'utf8'));
-  assert.equal(p.packageDirectories.length, 1);
-  assert.equal(p.packageDirectories[0].path, 'force-app');
-  assert.equal(p.packageDirectories[0].package, 'Didomi Consent Sync');
-  assert.equal(p.packageDirectories[0].versionNumber, '0.1.0.NEXT');
+  assert.deepEqual(
+    p.packageDirectories.map((d: any) => d.path),
+    ['force-app', 'connect'],
+  );
+  const [pkg, connect] = p.packageDirectories;
+  assert.equal(pkg.package, 'Didomi Consent Sync');
+  assert.equal(pkg.versionNumber, '0.1.0.NEXT');
+  assert.equal(pkg.default, true);
+  for (const k of ['package', 'versionName', 'versionNumber', 'default']) assert.equal(connect[k], undefined, `connect has no ${k}: it is not a package`);
   assert.ok(Number(p.sourceApiVersion) >= 66);
 });
 
+test('connect/: the External Client App converts on its own, Local, JWT-ready, admin pre-authorised, with no certificate or consumer key in source', () => {
+  const { members } = convert('connect');
+  assert.deepEqual(members('ExternalClientApplication'), ['Didomi_Consent_Sync']);
+  assert.deepEqual(members('ExtlClntAppOauthSettings'), ['Didomi_Consent_Sync_oauth']);
+  assert.deepEqual(members('ExtlClntAppOauthConfigurablePolicies'), ['Didomi_Consent_Sync_oauthPlcy']);
+  // Global OAuth settings hold the org's certificate and consumer key: generated per org by scripts/connect-org.sh.
+  assert.deepEqual(members('ExtlClntAppGlobalOauthSettings'), []);
+  const files = walk(join(ROOT, 'connect')).filter((f) => f.endsWith('-meta.xml'));
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    assert.equal(XMLValidator.validate(text), true, f);
+    assert.doesNotMatch(text, /consumerKey|consumerSecret|BEGIN CERTIFICATE|commaSeparatedPermissionSet/, `${f}: nothing org-specific in source`);
+  }
+  const base = join(ROOT, 'connect/main/default');
+  const eca = xml.parse(readFileSync(join(base, 'externalClientApps/Didomi_Consent_Sync.eca-meta.xml'), 'utf8')).ExternalClientApplication;
+  assert.equal(eca.distributionState, 'Local');
+  const policies = xml.parse(
+    readFileSync(join(base, 'extlClntAppOauthPolicies/Didomi_Consent_Sync_oauthPlcy.ecaOauthPlcy-meta.xml'), 'utf8'),
+  ).ExtlClntAppOauthConfigurablePolicies;
+  assert.equal(policies.permittedUsersPolicyType, 'AdminApprovedPreAuthorized');
+  assert.equal(policies.isClientCredentialsFlowEnabled, 'false');
+  const script = readFileSync(join(ROOT, 'scripts/connect-org.sh'), 'utf8');
+  assert.match(script, /--source-dir connect/, 'connect-org.sh deploys connect/');
+  assert.match(script, /ExtlClntAppGlobalOauthSettings:Didomi_Consent_Sync_glbloauth/, 'connect-org.sh reads the consumer key back');
+  assert.doesNotMatch(script, /<consumerKey>\$/, 'connect-org.sh never invents a consumer key');
+});
+
 test('every metadata file is well-formed XML', () => {
-  const files = walk(join(ROOT, 'force-app')).filter((f) => f.endsWith('-meta.xml'));
+  const files = [...walk(join(ROOT, 'force-app')), ...walk(join(ROOT, 'connect'))].filter((f) => f.endsWith('-meta.xml'));
   assert.ok(files.length > 50);
   for (const f of files) assert.equal(XMLValidator.validate(readFileSync(f, 'utf8')), true, f);
 });
@@ -191,6 +229,7 @@ test('permission sets reference only objects and fields that exist; no profile c
     for (const op of p.objectPermissions) assert.ok(standard.has(op.object) || existsSync(join(BASE, 'objects', op.object)), `${ps}: ${op.object}`);
     for (const fp of p.fieldPermissions) {
       const [o, f] = String(fp.field).split('.');
+      if (STANDARD_GRANTS[fp.field]) continue; // standard fields: checked by the next tests
       assert.ok(customFields(o).includes(f), `${ps}: ${fp.field} exists`);
       const x = field(o, f);
       assert.ok(x.required !== 'true' && x.type !== 'MasterDetail', `${ps}: no field permission on required ${fp.field}`);
@@ -210,11 +249,48 @@ test('permission sets reference only objects and fields that exist; no profile c
   assert.ok(admin.applicationVisibilities.visible === 'true' && admin.applicationVisibilities.application === 'Didomi_Consent_Sync');
 });
 
+/**
+ * Field-level security on standard fields (the Minimum Access - API Only Integrations profile grants
+ * none): Email, the default match field, is read by the match query and set on records created in
+ * upsert mode; Email Opt Out (HasOptedOutOfEmail) and Do Not Call are the standard consent fields the
+ * README documents. All exist on every Lead and Contact and are FLS-controllable (Object Reference for
+ * the Salesforce Platform, "Lead" and "Contact": Email, HasOptedOutOfEmail, DoNotCall have Update).
+ * Person account fields (PersonEmail, PersonHasOptedOutOfEmail) exist only where person accounts are
+ * on, so a package permission set cannot name them: the admin grants them (README).
+ */
+const STANDARD_GRANTS: Record<string, 'read' | 'edit'> = {
+  'Lead.Email': 'edit',
+  'Contact.Email': 'edit',
+  'Lead.HasOptedOutOfEmail': 'edit',
+  'Contact.HasOptedOutOfEmail': 'edit',
+  'Lead.DoNotCall': 'edit',
+  'Contact.DoNotCall': 'edit',
+};
+
+test('the integration permission set grants field-level security on the standard match and consent fields, never on person account fields', () => {
+  const p = permset(PERMISSION_SETS.integration);
+  const granted = new Map<string, any>(p.fieldPermissions.map((f: any) => [f.field, f]));
+  for (const [f, access] of Object.entries(STANDARD_GRANTS)) {
+    const fp = granted.get(f);
+    assert.equal(fp?.readable, 'true', `${f} readable`);
+    assert.equal(fp?.editable, access === 'edit' ? 'true' : 'false', `${f} ${access}`);
+  }
+  const standard = [...granted.keys()].filter((f) => !f.split('.')[1]!.endsWith('__c'));
+  assert.deepEqual(standard.sort(), Object.keys(STANDARD_GRANTS).sort(), 'no other standard field');
+  assert.ok(!standard.some((f) => /^Account\.Person/.test(f)), 'no person account field: the package must install where person accounts are off');
+  // Salesforce sorts permission set entries by name; keep the file as a retrieve would write it (clean merges).
+  const names = p.fieldPermissions.map((f: any) => String(f.field));
+  assert.deepEqual(names, [...names].sort(), 'fieldPermissions sorted by field');
+  // PermissionSet.description is at most 255 characters (Metadata API Developer Guide, "PermissionSet").
+  for (const ps of Object.values(PERMISSION_SETS)) assert.ok(String(permset(ps).description).length <= 255, `${ps} description length`);
+});
+
 test('the integration permission set can edit every field the middleware writes, and nothing it does not need', () => {
   const p = permset(PERMISSION_SETS.integration);
   const editable = new Set(p.fieldPermissions.filter((f: any) => f.editable === 'true').map((f: any) => f.field));
   const readable = new Set(p.fieldPermissions.map((f: any) => f.field));
   const writes = [
+    ...Object.keys(STANDARD_GRANTS).filter((f) => STANDARD_GRANTS[f] === 'edit'),
     ...TARGET_OBJECTS.flatMap((o) => Object.values(RECORD_FIELDS).map((f) => `${o}.${f}`)),
     ...Object.values(SYNC_STATUS.fields).map((f) => `${SYNC_STATUS.object}.${f}`),
     ...Object.values(SYNC_ERROR.fields)
@@ -250,4 +326,89 @@ test('scripts: bash -n and shellcheck pass, strict mode everywhere', () => {
     assert.match(readFileSync(s, 'utf8'), /set -euo pipefail/, s);
   }
   execFileSync('shellcheck', scripts, { stdio: 'pipe' });
+});
+
+/** Every `sf <command> --flag` a script runs or prints, with its command words and long flags. */
+const sfCalls = (text: string) => {
+  const calls: { command: string[]; flags: string[]; line: string }[] = [];
+  const lines = text
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('#'));
+  for (const line of lines) {
+    for (const m of line.matchAll(/(?:^|[\s(`"'])sf\s+([a-z][a-z-]*(?:\s+[a-z][a-z-]*)*)([^|;&)`]*)/g)) {
+      const command = m[1]!.split(/\s+/);
+      calls.push({ command, flags: [...m[2]!.matchAll(/(?:^|\s)(--[a-z][a-z0-9-]*)/g)].map((f) => f[1]!), line: line.trim() });
+    }
+  }
+  return calls;
+};
+
+test('every sf command and flag in the scripts and the README exists in the pinned Salesforce CLI (--help)', async () => {
+  const sources = [
+    ...readdirSync(join(ROOT, 'scripts'))
+      .filter((f) => f.endsWith('.sh'))
+      .map((f) => join('scripts', f)),
+    'README.md',
+  ];
+  const calls = sources.flatMap((f) => sfCalls(readFileSync(join(ROOT, f), 'utf8')).map((c) => ({ ...c, file: f })));
+  const commands = [...new Set(calls.map((c) => c.command.join(' ')))];
+  for (const needed of [
+    'package version create',
+    'package version promote',
+    'package install',
+    'project deploy start',
+    'project retrieve start',
+    'org assign permset',
+  ]) {
+    assert.ok(commands.includes(needed), `the scripts use sf ${needed}`);
+  }
+  const { execFile } = await import('node:child_process');
+  const help = new Map<string, Set<string>>();
+  // A few at a time: each help call starts the CLI.
+  for (let i = 0; i < commands.length; i += 3) {
+    await Promise.all(
+      commands.slice(i, i + 3).map(
+        (cmd) =>
+          new Promise<void>((done, fail) =>
+            execFile(process.execPath, [SF_RUN, ...cmd.split(' '), '--help'], { cwd: ROOT, env: SF_ENV, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+              if (err) return fail(new Error(`sf ${cmd} --help failed: the command does not exist in the pinned CLI\n${stderr}`));
+              help.set(cmd, new Set([...stdout.matchAll(/--[a-z][a-z0-9-]*/g)].map((f) => f[0])));
+              done();
+            }),
+          ),
+      ),
+    );
+  }
+  const missing = calls.flatMap((c) => c.flags.filter((f) => !help.get(c.command.join(' '))!.has(f)).map((f) => `${c.file}: sf ${c.command.join(' ')} ${f}`));
+  assert.deepEqual(missing, [], 'flags the pinned CLI does not have');
+});
+
+test('Salesforce Code Analyzer (npm run lint) runs its PMD and regex engines and refuses insecure metadata and JavaScript', () => {
+  // A planted sample: a remote site over plain HTTP with protocol security off, an old API version and a
+  // parseInt without radix. If the engines silently analysed nothing, lint would pass anything.
+  const dir = mkdtempSync(join(tmpdir(), 'code-analyzer-'));
+  const base = join(dir, 'main/default');
+  mkdirSync(join(base, 'remoteSiteSettings'), { recursive: true });
+  writeFileSync(
+    join(base, 'remoteSiteSettings/Insecure.remoteSite-meta.xml'),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<RemoteSiteSetting xmlns="http://soap.sforce.com/2006/04/metadata">\n' +
+      '    <disableProtocolSecurity>true</disableProtocolSecurity>\n    <isActive>true</isActive>\n    <url>http://example.com</url>\n</RemoteSiteSetting>\n',
+  );
+  mkdirSync(join(base, 'lwc/bad'), { recursive: true });
+  writeFileSync(join(base, 'lwc/bad/bad.js'), 'export function f(s) {\n  return parseInt(s);\n}\n');
+  writeFileSync(
+    join(base, 'lwc/bad/bad.js-meta.xml'),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<LightningComponentBundle xmlns="http://soap.sforce.com/2006/04/metadata">\n    <apiVersion>30.0</apiVersion>\n    <isExposed>false</isExposed>\n</LightningComponentBundle>\n',
+  );
+  const run = spawnSync(process.execPath, [join(ROOT, 'scripts/code-analyzer.ts'), dir], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(run.status, 1, run.stdout + run.stderr);
+  for (const rule of [
+    'pmd:AvoidInsecureHttpRemoteSiteSetting',
+    'pmd:AvoidDisableProtocolSecurityRemoteSiteSetting',
+    'pmd:UseBaseWithParseInt',
+    'regex:AvoidOldSalesforceApiVersions',
+  ]) {
+    assert.match(run.stdout, new RegExp(rule), `${rule} reported`);
+  }
 });
