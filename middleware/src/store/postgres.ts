@@ -72,6 +72,13 @@ export class PostgresStore implements Store {
     const now = this.now();
     try {
       return await this.tx(async (c) => {
+        // Lock every user's row BEFORE allocating seqs (issue 11, item 1): with the lock held until
+        // commit, a user's events commit in seq order, so no event can commit below a done_seq that a
+        // worker already completed (claim takes the same row lock, with SKIP LOCKED).
+        await lockUsers(
+          c,
+          events.map((e) => e.userKey),
+        );
         const stored: boolean[] = [];
         for (const e of events) {
           const r = await c.query(
@@ -143,17 +150,21 @@ export class PostgresStore implements Store {
   }
 
   async extendLeases(workerId: string, userKeys: string[], leaseMs: number): Promise<string[]> {
-    const r = await this.pool.query('UPDATE user_sync SET lease_until = $1 WHERE user_key = ANY($2) AND lease_owner = $3 RETURNING user_key', [
-      this.now() + leaseMs,
-      userKeys,
-      workerId,
-    ]);
+    const r = await this.pool.query(
+      `WITH mine AS (SELECT user_key FROM user_sync WHERE user_key = ANY($2) AND lease_owner = $3 ORDER BY user_key COLLATE "C" FOR UPDATE)
+       UPDATE user_sync u SET lease_until = $1 FROM mine WHERE u.user_key = mine.user_key AND u.lease_owner = $3 RETURNING u.user_key`,
+      [this.now() + leaseMs, userKeys, workerId],
+    );
     return r.rows.map((x) => x.user_key);
   }
 
   async complete(workerId: string, users: CompletedUser[]): Promise<string[]> {
     if (!users.length) return [];
     return this.tx(async (c) => {
+      await lockUsers(
+        c,
+        users.map((u) => u.userKey),
+      );
       const saved: string[] = [];
       for (const u of users) {
         const r = await c.query(
@@ -171,6 +182,10 @@ export class PostgresStore implements Store {
     if (!users.length) return;
     const now = new Date(this.now()).toISOString();
     await this.tx(async (c) => {
+      await lockUsers(
+        c,
+        users.map((u) => u.userKey),
+      );
       for (const u of users) {
         if (u.state !== undefined && u.doneSeq !== undefined) {
           await c.query('UPDATE user_sync SET state = $1, done_seq = GREATEST(done_seq, $2) WHERE user_key = $3 AND lease_owner = $4', [
@@ -196,6 +211,7 @@ export class PostgresStore implements Store {
 
   async requeue(userKeys: string[]): Promise<void> {
     await this.tx(async (c) => {
+      await lockUsers(c, userKeys);
       for (const k of userKeys) {
         await c.query(
           `INSERT INTO user_sync (user_key, forced) VALUES ($1, true)
@@ -246,4 +262,15 @@ export class PostgresStore implements Store {
     const x = r.rows[0];
     return { pendingUsers: Number(x.users), pendingEvents: Number(x.events), oldestPendingAt: x.oldest, deadLettersUnsynced: Number(x.dead) };
   }
+}
+
+/**
+ * Takes the row lock of each user (creating missing rows), always in the same order (byte order), so
+ * that transactions locking several users never deadlock one another. Held until commit.
+ */
+async function lockUsers(c: pg.PoolClient, userKeys: string[]): Promise<void> {
+  const keys = [...new Set(userKeys)];
+  if (!keys.length) return;
+  await c.query(`INSERT INTO user_sync (user_key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k COLLATE "C" ON CONFLICT (user_key) DO NOTHING`, [keys]);
+  await c.query(`SELECT 1 FROM user_sync WHERE user_key = ANY($1) ORDER BY user_key COLLATE "C" FOR UPDATE`, [keys]);
 }
