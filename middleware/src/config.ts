@@ -46,6 +46,9 @@ const EnvSchema = z
     RETRY_BACKOFF_SCALE: z.coerce.number().positive().default(1),
     MAX_BODY_BYTES: positiveInt.default(512 * 1024),
     SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+    /** Days an inbox event is kept after it is merged and written (audit), then pruned. */
+    RETENTION_DAYS: z.coerce.number().positive().max(3650).default(7),
+    PRUNE_EVERY_MS: positiveInt.default(3_600_000),
     METRICS_ENABLED: bool.default(true),
     // Salesforce -> Didomi (off unless the three Didomi API settings are given)
     DIDOMI_API_URL: z.url().default('https://api.didomi.io/v1'),

@@ -262,6 +262,15 @@ export class PostgresStore implements Store {
     const x = r.rows[0];
     return { pendingUsers: Number(x.users), pendingEvents: Number(x.events), oldestPendingAt: x.oldest, deadLettersUnsynced: Number(x.dead) };
   }
+
+  async prune(receivedBefore: Date, limit: number): Promise<number> {
+    const r = await this.pool.query(
+      `DELETE FROM inbox WHERE seq IN (SELECT i.seq FROM inbox i JOIN user_sync u ON u.user_key = i.user_key
+         WHERE i.received_at < $1 AND i.seq <= u.done_seq AND u.attempts = 0 ORDER BY i.received_at LIMIT $2)`,
+      [receivedBefore.toISOString(), limit],
+    );
+    return r.rowCount ?? 0;
+  }
 }
 
 /**
