@@ -27,22 +27,38 @@ export class PostgresStore implements Store {
 
   constructor(url: string, opts: { now?: () => number; schema?: string; max?: number } = {}) {
     this.now = opts.now ?? Date.now;
-    this.pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, options: opts.schema ? `-c search_path=${opts.schema}` : undefined });
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: opts.max ?? 10,
+      options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+      // a database that is away fails fast (webhooks answer 503, /readyz says so) instead of hanging
+      connectionTimeoutMillis: 5000,
+    });
     this.pool.on('error', () => undefined); // idle client errors surface on the next query instead of crashing
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    // pg-pool removes its error listener while a client is checked out: a connection lost between two
+    // queries (server killed, 57P01 admin shutdown) would otherwise be an uncaught 'error' that kills
+    // the process (issue 11, item 2). The failed query rejects and the client is discarded below.
+    let broken: Error | undefined;
+    const onError = (e: Error) => {
+      broken = e;
+    };
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       const r = await fn(c);
       await c.query('COMMIT');
       return r;
     } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
+      broken ??= isConnectionError(e) ? (e as Error) : undefined;
+      if (!broken) await c.query('ROLLBACK').catch(() => undefined);
       throw e;
     } finally {
-      c.release();
+      c.removeListener('error', onError);
+      c.release(broken); // a broken connection is destroyed, not returned to the pool
     }
   }
 
@@ -282,4 +298,11 @@ async function lockUsers(c: pg.PoolClient, userKeys: string[]): Promise<void> {
   if (!keys.length) return;
   await c.query(`INSERT INTO user_sync (user_key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k COLLATE "C" ON CONFLICT (user_key) DO NOTHING`, [keys]);
   await c.query(`SELECT 1 FROM user_sync WHERE user_key = ANY($1) ORDER BY user_key COLLATE "C" FOR UPDATE`, [keys]);
+}
+
+/** Errors after which a connection cannot be reused: lost socket, or the server ended the session (class 57, 08). */
+function isConnectionError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code === 'string' && (code.startsWith('57') || code.startsWith('08'))) return true;
+  return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|not queryable/i.test((e as Error)?.message ?? '');
 }
