@@ -128,7 +128,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Writes every queued append in one transaction (group commit). */
+  /**
+   * Writes every queued append in one transaction (group commit). One connection, one writer:
+   * seqs are allocated and committed in the same order, so no event can commit below a done_seq
+   * (the PostgreSQL store needs a per-user lock for that; issue 11, item 1).
+   */
   private flush() {
     this.flushScheduled = false;
     const batch = this.queue;

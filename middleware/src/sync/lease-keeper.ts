@@ -35,6 +35,7 @@ export function keepLeases(o: LeaseKeeperOptions): { stop(): void } {
     },
     Math.max(1, Math.floor(o.leaseMs / 3)),
   );
+  timer.unref(); // never what keeps a stopping process alive
   return {
     stop() {
       stopped = true;
