@@ -812,8 +812,8 @@ export const scenarios: Scenario[] = [
           const g = (p: string) => Number(Object.values(db().prepare(`PRAGMA ${p}`).get() as object)[0]);
           return g('page_count') * g('page_size');
         };
-        const perRound = 300;
-        const rounds = short ? 6 : 20;
+        const perRound = short ? 200 : 300;
+        const rounds = short ? 4 : 20;
         const items = makeWorkload({ events: perRound * rounds, users: 150, seed: 41 });
         const bytes: number[] = [];
         let walMax = 0;

@@ -65,6 +65,8 @@ export async function startPgServer(): Promise<PgServer> {
     async start() {
       const c = spawn(
         join(bin, 'postgres'),
+        // fsync=off spares the shared disk: a SIGKILLed server loses nothing the OS already has, and
+        // that (not a power cut) is what these tests inject.
         ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=60', '-c', 'fsync=off'],
         { uid: user.uid, gid: user.gid, detached: true, stdio: 'ignore' },
       );
