@@ -49,6 +49,9 @@ const EnvSchema = z
     TOKEN_MAX_FAILURES: positiveInt.default(10),
     TOKEN_FAILURE_WINDOW_SECONDS: positiveInt.default(60),
     SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+    /** Days an inbox event is kept after it is merged and written (audit), then pruned. */
+    RETENTION_DAYS: z.coerce.number().positive().max(3650).default(7),
+    PRUNE_EVERY_MS: positiveInt.default(3_600_000),
     METRICS_ENABLED: bool.default(true),
     // Salesforce -> Didomi (off unless the three Didomi API settings are given)
     DIDOMI_API_URL: z.url().default('https://api.didomi.io/v1'),

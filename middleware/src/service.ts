@@ -9,6 +9,7 @@ import { createMetrics } from './observability/metrics.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
 import { createSyncEngine } from './sync/engine.ts';
+import { startRetention } from './sync/retention.ts';
 import type { SyncEngine } from './sync/engine-types.ts';
 
 export interface Service {
@@ -30,6 +31,7 @@ export async function createService(config: Config, opts: { logger?: Logger; now
   const app = createHttpApp({ config, store, engine, metrics, logger, isDraining: () => draining, now: opts.now });
   let server: Server | null = null;
   let started = false;
+  let retention: { stop(): Promise<void> } | null = null;
   return {
     app,
     store,
@@ -45,6 +47,7 @@ export async function createService(config: Config, opts: { logger?: Logger; now
       if (!started) {
         started = true;
         await engine.start();
+        retention = startRetention({ store, retentionDays: config.RETENTION_DAYS, everyMs: config.PRUNE_EVERY_MS, logger, now: opts.now });
       }
       const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
       logger.info({ url, store: store.engine }, 'didomi-sync listening');
@@ -56,6 +59,7 @@ export async function createService(config: Config, opts: { logger?: Logger; now
       const closed = server ? new Promise<void>((r) => server!.close(() => r())) : Promise.resolve();
       server?.closeIdleConnections();
       await engine.stop(config.SHUTDOWN_GRACE_MS);
+      await retention?.stop();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
       server?.closeAllConnections();
       await store.close();

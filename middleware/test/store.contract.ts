@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NewEvent, Store } from '../src/store/types.ts';
+import { pruneOnce } from '../src/sync/retention.ts';
 
 const ev = (user: string, n: number): NewEvent => ({
   dedupeKey: `${user}-${n}`,
@@ -11,7 +12,17 @@ const ev = (user: string, n: number): NewEvent => ({
   payload: { n },
 });
 
-export function storeContract(name: string, open: () => Promise<Store>, reopen?: (s: Store) => Promise<Store>) {
+export interface ContractOptions {
+  /** Bytes the store occupies (file + WAL, or table + index sizes after a VACUUM). */
+  bytes?: (s: Store) => Promise<number>;
+}
+
+export function storeContract(
+  name: string,
+  open: (o?: { now?: () => number }) => Promise<Store>,
+  reopen?: (s: Store) => Promise<Store>,
+  opts: ContractOptions = {},
+) {
   test(`${name}: append stores once, acknowledges redeliveries`, async () => {
     const s = await open();
     const r = await s.append([ev('a', 1), ev('a', 2), ev('a', 1)]);
@@ -138,4 +149,52 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     assert.equal(rest[0].events.length, 2, 'the rest stays pending');
     await s.close();
   });
+
+  test(`${name}: with pruning after RETENTION_DAYS the store stays flat over a long run; failing users and dead letters are kept`, async () => {
+    const day = 86_400_000;
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const s = await open({ now: () => clock });
+    const retentionDays = 7;
+    const perRound = 200;
+    const rows: number[] = [];
+    const bytes: number[] = [];
+    await s.addDeadLetters([{ key: 'dl', userKey: 'u0', payload: { code: 'X' } }]);
+    for (let round = 0; round < 40; round++) {
+      clock += day;
+      await s.append(Array.from({ length: perRound }, (_, i) => ({ ...ev(`u${i % 50}`, round * perRound + i), payload: { pad: 'x'.repeat(1000), i } })));
+      // 'stuck' fails every time: its events must stay until it is written
+      if (round === 0) await s.append([ev('stuck', 1)]);
+      for (let c; (c = await s.claim({ workerId: 'w', maxUsers: 100, maxEventsPerUser: 1000, leaseMs: 60_000 })).length;) {
+        const ok = c.filter((u) => u.userKey !== 'stuck');
+        await s.complete(
+          'w',
+          ok.map((u) => ({ userKey: u.userKey, doneSeq: u.events.at(-1)?.seq ?? 0, state: {}, written: {} })),
+        );
+        const stuck = c.find((u) => u.userKey === 'stuck');
+        if (stuck) await s.fail('w', [{ userKey: 'stuck', nextAttemptAt: new Date(clock + day / 2), error: 'UNABLE_TO_LOCK_ROW' }]);
+      }
+      await pruneOnce({ store: s, retentionDays, now: () => clock });
+      rows.push(await inboxRows(s));
+      if (opts.bytes) bytes.push(await opts.bytes(s));
+    }
+    // rounds received in the last 7 days plus the cutoff's own day are kept: 8 rounds, plus the stuck user's event
+    const steady = (retentionDays + 1) * perRound + 1;
+    assert.deepEqual(rows.slice(retentionDays + 1), Array(rows.length - retentionDays - 1).fill(steady), 'row count flat once the retention is reached');
+    if (bytes.length) {
+      const at15 = bytes[14];
+      const last = bytes.at(-1)!;
+      assert.ok(last <= at15 * 1.25, `store size flat: ${at15} bytes after 15 rounds, ${last} after 40 (${JSON.stringify(bytes)})`);
+    }
+    if (process.env.SHOW_SIZES) console.log(name, JSON.stringify({ rows, bytes })); // the figures for the README
+    const st = await s.stats();
+    assert.equal(st.pendingEvents, 1, "the failing user's event is still pending, not pruned");
+    assert.equal((await s.unsyncedDeadLetters(10)).length, 1, 'dead letters are never pruned');
+    await s.close();
+  });
+}
+
+/** Inbox rows, read through the store's own connection (engine-specific; tests only). */
+async function inboxRows(s: Store): Promise<number> {
+  if (s.engine === 'sqlite') return Number(((s as any).db.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n);
+  return Number((await (s as any).pool.query('SELECT count(*) AS n FROM inbox')).rows[0].n);
 }

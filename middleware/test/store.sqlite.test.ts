@@ -1,4 +1,4 @@
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +11,9 @@ import { storeContract } from './store.contract.ts';
 const paths = new WeakMap<object, string>();
 storeContract(
   'sqlite',
-  async () => {
+  async (o = {}) => {
     const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
-    const s = new SqliteStore(path);
+    const s = new SqliteStore(path, o);
     paths.set(s, path);
     await s.migrate();
     return s;
@@ -24,6 +24,12 @@ storeContract(
     const again = new SqliteStore(path);
     await again.migrate();
     return again;
+  },
+  {
+    bytes: async (s) => {
+      const path = paths.get(s)!;
+      return statSync(path).size + (existsSync(path + '-wal') ? statSync(path + '-wal').size : 0);
+    },
   },
 );
 

@@ -3,7 +3,8 @@
 // throws when a promise of the product is broken: no loss, no duplicate, no unauthorised write.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
@@ -16,7 +17,9 @@ import { startStack, ROOT, WEBHOOK_CLIENT_ID, WEBHOOK_CLIENT_SECRET, WEBHOOK_TOK
 import { eventCreated, userUpdated, PREFERENCE } from '../support/didomi-events.ts';
 import { NODE_FLAGS } from '../../middleware/src/bin/node-flags.ts';
 import { makeWorkload, expectedLeads, mismatches, userEmail, prng, type WorkItem } from '../support/didomi-workload.ts';
-import { PURPOSE, VALUE_WEEKLY } from '../support/org-fixture.ts';
+import { PURPOSE, PHONE_PURPOSE, VALUE_OFFERS, VALUE_WEEKLY } from '../support/org-fixture.ts';
+import { startPgServer } from '../support/pg-server.ts';
+import { SqliteStore } from '../../middleware/src/store/sqlite.ts';
 
 export type Figures = Record<string, string | number>;
 export interface Ctx {
@@ -57,7 +60,7 @@ async function acceptedTotal(s: Stack): Promise<number> {
 }
 
 /** Posts like Didomi: retries until acknowledged; returns when every item got a 2xx. */
-async function deliver(s: Stack, items: WorkItem[], concurrency = 16, onAccepted?: (it: WorkItem) => void) {
+async function deliver(s: Stack, items: WorkItem[], concurrency = 16, onAccepted?: (it: WorkItem) => void, onStatus?: (status: number) => void) {
   let i = 0;
   let token = await s.token().catch(() => '');
   const worker = async () => {
@@ -66,10 +69,12 @@ async function deliver(s: Stack, items: WorkItem[], concurrency = 16, onAccepted
       for (let attempt = 0; ; attempt++) {
         try {
           const r = await s.post(it.body, token);
+          onStatus?.(r.status);
           if (r.status < 300) break;
           if (r.status === 401) token = await s.token().catch(() => token);
         } catch {
           /* connection refused while the middleware restarts: retry */
+          onStatus?.(0);
         }
         if (attempt > 2000) throw new Error('a webhook was never acknowledged');
         await sleep(25);
@@ -79,6 +84,38 @@ async function deliver(s: Stack, items: WorkItem[], concurrency = 16, onAccepted
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
+
+/** Further middleware processes on `first`'s database and emulator (as the scale-out scenario builds them). */
+async function moreReplicas(first: Stack, n: number, databaseUrl: string, env: Record<string, string>): Promise<Stack[]> {
+  const out: Stack[] = [];
+  for (let i = 1; i <= n; i++) {
+    const o = await startStack({ mode: 'child', store: 'postgres', databaseUrl, env, seed: false, onLog: (l) => logs.push(l) });
+    await o.emu.close();
+    Object.assign(o.env, { SF_PRIVATE_KEY: first.env.SF_PRIVATE_KEY, SF_LOGIN_URL: first.emu.url, INSTANCE_ID: `replica-${i}` });
+    await o.kill('SIGKILL');
+    await o.restart();
+    out.push(o);
+  }
+  return out;
+}
+
+/** A fresh schema on the test PostgreSQL database, and its URL. */
+async function pgSchema(prefix: string): Promise<{ databaseUrl: string; drop(): Promise<void> }> {
+  const schema = `${prefix}_${process.pid}_${Date.now() % 100000}`;
+  const admin = new pg.Pool({ connectionString: PG, max: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  return {
+    databaseUrl: `${PG}?options=-c%20search_path%3D${schema}`,
+    async drop() {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
+const count = (m: Record<string, number>, k: number | string) => {
+  m[k] = (m[k] ?? 0) + 1;
+};
 
 async function duplicateCreates(s: Stack): Promise<number> {
   const counts = new Map<string, number>();
@@ -843,6 +880,299 @@ export const scenarios: Scenario[] = [
         assert.match(r.stdout, /2 file\(s\) unreadable/);
       } finally {
         rmSync(root, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'replica-race',
+    description: "the same users' events posted at once to three PostgreSQL replicas while they drain, round after round",
+    async run({ short, figures }) {
+      // Issue 11, item 1: an inbox seq allocated before the user's row was locked could commit below a
+      // done_seq another replica had already completed: acknowledged, never claimed, never written.
+      // Each round every user gets three events at once (one field each, values flipping every round),
+      // spread over the replicas; after the round every field must show that round's value.
+      const db = await pgSchema('race');
+      const env = { BATCH_WAIT_MS: '0', WORKER_CONCURRENCY: '2', BATCH_MAX_USERS: '20', LEASE_MS: '5000', RETRY_BACKOFF_SCALE: '0.01' };
+      const first = await stack({ store: 'postgres', databaseUrl: db.databaseUrl, env, seed: { contact: false } });
+      const others: Stack[] = [];
+      try {
+        others.push(...(await moreReplicas(first, 2, db.databaseUrl, env)));
+        const replicas = [first, ...others];
+        const users = Array.from({ length: short ? 20 : 40 }, (_, i) => `race${i}@example.com`);
+        const rounds = short ? 6 : 25;
+        const rnd = prng(11);
+        const t0 = Date.parse('2026-06-01T00:00:00Z');
+        const statuses: Record<string, number> = {};
+        let sent = 0;
+        let acknowledged = 0;
+        let lost = 0;
+        let stale = 0;
+        for (let r = 0; r <= rounds; r++) {
+          const on = r % 2 === 0;
+          const posts = users.flatMap((u) => [
+            eventCreated(u, new Date(t0 + r * 10_000 + 1), { purposes: { [PURPOSE]: on } }),
+            eventCreated(u, new Date(t0 + r * 10_000 + 2), { purposes: { [PHONE_PURPOSE]: !on } }),
+            eventCreated(u, new Date(t0 + r * 10_000 + 3), { preferences: { [PREFERENCE]: [on ? VALUE_OFFERS : VALUE_WEEKLY] } }),
+          ]);
+          await Promise.all(
+            posts.map(async (body) => {
+              sent++;
+              const replica = replicas[Math.floor(rnd() * replicas.length)];
+              for (let attempt = 0; ; attempt++) {
+                const res = await replica.post(body).catch(() => ({ status: 0 }));
+                count(statuses, res.status);
+                if (res.status === 202) break;
+                if (attempt > 400) throw new Error('a webhook was never acknowledged');
+                await sleep(25);
+              }
+              acknowledged++;
+            }),
+          );
+          await first.waitForDrain(60_000);
+          if (r === 0) continue; // warm-up: creates the records (a lost field here could equal its default)
+          const leads = new Map((await first.records('Lead')).map((l) => [String(l.Email).toLowerCase(), l]));
+          for (const u of users) {
+            const l = leads.get(u);
+            const wrong = [l?.HasOptedOutOfEmail !== !on, l?.DoNotCall !== on, l?.Newsletter_Topics__c !== (on ? 'Offers' : 'Weekly digest')].filter(
+              Boolean,
+            ).length;
+            lost += wrong;
+            if (wrong) stale++;
+          }
+        }
+        Object.assign(figures, {
+          replicas: replicas.length,
+          rounds,
+          sent,
+          acknowledged,
+          delivered: acknowledged - lost,
+          lost,
+          stale,
+          refused:
+            sent === acknowledged
+              ? Object.entries(statuses)
+                  .filter(([k]) => k !== '202')
+                  .reduce((n, [, v]) => n + v, 0)
+              : -1,
+        });
+        assert.equal(lost, 0, `${lost} acknowledged events never reached Salesforce (${stale} stale user-rounds)`);
+      } finally {
+        for (const o of others) await o.close().catch(() => undefined);
+        await first.close();
+        await db.drop();
+      }
+    },
+  },
+  {
+    name: 'database-loss',
+    description: 'the PostgreSQL server terminating connections (57P01), SIGKILLed and restarted under load',
+    async run({ short, figures }) {
+      // Issue 11, item 2: a connection lost while checked out killed the process. Expected: 503 while
+      // the database is away, /readyz says so, reconnection by itself, nothing acknowledged lost.
+      const db = await startPgServer();
+      const s = await stack({ store: 'postgres', databaseUrl: db.url, env: { LEASE_MS: '3000', BATCH_WAIT_MS: '20' }, seed: { contact: false } });
+      try {
+        const items = makeWorkload({ events: short ? 800 : 4000, users: short ? 200 : 800, seed: 31 });
+        const statuses: Record<string, number> = {};
+        let acknowledged = 0;
+        let delivering = true;
+        let terminated = 0;
+        let readyWhileDown: { status: number; body: any } = { status: 0, body: null };
+        let webhookWhileDown = 0;
+        let reconnectMs = 0;
+        const chaos = (async () => {
+          const waitAck = async (n: number) => {
+            const target = acknowledged + n;
+            while (acknowledged < target && delivering) await sleep(10);
+          };
+          for (let i = 0; i < 3; i++) {
+            await waitAck(items.length / 10);
+            terminated += await db.terminateBackends();
+          }
+          await waitAck(items.length / 10);
+          await db.kill('SIGKILL');
+          const ready = await fetch(`${s.url}/readyz`);
+          readyWhileDown = { status: ready.status, body: await ready.json() };
+          webhookWhileDown = (await s.post(eventCreated('while-down@example.com', new Date(), { purposes: { [PURPOSE]: true } }))).status;
+          await sleep(1000); // away for a while: the load keeps posting and gets 503
+          await db.start();
+          const t = Date.now();
+          for (let i = 0; (await fetch(`${s.url}/readyz`)).status !== 200; i++) {
+            if (i > 600) throw new Error('the service did not reconnect within 60 s');
+            await sleep(100);
+          }
+          reconnectMs = Date.now() - t;
+        })();
+        let exited = '';
+        s.child!.once('exit', (code, signal) => (exited = `middleware exited (${code ?? signal}): crashed on the lost connection`));
+        await deliver(
+          s,
+          items,
+          16,
+          () => acknowledged++,
+          (st) => count(statuses, st),
+        ).catch((e) => {
+          throw new Error(exited || (e as Error).message);
+        });
+        delivering = false;
+        await chaos;
+        assert.equal(s.child!.exitCode, null, 'the middleware is still running');
+        await s.waitForDrain(120_000);
+        const wrong = mismatches(await s.records('Lead'), expectedLeads(items));
+        Object.assign(figures, {
+          sent: items.length,
+          acknowledged,
+          delivered: acknowledged - wrong.length,
+          lost: wrong.length,
+          s202: statuses[202] ?? 0,
+          s503: statuses[503] ?? 0,
+          other: Object.entries(statuses)
+            .filter(([k]) => k !== '202' && k !== '503')
+            .reduce((n, [, v]) => n + v, 0),
+          terminatedConnections: terminated,
+          kills: 1,
+          readyzWhileDown: readyWhileDown.status,
+          reconnectMs,
+          crashes: s.child!.exitCode === null ? 0 : 1,
+        });
+        assert.equal(webhookWhileDown, 503, 'a webhook while the database is away gets 503');
+        assert.equal(readyWhileDown.status, 503, '/readyz says not ready while the database is away');
+        assert.notEqual(readyWhileDown.body?.checks?.store, 'ok', '/readyz names the store');
+        assert.ok((statuses[503] ?? 0) > 0, 'the load met the outage');
+        assert.equal(wrong.length, 0, `state mismatches: ${JSON.stringify(wrong.slice(0, 3))}`);
+      } finally {
+        await s.close().catch(() => undefined);
+        await db.stop();
+      }
+    },
+  },
+  {
+    name: 'retention',
+    description: 'a long run with RETENTION_DAYS compressed to about a second: the store stays flat',
+    async run({ short, figures }) {
+      // Issue 11, item 6: nothing was ever deleted (about 1.5 kB on disk per event).
+      let store: SqliteStore | undefined;
+      const s = await startStack({
+        env: { RETENTION_DAYS: '0.00001', PRUNE_EVERY_MS: '100', BATCH_WAIT_MS: '20' },
+        seed: { contact: false },
+        makeStore: (env) => (store = new SqliteStore(env.SQLITE_PATH)),
+      });
+      try {
+        const db = () => (store as any).db as DatabaseSync;
+        const rows = () => Number((db().prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n);
+        const pageBytes = () => {
+          const g = (p: string) => Number(Object.values(db().prepare(`PRAGMA ${p}`).get() as object)[0]);
+          return g('page_count') * g('page_size');
+        };
+        const perRound = short ? 200 : 300;
+        const rounds = short ? 5 : 20;
+        // 20 users, all present in the first round: later growth could only come from kept events
+        const items = makeWorkload({ events: perRound * rounds, users: 20, seed: 41 });
+        const bytes: number[] = [];
+        let walMax = 0;
+        let roundBytes = 0; // the largest round's webhook bodies: what one round adds to the inbox if nothing is pruned
+        for (let r = 0; r < rounds; r++) {
+          const round = items.slice(r * perRound, (r + 1) * perRound);
+          roundBytes = Math.max(
+            roundBytes,
+            round.reduce((n, it) => n + JSON.stringify(it.body).length, 0),
+          );
+          await deliver(s, round);
+          await s.waitForDrain(60_000);
+          for (let i = 0; rows() > 0; i++) {
+            if (i > 300) throw new Error(`round ${r}: ${rows()} inbox rows not pruned after 30 s`);
+            await sleep(100);
+          }
+          bytes.push(pageBytes());
+          walMax = Math.max(walMax, statSync(s.env.SQLITE_PATH + '-wal', { throwIfNoEntry: false })?.size ?? 0);
+        }
+        const wrong = mismatches(await s.records('Lead'), expectedLeads(items));
+        Object.assign(figures, {
+          events: items.length,
+          rounds,
+          inboxRowsAfterEachRound: 0,
+          dbBytesFirstRound: bytes[0],
+          dbBytesLast: bytes.at(-1)!,
+          roundBytes,
+          unprunedEstimate: bytes[0] + (rounds - 1) * roundBytes,
+          walBytesMax: walMax,
+          lost: wrong.length,
+        });
+        // Freed pages are reused: the file may grow once by a round's peak (how much of a round is
+        // still unpruned when it ends is timing), never with the number of rounds.
+        assert.ok(
+          bytes.every((b) => b <= bytes[0] + 1.5 * roundBytes),
+          `the database grows with the events received: ${JSON.stringify(bytes)} (one round: ${roundBytes} bytes)`,
+        );
+        assert.ok(walMax <= 6 * 1024 * 1024, `WAL bounded by the autocheckpoint: ${walMax}`);
+        assert.equal(wrong.length, 0, JSON.stringify(wrong.slice(0, 3)));
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  {
+    name: 'lease-renewal',
+    description: 'batches slower than LEASE_MS (slow Salesforce) on two PostgreSQL replicas',
+    async run({ short, figures }) {
+      // Issue 11, item 7: nothing renewed leases, so a batch slower than LEASE_MS let another replica
+      // take the same users and write them a second time.
+      const db = await pgSchema('lease');
+      const leaseMs = 1500;
+      const env = { LEASE_MS: String(leaseMs), BATCH_WAIT_MS: '200', SF_REQUEST_TIMEOUT_MS: '30000', WORKER_CONCURRENCY: '1' };
+      const first = await stack({ store: 'postgres', databaseUrl: db.databaseUrl, env, seed: { contact: false } });
+      const others: Stack[] = [];
+      const logStart = logs.length;
+      try {
+        others.push(...(await moreReplicas(first, 1, db.databaseUrl, env)));
+        const latencyMs = 2500; // match + write: two calls, 5 s per batch, over three leases
+        await first.emu.setFaults({ latencyMs });
+        // one event per user: each record must be written exactly once
+        const users = Array.from({ length: short ? 30 : 120 }, (_, i) => `lease${i}@example.com`);
+        const at = new Date('2026-06-01T00:00:00Z');
+        const items: WorkItem[] = users.map((user) => ({
+          user,
+          body: eventCreated(user, at, { purposes: { [PURPOSE]: false } }),
+          at: at.getTime(),
+          choice: { purposes: { [PURPOSE]: false }, preferences: {} },
+          duplicate: false,
+        }));
+        const since = Date.now();
+        const t0 = Date.now();
+        await deliver(first, items, 8);
+        // without renewal the replicas keep taking each other's users: the queue may never drain
+        const drained = await first.waitForDrain(60_000).then(
+          () => true,
+          () => false,
+        );
+        const seconds = (Date.now() - t0) / 1000;
+        await first.emu.setFaults({ latencyMs: 0 });
+        const writes = ((await (await fetch(`${first.emu.url}/__emulator/writes?since=${since}`)).json()) as any).writes as { id: string }[];
+        const perRecord = new Map<string, number>();
+        for (const w of writes) if (w.id?.startsWith('00Q')) perRecord.set(w.id, (perRecord.get(w.id) ?? 0) + 1);
+        const doubleWrites = [...perRecord.values()].filter((n) => n > 1).length;
+        const leasesLost = logs.slice(logStart).filter((l) => /leases (expired|lost)/.test(l)).length;
+        const leads = new Map((await first.records('Lead')).map((l) => [String(l.Email).toLowerCase(), l]));
+        const wrong = users.filter((u) => leads.get(u)?.HasOptedOutOfEmail !== true);
+        Object.assign(figures, {
+          users: items.length,
+          leaseMs,
+          drained: drained ? 'yes' : 'no',
+          drainSeconds: Math.round(seconds * 10) / 10,
+          recordsWritten: perRecord.size,
+          doubleWrites,
+          leasesLost,
+          lost: wrong.length,
+        });
+        assert.ok(drained, 'the queue drained');
+        assert.ok(seconds * 1000 > 2 * leaseMs, 'batches outlived the lease');
+        assert.equal(doubleWrites, 0, 'users taken by a second replica while their batch was in flight');
+        assert.equal(leasesLost, 0, 'leases lost');
+        assert.equal(wrong.length, 0, JSON.stringify(wrong.slice(0, 3)));
+      } finally {
+        for (const o of others) await o.close().catch(() => undefined);
+        await first.close();
+        await db.drop();
       }
     },
   },

@@ -11,6 +11,7 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '@didomi-sync
 import { loadConfig } from '../../middleware/src/config.ts';
 import { createService, type Service } from '../../middleware/src/service.ts';
 import { createLogger } from '../../middleware/src/observability/logger.ts';
+import type { Store } from '../../middleware/src/store/types.ts';
 import { rsaKeyPair } from './keys.ts';
 import { CUSTOMER_FIELDS, seedSyncConfig, type SeedOptions } from './org-fixture.ts';
 
@@ -28,6 +29,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   emulator?: EmulatorOptions;
   seed?: SeedOptions | false;
+  /** (in-process mode) the store to run on, e.g. one with an injected clock (default: from the environment). */
+  makeStore?: (env: Record<string, string>) => Store;
   /** Where child-process logs go (default: discarded). */
   onLog?: (line: string) => void;
   logLevel?: string;
@@ -117,7 +120,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       });
     } else {
       const config = loadConfig(env);
-      service = await createService(config, { logger: createLogger(env.LOG_LEVEL) });
+      service = await createService(config, { logger: createLogger(env.LOG_LEVEL), store: o.makeStore?.(env) });
       url = (await service.listen(0, '127.0.0.1')).url;
     }
   };

@@ -33,6 +33,8 @@ export const SQLITE_MIGRATIONS: string[] = [
      created_at TEXT NOT NULL
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: pruning finds old inbox rows by arrival time (RETENTION_DAYS)
+  `CREATE INDEX inbox_received ON inbox (received_at);`,
 ];
 
 export const POSTGRES_MIGRATIONS: string[] = [
@@ -69,4 +71,6 @@ export const POSTGRES_MIGRATIONS: string[] = [
      created_at TEXT NOT NULL
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value JSONB NOT NULL);`,
+  // 2: pruning finds old inbox rows by arrival time (RETENTION_DAYS)
+  `CREATE INDEX inbox_received ON inbox (received_at);`,
 ];

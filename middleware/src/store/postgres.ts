@@ -27,22 +27,38 @@ export class PostgresStore implements Store {
 
   constructor(url: string, opts: { now?: () => number; schema?: string; max?: number } = {}) {
     this.now = opts.now ?? Date.now;
-    this.pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, options: opts.schema ? `-c search_path=${opts.schema}` : undefined });
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: opts.max ?? 10,
+      options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+      // a database that is away fails fast (webhooks answer 503, /readyz says so) instead of hanging
+      connectionTimeoutMillis: 5000,
+    });
     this.pool.on('error', () => undefined); // idle client errors surface on the next query instead of crashing
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    // pg-pool removes its error listener while a client is checked out: a connection lost between two
+    // queries (server killed, 57P01 admin shutdown) would otherwise be an uncaught 'error' that kills
+    // the process (issue 11, item 2). The failed query rejects and the client is discarded below.
+    let broken: Error | undefined;
+    const onError = (e: Error) => {
+      broken = e;
+    };
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       const r = await fn(c);
       await c.query('COMMIT');
       return r;
     } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
+      broken ??= isConnectionError(e) ? (e as Error) : undefined;
+      if (!broken) await c.query('ROLLBACK').catch(() => undefined);
       throw e;
     } finally {
-      c.release();
+      c.removeListener('error', onError);
+      c.release(broken); // a broken connection is destroyed, not returned to the pool
     }
   }
 
@@ -72,6 +88,13 @@ export class PostgresStore implements Store {
     const now = this.now();
     try {
       return await this.tx(async (c) => {
+        // Lock every user's row BEFORE allocating seqs (issue 11, item 1): with the lock held until
+        // commit, a user's events commit in seq order, so no event can commit below a done_seq that a
+        // worker already completed (claim takes the same row lock, with SKIP LOCKED).
+        await lockUsers(
+          c,
+          events.map((e) => e.userKey),
+        );
         const stored: boolean[] = [];
         for (const e of events) {
           const r = await c.query(
@@ -143,17 +166,21 @@ export class PostgresStore implements Store {
   }
 
   async extendLeases(workerId: string, userKeys: string[], leaseMs: number): Promise<string[]> {
-    const r = await this.pool.query('UPDATE user_sync SET lease_until = $1 WHERE user_key = ANY($2) AND lease_owner = $3 RETURNING user_key', [
-      this.now() + leaseMs,
-      userKeys,
-      workerId,
-    ]);
+    const r = await this.pool.query(
+      `WITH mine AS (SELECT user_key FROM user_sync WHERE user_key = ANY($2) AND lease_owner = $3 ORDER BY user_key COLLATE "C" FOR UPDATE)
+       UPDATE user_sync u SET lease_until = $1 FROM mine WHERE u.user_key = mine.user_key AND u.lease_owner = $3 RETURNING u.user_key`,
+      [this.now() + leaseMs, userKeys, workerId],
+    );
     return r.rows.map((x) => x.user_key);
   }
 
   async complete(workerId: string, users: CompletedUser[]): Promise<string[]> {
     if (!users.length) return [];
     return this.tx(async (c) => {
+      await lockUsers(
+        c,
+        users.map((u) => u.userKey),
+      );
       const saved: string[] = [];
       for (const u of users) {
         const r = await c.query(
@@ -171,6 +198,10 @@ export class PostgresStore implements Store {
     if (!users.length) return;
     const now = new Date(this.now()).toISOString();
     await this.tx(async (c) => {
+      await lockUsers(
+        c,
+        users.map((u) => u.userKey),
+      );
       for (const u of users) {
         if (u.state !== undefined && u.doneSeq !== undefined) {
           await c.query('UPDATE user_sync SET state = $1, done_seq = GREATEST(done_seq, $2) WHERE user_key = $3 AND lease_owner = $4', [
@@ -196,6 +227,7 @@ export class PostgresStore implements Store {
 
   async requeue(userKeys: string[]): Promise<void> {
     await this.tx(async (c) => {
+      await lockUsers(c, userKeys);
       for (const k of userKeys) {
         await c.query(
           `INSERT INTO user_sync (user_key, forced) VALUES ($1, true)
@@ -246,4 +278,31 @@ export class PostgresStore implements Store {
     const x = r.rows[0];
     return { pendingUsers: Number(x.users), pendingEvents: Number(x.events), oldestPendingAt: x.oldest, deadLettersUnsynced: Number(x.dead) };
   }
+
+  async prune(receivedBefore: Date, limit: number): Promise<number> {
+    const r = await this.pool.query(
+      `DELETE FROM inbox WHERE seq IN (SELECT i.seq FROM inbox i JOIN user_sync u ON u.user_key = i.user_key
+         WHERE i.received_at < $1 AND i.seq <= u.done_seq AND u.attempts = 0 ORDER BY i.received_at LIMIT $2)`,
+      [receivedBefore.toISOString(), limit],
+    );
+    return r.rowCount ?? 0;
+  }
+}
+
+/**
+ * Takes the row lock of each user (creating missing rows), always in the same order (byte order), so
+ * that transactions locking several users never deadlock one another. Held until commit.
+ */
+async function lockUsers(c: pg.PoolClient, userKeys: string[]): Promise<void> {
+  const keys = [...new Set(userKeys)];
+  if (!keys.length) return;
+  await c.query(`INSERT INTO user_sync (user_key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k COLLATE "C" ON CONFLICT (user_key) DO NOTHING`, [keys]);
+  await c.query(`SELECT 1 FROM user_sync WHERE user_key = ANY($1) ORDER BY user_key COLLATE "C" FOR UPDATE`, [keys]);
+}
+
+/** Errors after which a connection cannot be reused: lost socket, or the server ended the session (class 57, 08). */
+function isConnectionError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code === 'string' && (code.startsWith('57') || code.startsWith('08'))) return true;
+  return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|not queryable/i.test((e as Error)?.message ?? '');
 }

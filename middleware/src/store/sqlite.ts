@@ -101,6 +101,8 @@ export class SqliteStore implements Store {
       statsEvents: p(`SELECT count(*) AS n, min(i.received_at) AS oldest FROM user_sync u JOIN inbox i ON i.user_key = u.user_key AND i.seq > u.done_seq
         WHERE u.pending_seq > u.done_seq`),
       statsDead: p('SELECT count(*) AS n FROM dead_letters WHERE synced = 0'),
+      prune: p(`DELETE FROM inbox WHERE seq IN (SELECT i.seq FROM inbox i JOIN user_sync u ON u.user_key = i.user_key
+        WHERE i.received_at < ? AND i.seq <= u.done_seq AND u.attempts = 0 ORDER BY i.received_at LIMIT ?)`),
     };
   }
 
@@ -126,7 +128,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Writes every queued append in one transaction (group commit). */
+  /**
+   * Writes every queued append in one transaction (group commit). One connection, one writer:
+   * seqs are allocated and committed in the same order, so no event can commit below a done_seq
+   * (the PostgreSQL store needs a per-user lock for that; issue 11, item 1).
+   */
   private flush() {
     this.flushScheduled = false;
     const batch = this.queue;
@@ -298,6 +304,10 @@ export class SqliteStore implements Store {
     const ev = this.st.statsEvents.get() as { n: number; oldest: string | null };
     const dead = this.st.statsDead.get() as { n: number };
     return { pendingUsers: users.n, pendingEvents: ev.n, oldestPendingAt: ev.oldest, deadLettersUnsynced: dead.n };
+  }
+
+  async prune(receivedBefore: Date, limit: number): Promise<number> {
+    return this.tx(() => Number(this.st.prune.run(receivedBefore.toISOString(), limit).changes));
   }
 }
 

@@ -117,6 +117,13 @@ export interface Store {
   setMeta(key: string, value: Json): Promise<void>;
 
   stats(): Promise<StoreStats>;
+
+  /**
+   * Deletes inbox events received before `receivedBefore` that are folded into a healthy user's state
+   * (seq <= done_seq, no failure pending), at most `limit` per call; returns how many. Dead letters are
+   * never pruned: they stay until resolved in the org.
+   */
+  prune(receivedBefore: Date, limit: number): Promise<number>;
 }
 
 /** The store cannot accept writes (disk full, read-only, database down): the webhook answers 503. */

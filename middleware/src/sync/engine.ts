@@ -21,6 +21,7 @@ import { MAX_ISOLATION_ROUNDS, refusedFields, withoutFields } from './field-isol
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
+import { keepLeases } from './lease-keeper.ts';
 import { DidomiApi } from '../didomi/api-client.ts';
 
 const MAX_COLLECTION = 200; // reference/salesforce.md: sObject Collections, at most 200 records
@@ -223,7 +224,17 @@ class Engine implements SyncEngine {
         if (await this.wait(Math.min(1000, Math.max(10, 1000 * c.RETRY_BACKOFF_SCALE)))) await sleep(c.BATCH_WAIT_MS);
         continue;
       }
-      const p = this.process(users).catch((e) => this.d.logger.error({ err: (e as Error).message }, 'batch failed'));
+      const leases = keepLeases({
+        store: this.d.store,
+        workerId: this.workerId,
+        userKeys: users.map((u) => u.userKey),
+        leaseMs: c.LEASE_MS,
+        onLost: (keys) => this.d.logger.warn({ users: keys.length }, 'leases lost while the batch was in flight; those users will be processed again'),
+        onError: (e) => this.d.logger.warn({ err: e.message }, 'lease renewal failed; retrying'),
+      });
+      const p = this.process(users, leases)
+        .catch((e) => this.d.logger.error({ err: (e as Error).message }, 'batch failed'))
+        .finally(() => leases.stop());
       this.inflight.add(p);
       await p;
       this.inflight.delete(p);
@@ -234,7 +245,7 @@ class Engine implements SyncEngine {
 
   // ---------- one batch ----------
 
-  private async process(users: ClaimedUser[]): Promise<void> {
+  private async process(users: ClaimedUser[], leases?: { stop(): void }): Promise<void> {
     const started = this.now();
     const callsBefore = this.client.calls;
     const config = this.config!;
@@ -267,6 +278,7 @@ class Engine implements SyncEngine {
       }
       if (!(e instanceof SalesforceError)) this.d.logger.error({ err: (e as Error).stack }, 'batch error');
     }
+    leases?.stop(); // settling releases them
     await this.settle(works);
     const events = users.reduce((n, u) => n + u.events.length, 0);
     this.d.metrics.batchUsers.observe(users.length);

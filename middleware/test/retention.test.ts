@@ -1,0 +1,45 @@
+// Retention (issue 11, item 6), wired in the service: RETENTION_DAYS is validated, and a running
+// service prunes inbox events once they are merged, written and older than the retention.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, type Stack } from '../../test/support/stack.ts';
+import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
+import { loadConfig, ConfigError } from '../src/config.ts';
+import { SqliteStore } from '../src/store/sqlite.ts';
+
+const stacks: Stack[] = [];
+after(async () => {
+  for (const s of stacks) await s.close();
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('RETENTION_DAYS: 7 by default; zero, negative and non-numbers are refused at start', async () => {
+  const s = await startStack({ seed: false });
+  stacks.push(s);
+  assert.equal(loadConfig(s.env).RETENTION_DAYS, 7);
+  assert.equal(loadConfig({ ...s.env, RETENTION_DAYS: '30' }).RETENTION_DAYS, 30);
+  for (const bad of ['0', '-1', 'seven', '100000'])
+    assert.throws(
+      () => loadConfig({ ...s.env, RETENTION_DAYS: bad }),
+      (e: Error) => e instanceof ConfigError && /RETENTION_DAYS/.test(e.message),
+      bad,
+    );
+});
+
+test('a running service prunes inbox events once merged, written and older than RETENTION_DAYS (what stays is checked with an injected clock in the store contract)', async () => {
+  let store: SqliteStore | undefined;
+  // a retention of ~0.9 s (1e-5 days), checked every 100 ms
+  const s = await startStack({
+    env: { RETENTION_DAYS: '0.00001', PRUNE_EVERY_MS: '100' },
+    makeStore: (env) => (store = new SqliteStore(env.SQLITE_PATH)),
+  });
+  stacks.push(s);
+  const rows = () => Number(((store as any).db.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n);
+  for (let i = 0; i < 5; i++) assert.equal((await s.post(eventCreated(`old${i}@example.com`, new Date(), { purposes: { [PURPOSE]: true } }))).status, 202);
+  await s.waitForDrain();
+  assert.equal(rows(), 5);
+  for (let i = 0; i < 100 && rows() > 0; i++) await sleep(100);
+  assert.equal(rows(), 0, 'written events older than the retention are pruned');
+  const [lead] = (await s.records('Lead')).filter((r) => r.Email === 'old0@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, false, 'what was written stays written');
+});
