@@ -15,6 +15,8 @@ export interface Faults {
   lockRowShare: number;
   validationRules: ValidationRule[];
   limitExhausted: boolean;
+  /** The next N requests that write anything have their write applied, then the connection dropped with no response. */
+  dropWriteResponses: number;
 }
 
 export interface Counters {
@@ -23,6 +25,8 @@ export interface Counters {
   used: number;
   max: number;
   tokens: number;
+  /** Responses dropped after their write was applied (faults.dropWriteResponses). */
+  droppedResponses: number;
 }
 
 export interface ServerState {
@@ -35,6 +39,8 @@ export interface ServerState {
   onFaultsChanged: (f: Faults) => void;
   seed: (records: Record<string, SfRecord[]>) => Record<string, string[]>;
   reset: () => void;
+  /** Moves the emulator's clock (sessions) forward; returns the new time in ms. */
+  advanceClock: (ms: number) => number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,6 +63,7 @@ export function createApp(state: ServerState) {
       tokens: state.counters.tokens,
       records,
       apiUsage: { used: state.counters.used, max: state.counters.max },
+      droppedResponses: state.counters.droppedResponses,
       faults: state.faults,
     });
   });
@@ -97,9 +104,15 @@ export function createApp(state: ServerState) {
     if (b.lockRowShare !== undefined) f.lockRowShare = Number(b.lockRowShare);
     if (b.validationRules !== undefined) f.validationRules = b.validationRules;
     if (b.limitExhausted !== undefined) f.limitExhausted = !!b.limitExhausted;
+    if (b.dropWriteResponses !== undefined) f.dropWriteResponses = Number(b.dropWriteResponses);
     if (!['off', '503', 'refuse'].includes(f.outage)) return void res.status(400).json({ error: 'outage must be off, 503 or refuse' });
     res.json({ faults: f });
     state.onFaultsChanged(f);
+  });
+  control.post('/clock', (req, res) => {
+    const ms = Number(req.body?.advanceMs);
+    if (!Number.isFinite(ms) || ms < 0) return void res.status(400).json({ error: 'advanceMs must be a number >= 0' });
+    res.json({ now: state.advanceClock(ms) });
   });
   control.post('/sessions/revoke', (_req, res) => res.json({ revoked: state.oauth.revokeAll() }));
   control.post('/users', (req, res) => {
@@ -163,11 +176,18 @@ export function createApp(state: ServerState) {
     state.counters.byResource[resource] = (state.counters.byResource[resource] ?? 0) + 1;
     try {
       const url = new URL(req.originalUrl, 'http://x');
+      const writesBefore = state.org.writeLog.length;
       const r = rest.dispatch(
         { method: req.method, path: req.path, query: url.searchParams, body: req.body, headers: req.headers as Record<string, string> },
         res.locals.user,
         res.locals.version,
       );
+      // A response lost after Salesforce committed the write (network cut, proxy timeout): the client cannot know it landed.
+      if (state.faults.dropWriteResponses > 0 && state.org.writeLog.length > writesBefore) {
+        state.faults.dropWriteResponses--;
+        state.counters.droppedResponses++;
+        return void req.socket.destroy();
+      }
       if (r.body === undefined) res.status(r.status).end();
       else res.status(r.status).json(r.body);
     } catch (e) {
