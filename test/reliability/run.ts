@@ -1,5 +1,6 @@
-// npm run test:reliability (-- --short, --only NAME): faults and attacks injected over real HTTP,
-// counted, and printed one line per scenario, then "N passed, N failed".
+// npm run test:reliability (-- --short, --only NAME, --update-readme): faults and attacks injected over
+// real HTTP, counted, and printed one line per scenario, then "N passed, N failed". A full run writes
+// results/reliability-full.json and .md; README.md changes only with --update-readme (on purpose).
 import { parseArgs } from 'node:util';
 import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { ROOT } from '../support/stack.ts';
 import { scenarios, type Figures } from './scenarios.ts';
 
 const { values: a } = parseArgs({
-  options: { short: { type: 'boolean', default: false }, only: { type: 'string' }, 'no-readme': { type: 'boolean', default: false } },
+  options: { short: { type: 'boolean', default: false }, only: { type: 'string' }, 'update-readme': { type: 'boolean', default: false } },
 });
 const selected = scenarios.filter((s) => !a.only || s.name === a.only);
 let passed = 0;
@@ -42,17 +43,20 @@ if (!a.only && !a.short) {
   mkdirSync(join(ROOT, 'results'), { recursive: true });
   const out = { at: new Date().toISOString(), mode: a.short ? 'short' : 'full', passed, failed, scenarios: report };
   writeFileSync(join(ROOT, 'results', 'reliability-full.json'), JSON.stringify(out, null, 2));
+  const rows = report.map(
+    (r) =>
+      `| ${r.name} | ${scenarios.find((s) => s.name === r.name)!.description} | ${r.ok ? 'pass' : 'FAIL'} | ${Object.entries(r.figures)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} |`,
+  );
+  const table = `Last full run ${out.at.slice(0, 10)}: ${passed} passed, ${failed} failed.\n\n| scenario | what is injected | result | figures |\n|---|---|---|---|\n${rows.join('\n')}`;
+  writeFileSync(join(ROOT, 'results', 'reliability-full.md'), table + '\n');
   const readme = join(ROOT, 'README.md');
-  if (!a.short && !a['no-readme'] && existsSync(readme)) {
-    const rows = report.map(
-      (r) =>
-        `| ${r.name} | ${scenarios.find((s) => s.name === r.name)!.description} | ${r.ok ? 'pass' : 'FAIL'} | ${Object.entries(r.figures)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')} |`,
-    );
-    const section = `<!-- reliability:start -->\nLast full run ${out.at.slice(0, 10)}: ${passed} passed, ${failed} failed.\n\n| scenario | what is injected | result | figures |\n|---|---|---|---|\n${rows.join('\n')}\n<!-- reliability:end -->`;
+  if (a['update-readme'] && existsSync(readme)) {
+    const section = `<!-- reliability:start -->\n${table}\n<!-- reliability:end -->`;
     writeFileSync(readme, readFileSync(readme, 'utf8').replace(/<!-- reliability:start -->[\s\S]*<!-- reliability:end -->/, section));
   }
+  console.log(`Written: results/reliability-full.json, results/reliability-full.md${a['update-readme'] ? ', README.md (Reliability)' : ''}`);
 }
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
