@@ -49,6 +49,7 @@ export interface Emulator {
     apiUsage: { used: number; max: number };
     tokens: number;
     droppedResponses: number;
+    inFlight: number;
   };
   seed(records: Record<string, SfRecord[]>): Record<string, string[]>;
   revokeSessions(): number;
@@ -79,7 +80,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     dropWriteResponses: 0,
   });
   const faults: Faults = noFaults();
-  const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0, droppedResponses: 0 };
+  const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0, droppedResponses: 0, inFlight: 0 };
   let clockOffset = 0;
   const now = () => (options.now ?? Date.now)() + clockOffset;
   const advanceClock = (ms: number) => {
@@ -180,6 +181,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       apiUsage: { used: counters.used, max: counters.max },
       tokens: counters.tokens,
       droppedResponses: counters.droppedResponses,
+      inFlight: counters.inFlight,
     }),
     seed,
     revokeSessions: () => oauth.revokeAll(),

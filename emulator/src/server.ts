@@ -27,6 +27,8 @@ export interface Counters {
   tokens: number;
   /** Responses dropped after their write was applied (faults.dropWriteResponses). */
   droppedResponses: number;
+  /** REST requests received and not yet answered (waiting out latency included). */
+  inFlight: number;
 }
 
 export interface ServerState {
@@ -64,6 +66,7 @@ export function createApp(state: ServerState) {
       records,
       apiUsage: { used: state.counters.used, max: state.counters.max },
       droppedResponses: state.counters.droppedResponses,
+      inFlight: state.counters.inFlight,
       faults: state.faults,
     });
   });
@@ -141,6 +144,8 @@ export function createApp(state: ServerState) {
   });
 
   const guard = async (req: Request, res: Response, next: NextFunction) => {
+    state.counters.inFlight++;
+    res.once('close', () => state.counters.inFlight--);
     const f = state.faults;
     if (f.latencyMs || f.latencyJitterMs) await sleep(f.latencyMs + Math.random() * f.latencyJitterMs);
     if (f.outage === '503') return void res.status(503).json([{ message: 'Server is temporarily unavailable', errorCode: 'SERVER_UNAVAILABLE' }]);

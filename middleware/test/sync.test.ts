@@ -321,11 +321,13 @@ test('PostgreSQL store: the same flow with several replicas sharing the queue', 
 });
 
 test('SIGTERM mid-batch loses nothing: the restarted service finishes the work', async () => {
-  const s = await stack({ mode: 'child', env: { BATCH_WAIT_MS: '20' } });
-  await s.emu.setFaults({ latencyMs: 300 });
+  // housekeeping only at start, so the request in flight at SIGTERM is the batch's own
+  const s = await stack({ mode: 'child', env: { BATCH_WAIT_MS: '20', HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' } });
+  await s.emu.setFaults({ latencyMs: 2000 });
   s.emu.seed({ Lead: Array.from({ length: 30 }, (_, i) => ({ LastName: `T${i}`, Company: 'Acme', Email: `term${i}@example.com` })) });
   const token = await s.token();
   for (let i = 0; i < 30; i++) assert.equal((await s.post(eventCreated(`term${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)).status, 202);
+  await waitFor('a batch waiting on Salesforce', () => s.emu.stats().inFlight > 0);
   await s.kill('SIGTERM');
   await s.emu.setFaults({ latencyMs: 0 });
   await s.restart();
