@@ -206,7 +206,8 @@ test('transient faults: session revoked, 503 outage, refused connections, row lo
 });
 
 test('a permanent per-record failure is dead-lettered in the org while the rest of the batch succeeds; a retry requested from the org replays it', async () => {
-  const s = await stack({ env: { BATCH_WAIT_MS: '200' } });
+  // Salesforce is down while both webhooks arrive, so both users are in the first batch whatever the machine's speed
+  const s = await stack({ faults: { outage: '503' } });
   s.emu.seed({
     Lead: [
       { LastName: 'Ok', Company: 'Acme', Email: 'ok@example.com' },
@@ -216,7 +217,10 @@ test('a permanent per-record failure is dead-lettered in the org while the rest 
   await s.emu.setFaults({ validationRules: [{ sobject: 'Lead', field: 'Email', value: 'bad@example.com', message: 'Email opt-out changes need a reason' }] });
   const token = await s.token();
   await Promise.all(['ok@example.com', 'bad@example.com'].map((e) => s.post(eventCreated(e, at(1), { purposes: { [PURPOSE]: false } }), token)));
+  await s.emu.setFaults({ outage: 'off' });
   await s.waitForDrain();
+  const batches = await s.metrics();
+  assert.deepEqual([metricSum(batches, 'didomi_sync_batch_users_count'), metricSum(batches, 'didomi_sync_batch_users_sum')], [1, 2], 'one batch of both users');
   let errors: any[] = [];
   await until('a Didomi_Sync_Error__c record', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
   assert.equal(errors[0].Error_Code__c, 'FIELD_CUSTOM_VALIDATION_EXCEPTION');
