@@ -12,11 +12,11 @@ after(async () => {
   await admin.end();
 });
 
-async function fresh(): Promise<PostgresStore> {
+async function fresh(o: { now?: () => number } = {}): Promise<PostgresStore> {
   const schema = `store_test_${process.pid}_${schemas.length}_${Date.now() % 100000}`;
   schemas.push(schema);
   await admin.query(`CREATE SCHEMA ${schema}`);
-  const s = new PostgresStore(PG_URL, { schema });
+  const s = new PostgresStore(PG_URL, { schema, ...o });
   await s.migrate();
   (s as any).schemaName = schema;
   return s;

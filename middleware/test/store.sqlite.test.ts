@@ -13,9 +13,9 @@ import type { NewEvent } from '../src/store/types.ts';
 const paths = new WeakMap<object, string>();
 storeContract(
   'sqlite',
-  async () => {
+  async (o = {}) => {
     const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
-    const s = new SqliteStore(path);
+    const s = new SqliteStore(path, o);
     paths.set(s, path);
     await s.migrate();
     return s;
