@@ -1,6 +1,6 @@
 // npm run bench: this product's batched engine against the peers' per-event strategy, on the org
 // emulator with a per-request latency like a real org over the internet. Prints a table, writes
-// results/latest.json and results/latest.svg, and updates the README's Performance section.
+// results/latest.json and results/latest.svg; the README's Performance section only with --update-readme.
 //   --small            a few thousand events (part of npm test)
 //   --events N --users N --latency MS --stores sqlite,postgres --no-baseline
 import { parseArgs } from 'node:util';
@@ -21,7 +21,7 @@ const { values: a } = parseArgs({
     latency: { type: 'string' },
     stores: { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
-    'no-readme': { type: 'boolean', default: false },
+    'update-readme': { type: 'boolean', default: false },
   },
 });
 const small = a.small;
@@ -251,12 +251,12 @@ if (!small) {
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(out, null, 2));
   writeFileSync(join(dir, 'latest.svg'), renderChart(results, cfg));
   const readme = join(ROOT, 'README.md');
-  if (!a['no-readme'] && existsSync(readme)) {
+  if (a['update-readme'] && existsSync(readme)) {
     const text = readFileSync(readme, 'utf8');
     const section = `<!-- bench:start -->\nMeasured ${stamp.slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.version}, 2 cores: ${cfg.events.toLocaleString('en-US')} events over ${cfg.users.toLocaleString('en-US')} users (30% user.updated, 5% redelivered, 10% out of order), emulator latency ${cfg.latencyMs} ms per request. The baseline handles the first ${base?.events.toLocaleString('en-US') ?? 'n/a'} events (its speed would make the full run last an hour). Ratios are to the baseline.\n\n${lines.join('\n')}\n\n![latency and API calls](results/latest.svg)\n<!-- bench:end -->`;
     writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, section));
   }
-  console.log(`\nWritten: results/latest.json, results/latest.svg${a['no-readme'] ? '' : ', README.md (Performance)'}`);
+  console.log(`\nWritten: results/latest.json, results/latest.svg${a['update-readme'] ? ', README.md (Performance)' : ''}`);
 }
 if (failures.length) {
   console.error(`\nFAILED: the engine did not reach the expected state:\n  ${failures.join('\n  ')}`);

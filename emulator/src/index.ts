@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   forceAppDir?: string;
   /** The customer's own fields (an org always has some): { Lead: [{ name: 'Topics__c', type: 'multipicklist', values: [...] }] } */
   extraFields?: Record<string, ExtraFieldSpec[]>;
+  /** The emulator's clock (sessions, assertion expiry); tests inject one or move it with advanceClock. */
+  now?: () => number;
 }
 
 export interface Emulator {
@@ -42,9 +44,17 @@ export interface Emulator {
   org: Org;
   close(): Promise<void>;
   setFaults(f: Partial<Faults>): Promise<Faults>;
-  stats(): { apiCalls: { total: number; byResource: Record<string, number> }; apiUsage: { used: number; max: number }; tokens: number };
+  stats(): {
+    apiCalls: { total: number; byResource: Record<string, number> };
+    apiUsage: { used: number; max: number };
+    tokens: number;
+    droppedResponses: number;
+    inFlight: number;
+  };
   seed(records: Record<string, SfRecord[]>): Record<string, string[]>;
   revokeSessions(): number;
+  /** Moves the emulator's clock forward (e.g. past a session's end) without waiting; returns the new time. */
+  advanceClock(ms: number): number;
   reset(): void;
   save(): void;
 }
@@ -60,7 +70,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = options.host ?? '127.0.0.1';
   let port = options.port ?? 0;
   let url = '';
-  const faults: Faults = {
+  const noFaults = (): Faults => ({
     latencyMs: 0,
     latencyJitterMs: 0,
     outage: 'off',
@@ -69,14 +79,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     limitExhausted: false,
     mangle: 'off',
     mangleCount: 0,
+    dropWriteResponses: 0,
+  });
+  const faults: Faults = noFaults();
+  const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0, droppedResponses: 0, inFlight: 0 };
+  let clockOffset = 0;
+  const now = () => (options.now ?? Date.now)() + clockOffset;
+  const advanceClock = (ms: number) => {
+    clockOffset += ms;
+    return now();
   };
-  const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0 };
   const oauth = new OAuthServer(org, {
     consumerKey: options.consumerKey ?? 'DEV_CONSUMER_KEY',
     publicKey: publicKeyFrom(keyPem),
     sessionSeconds: options.sessionSeconds ?? 7200,
     audiences: () => [...(options.audiences ?? ['https://login.salesforce.com', 'https://test.salesforce.com']), url].map((a) => a.replace(/\/$/, '')),
     instanceUrl: () => url,
+    now,
   });
 
   const sockets = new Set<Socket>();
@@ -114,17 +133,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const reset = () => {
     org.reset();
-    Object.assign(faults, {
-      latencyMs: 0,
-      latencyJitterMs: 0,
-      outage: 'off',
-      lockRowShare: 0,
-      validationRules: [],
-      limitExhausted: false,
-      mangle: 'off',
-      mangleCount: 0,
-    });
+    Object.assign(faults, noFaults());
     counters.total = 0;
+    counters.droppedResponses = 0;
     counters.byResource = {};
     counters.used = 0;
     counters.tokens = 0;
@@ -140,6 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     onFaultsChanged: (f) => void applyFaults(f),
     seed,
     reset,
+    advanceClock,
   });
   const server: Server = createServer({ maxHeaderSize: 64 * 1024 }, app);
   server.keepAliveTimeout = 65_000;
@@ -170,9 +182,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       apiCalls: { total: counters.total, byResource: { ...counters.byResource } },
       apiUsage: { used: counters.used, max: counters.max },
       tokens: counters.tokens,
+      droppedResponses: counters.droppedResponses,
+      inFlight: counters.inFlight,
     }),
     seed,
     revokeSessions: () => oauth.revokeAll(),
+    advanceClock,
     reset,
     save,
   };

@@ -25,10 +25,19 @@ const fail = (error: string, error_description: string): TokenResult => ({ statu
 export class OAuthServer {
   readonly sessions = new Map<string, Session>();
   private readonly org: Org;
-  private readonly opts: { consumerKey: string; publicKey: KeyObject; audiences: () => string[]; sessionSeconds: number; instanceUrl: () => string };
+  private readonly opts: {
+    consumerKey: string;
+    publicKey: KeyObject;
+    audiences: () => string[];
+    sessionSeconds: number;
+    instanceUrl: () => string;
+    now?: () => number;
+  };
+  private readonly now: () => number;
   constructor(org: Org, opts: OAuthServer['opts']) {
     this.org = org;
     this.opts = opts;
+    this.now = opts.now ?? Date.now;
   }
 
   token(form: Record<string, unknown>): TokenResult {
@@ -46,7 +55,7 @@ export class OAuthServer {
     }
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (aud.length !== 1 || !this.opts.audiences().includes(String(aud[0]).replace(/\/$/, ''))) return fail('invalid_grant', 'audience is invalid');
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.now() / 1000);
     if (typeof claims.exp !== 'number') return fail('invalid_grant', 'invalid assertion');
     if (claims.exp < now) return fail('invalid_grant', 'expired authorization code');
     if (claims.exp > now + MAX_EXP_AHEAD_SECONDS) return fail('invalid_grant', 'invalid assertion'); // e.g. milliseconds instead of seconds
@@ -54,7 +63,7 @@ export class OAuthServer {
     if (!user) return fail('invalid_grant', "user hasn't approved this consumer");
     if (!user.active) return fail('invalid_grant', 'inactive user');
     const token = '00D5g000000EMUL!' + randomBytes(48).toString('base64url');
-    this.sessions.set(token, { token, user, expiresAt: Date.now() + this.opts.sessionSeconds * 1000 });
+    this.sessions.set(token, { token, user, expiresAt: this.now() + this.opts.sessionSeconds * 1000 });
     const url = this.opts.instanceUrl();
     return {
       status: 200,
@@ -67,7 +76,7 @@ export class OAuthServer {
     const m = /^(?:Bearer|OAuth)\s+(.+)$/i.exec(authorization ?? '');
     const s = m ? this.sessions.get(m[1].trim()) : undefined;
     if (!s) return null;
-    if (s.expiresAt < Date.now()) {
+    if (s.expiresAt <= this.now()) {
       this.sessions.delete(s.token);
       return null;
     }

@@ -52,6 +52,8 @@ class Table {
     for (const u of def.uniqueFields) this.unique.set(u, new Map());
     for (const name of ['email', 'personemail', 'didomi_user_id__c'])
       if (def.fields.has(name) && !def.uniqueFields.includes(name)) this.lookup.set(name, new Map());
+    // a non-unique External ID is indexed too (REST upsert by it may match several records)
+    for (const [name, fd] of def.fields) if (fd.externalId && !fd.unique) this.lookup.set(name, new Map());
   }
   key(field: FieldDef, v: unknown): string {
     return field.caseSensitive ? String(v) : String(v).toLowerCase();

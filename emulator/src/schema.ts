@@ -57,6 +57,8 @@ export interface ExtraFieldSpec {
   length?: number;
   values?: string[];
   restricted?: boolean;
+  /** An External ID without Unique: several records may share a value (upsert then answers 300). */
+  externalId?: boolean;
 }
 
 function f(name: string, type: FieldType, o: Partial<FieldDef> = {}): FieldDef {
@@ -295,6 +297,7 @@ export function loadSchema(forceAppDir: string | undefined, extra: Record<string
           length: s.length ?? (s.type === 'multipicklist' ? 4099 : s.type === 'textarea' ? 32768 : 255),
           picklistValues: (s.values ?? []).map((v) => ({ value: v, label: v, default: false })),
           restrictedPicklist: s.restricted ?? false,
+          externalId: s.externalId ?? false,
         }),
       );
     }

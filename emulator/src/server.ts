@@ -19,6 +19,8 @@ export interface Faults {
   /** Test-only (mangle.ts): damage successful write responses; `mangleCount` > 0 limits it to the next N. */
   mangle: MangleMode;
   mangleCount: number;
+  /** The next N requests that write anything have their write applied, then the connection dropped with no response. */
+  dropWriteResponses: number;
 }
 
 export interface Counters {
@@ -27,6 +29,10 @@ export interface Counters {
   used: number;
   max: number;
   tokens: number;
+  /** Responses dropped after their write was applied (faults.dropWriteResponses). */
+  droppedResponses: number;
+  /** REST requests received and not yet answered (waiting out latency included). */
+  inFlight: number;
 }
 
 export interface ServerState {
@@ -39,6 +45,8 @@ export interface ServerState {
   onFaultsChanged: (f: Faults) => void;
   seed: (records: Record<string, SfRecord[]>) => Record<string, string[]>;
   reset: () => void;
+  /** Moves the emulator's clock (sessions) forward; returns the new time in ms. */
+  advanceClock: (ms: number) => number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,6 +69,8 @@ export function createApp(state: ServerState) {
       tokens: state.counters.tokens,
       records,
       apiUsage: { used: state.counters.used, max: state.counters.max },
+      droppedResponses: state.counters.droppedResponses,
+      inFlight: state.counters.inFlight,
       faults: state.faults,
     });
   });
@@ -106,10 +116,16 @@ export function createApp(state: ServerState) {
     if (b.limitExhausted !== undefined) f.limitExhausted = !!b.limitExhausted;
     if (b.mangle !== undefined) f.mangle = b.mangle;
     if (b.mangleCount !== undefined) f.mangleCount = Number(b.mangleCount);
+    if (b.dropWriteResponses !== undefined) f.dropWriteResponses = Number(b.dropWriteResponses);
     if (!['off', '503', 'refuse'].includes(f.outage)) return void res.status(400).json({ error: 'outage must be off, 503 or refuse' });
     if (!MANGLE_MODES.includes(f.mangle)) return void res.status(400).json({ error: `mangle must be one of ${MANGLE_MODES.join(', ')}` });
     res.json({ faults: f });
     state.onFaultsChanged(f);
+  });
+  control.post('/clock', (req, res) => {
+    const ms = Number(req.body?.advanceMs);
+    if (!Number.isFinite(ms) || ms < 0) return void res.status(400).json({ error: 'advanceMs must be a number >= 0' });
+    res.json({ now: state.advanceClock(ms) });
   });
   control.post('/sessions/revoke', (_req, res) => res.json({ revoked: state.oauth.revokeAll() }));
   control.post('/users', (req, res) => {
@@ -138,6 +154,8 @@ export function createApp(state: ServerState) {
   });
 
   const guard = async (req: Request, res: Response, next: NextFunction) => {
+    state.counters.inFlight++;
+    res.once('close', () => state.counters.inFlight--);
     const f = state.faults;
     if (f.latencyMs || f.latencyJitterMs) await sleep(f.latencyMs + Math.random() * f.latencyJitterMs);
     if (f.outage === '503') return void res.status(503).json([{ message: 'Server is temporarily unavailable', errorCode: 'SERVER_UNAVAILABLE' }]);
@@ -186,7 +204,14 @@ export function createApp(state: ServerState) {
         if (typeof damaged === 'string') return void res.status(200).type('text/html').send(damaged);
         return void res.status(200).json(damaged);
       }
+      const writesBefore = state.org.writeLog.length;
       const r = dispatch(req.body);
+      // A response lost after Salesforce committed the write (network cut, proxy timeout): the client cannot know it landed.
+      if (f.dropWriteResponses > 0 && state.org.writeLog.length > writesBefore) {
+        f.dropWriteResponses--;
+        state.counters.droppedResponses++;
+        return void req.socket.destroy();
+      }
       if (r.body === undefined) res.status(r.status).end();
       else res.status(r.status).json(r.body);
     } catch (e) {

@@ -9,7 +9,7 @@ import type { Emulator } from '../src/index.ts';
 
 let emu: Emulator;
 before(async () => {
-  emu = await start({ sessionSeconds: 1 });
+  emu = await start();
   emu.org.addUser('inactive@example.com', [], false);
 });
 after(async () => {
@@ -63,14 +63,25 @@ test('error bodies: HTTP 400 {error, error_description} for each failure', async
 });
 
 test('expired and revoked sessions get 401 INVALID_SESSION_ID', async () => {
-  const r = await token(emu);
-  const call = () => fetch(`${emu.url}/services/data/v66.0/limits`, { headers: { authorization: `Bearer ${r.body.access_token}` } });
-  assert.equal((await call()).status, 200);
-  await new Promise((res) => setTimeout(res, 1100));
-  const expired = await call();
-  assert.equal(expired.status, 401);
-  assert.deepEqual(await expired.json(), [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+  // the emulator's clock is frozen and moved by the test: a slow machine cannot expire the session early or late
+  const frozenAt = Date.now();
+  const clocked = await start({ sessionSeconds: 1, now: () => frozenAt });
+  try {
+    const r = await token(clocked);
+    const call = () => fetch(`${clocked.url}/services/data/v66.0/limits`, { headers: { authorization: `Bearer ${r.body.access_token}` } });
+    assert.equal((await call()).status, 200);
+    clocked.advanceClock(999);
+    assert.equal((await call()).status, 200, 'still valid 1 ms before the end of its 1 s');
+    const moved = await fetch(`${clocked.url}/__emulator/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advanceMs":1}' });
+    assert.deepEqual(await moved.json(), { now: frozenAt + 1000 }, 'the control API moves the clock too');
+    const expired = await call();
+    assert.equal(expired.status, 401);
+    assert.deepEqual(await expired.json(), [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+  } finally {
+    await clocked.close();
+  }
   const r2 = await token(emu);
+  assert.equal((await fetch(`${emu.url}/services/data/v66.0/limits`, { headers: { authorization: `Bearer ${r2.body.access_token}` } })).status, 200);
   emu.revokeSessions();
   const revoked = await fetch(`${emu.url}/services/data/v66.0/limits`, { headers: { authorization: `Bearer ${r2.body.access_token}` } });
   assert.equal(revoked.status, 401);

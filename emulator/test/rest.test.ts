@@ -11,7 +11,13 @@ let emu: Emulator;
 let c: Awaited<ReturnType<typeof client>>;
 let conn: Connection;
 before(async () => {
-  emu = await start({ dailyApiLimit: 100_000, extraFields: { Lead: [{ name: 'Topics__c', type: 'multipicklist', values: ['A', 'B'], restricted: true }] } });
+  emu = await start({
+    dailyApiLimit: 100_000,
+    extraFields: {
+      Lead: [{ name: 'Topics__c', type: 'multipicklist', values: ['A', 'B'], restricted: true }],
+      Contact: [{ name: 'Legacy_Id__c', type: 'string', externalId: true }],
+    },
+  });
   c = await client(emu);
   conn = new Connection({ instanceUrl: emu.url, accessToken: c.token, version: '66.0' });
 });
@@ -170,8 +176,13 @@ test('collections: 200-record limit, allOrNone rollback with ALL_OR_NONE_OPERATI
     ['ALL_OR_NONE_OPERATION_ROLLED_BACK', 'REQUIRED_FIELD_MISSING', 'ALL_OR_NONE_OPERATION_ROLLED_BACK'],
   );
   assert.equal((await c.query("SELECT COUNT() FROM Contact WHERE LastName LIKE 'aon%'")).body.totalSize, before, 'nothing kept');
-  const del = await c.call('DELETE', `/composite/sobjects?ids=${aon.body[0].id ?? '003000000000000AAA'}`);
+  // collections delete: per-record results in order; a deleted record is gone
+  const [gone, kept] = emu.seed({ Contact: [{ LastName: 'del1' }, { LastName: 'del2' }] }).Contact;
+  const del = await c.call('DELETE', `/composite/sobjects?ids=${gone}&allOrNone=false`);
   assert.equal(del.status, 200);
+  assert.deepEqual(del.body, [{ id: gone, success: true, errors: [] }]);
+  assert.equal(emu.org.get('Contact', gone), undefined);
+  assert.ok(emu.org.get('Contact', kept), 'only the named record is deleted');
 });
 
 test('composite: one API call for up to 25 subrequests, @{ref} references, at most 5 collections or queries, allOrNone', async () => {
@@ -216,15 +227,25 @@ test('single-record upsert by external id: 201 created, 204 updated, 300 on seve
   assert.equal(r1.status, 201);
   assert.equal(r1.body.created, true);
   assert.equal((await c.call('PATCH', '/sobjects/Contact/Didomi_User_Id__c/one%40x.com', { DoNotCall: true })).status, 204);
-  emu.seed({
+  // REST API Developer Guide, "Upsert Records Using sObject Rows by External ID": an external id (not unique) matched
+  // several times answers 300 with the matching records, and nothing is created or updated
+  const [m1, m2] = emu.seed({
     Contact: [
-      { LastName: 'M1', Email: 'multi@x.com' },
-      { LastName: 'M2', Email: 'multi@x.com' },
+      { LastName: 'M1', Legacy_Id__c: 'L-7' },
+      { LastName: 'M2', Legacy_Id__c: 'l-7' },
     ],
-  });
-  // Email is not an external id: upsert refuses it; several matches on an indexed field answer 300
-  const multi = await c.call('GET', '/sobjects/Contact/Email/multi%40x.com');
-  assert.ok([300, 400].includes(multi.status));
+  }).Contact;
+  const multi = await c.call('PATCH', '/sobjects/Contact/Legacy_Id__c/L-7', { DoNotCall: true });
+  assert.equal(multi.status, 300);
+  assert.deepEqual([...multi.body].sort(), [m1, m2].map((id) => `/services/data/v66.0/sobjects/Contact/${id}`).sort());
+  assert.deepEqual(
+    [m1, m2].map((id) => emu.org.get('Contact', id)!.DoNotCall),
+    [false, false],
+    'neither record updated',
+  );
+  assert.equal((await c.query("SELECT COUNT() FROM Contact WHERE Legacy_Id__c = 'L-7'")).body.totalSize, 2, 'none created');
+  const notExternal = await c.call('PATCH', '/sobjects/Contact/LastName/M1', { DoNotCall: true });
+  assert.equal(notExternal.status, 400, 'only an External ID field can key an upsert');
 });
 
 test('limits: Sforce-Limit-Info on every response, /limits, daily allocation enforced with REQUEST_LIMIT_EXCEEDED', async () => {
@@ -245,7 +266,7 @@ test('limits: Sforce-Limit-Info on every response, /limits, daily allocation enf
   }
 });
 
-test('faults: latency, 503 SERVER_UNAVAILABLE, refused connections, row locks, validation rules, limit exhaustion', async () => {
+test('faults: latency, 503 SERVER_UNAVAILABLE, refused connections, row locks, validation rules, limit exhaustion, a response lost after its write', async () => {
   await emu.setFaults({ outage: '503' });
   const o = await c.call('GET', '/limits');
   assert.equal(o.status, 503);
@@ -272,7 +293,14 @@ test('faults: latency, 503 SERVER_UNAVAILABLE, refused connections, row locks, v
   );
   await emu.setFaults({ validationRules: [], limitExhausted: true });
   assert.equal((await c.call('GET', '/limits')).body[0].errorCode, 'REQUEST_LIMIT_EXCEEDED');
-  await emu.setFaults({ limitExhausted: false });
+  await emu.setFaults({ limitExhausted: false, dropWriteResponses: 1 });
+  // a lost response: the write is committed, the client sees the connection drop
+  const readOnly = await c.query("SELECT COUNT() FROM Contact WHERE LastName = 'Lost'");
+  assert.equal(readOnly.body.totalSize, 0, 'a request that writes nothing is answered');
+  await assert.rejects(c.call('POST', '/sobjects/Contact', { LastName: 'Lost' }));
+  assert.equal((await c.query("SELECT COUNT() FROM Contact WHERE LastName = 'Lost'")).body.totalSize, 1, 'the write landed');
+  assert.equal(emu.stats().droppedResponses, 1);
+  assert.equal((await c.call('POST', '/sobjects/Contact', { LastName: 'Lost' })).status, 201, 'only the next write loses its response');
   const stats = (await (await fetch(`${emu.url}/__emulator/stats`)).json()) as any;
   assert.ok(stats.apiCalls.total > 0 && stats.records.Contact > 0);
 });

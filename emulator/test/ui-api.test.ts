@@ -160,10 +160,22 @@ test('graphql: invalid queries answer HTTP 200 with errors, as the GraphQL API d
 });
 
 test('graphql: fragments, aliases and variables with defaults', async () => {
+  const [lead, contact] = emu.seed({
+    Didomi_Sync_Target__c: [
+      { Name: 'G Leads', Object__c: 'Lead', Active__c: true },
+      { Name: 'G Contacts', Object__c: 'Contact', Active__c: true },
+    ],
+  }).Didomi_Sync_Target__c;
   const r = await gql(
     `query t($obj: String = "Lead") { uiapi { query { targets: Didomi_Sync_Target__c(where: { Object__c: { eq: $obj } }) { edges { node { ...T } } } } } }
      fragment T on Didomi_Sync_Target__c { Id obj: Object__c { value } }`,
   );
   assert.deepEqual(r.body.errors, []);
-  assert.ok(Array.isArray(r.body.data.uiapi.query.targets.edges));
+  const nodes = r.body.data.uiapi.query.targets.edges.map((e: any) => e.node);
+  assert.ok(
+    nodes.some((n: any) => n.Id === lead),
+    'the variable default (Lead) selects the Lead target, through the alias "targets"',
+  );
+  assert.ok(!nodes.some((n: any) => n.Id === contact), 'and only Lead targets');
+  assert.deepEqual([...new Set(nodes.map((n: any) => n.obj?.value))], ['Lead'], 'the fragment field, under its alias "obj"');
 });

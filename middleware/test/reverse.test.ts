@@ -9,6 +9,7 @@ import { eventCreated } from '../../test/support/didomi-events.ts';
 import { PURPOSE, PHONE_PURPOSE } from '../../test/support/org-fixture.ts';
 import { refusalsOf } from '../src/sync/reverse.ts';
 import type { Target } from '../src/sync/config-types.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, f: () => boolean | Promise<boolean>, ms = 15_000) {
@@ -79,6 +80,16 @@ test('refusalsOf: only refusals Didomi does not know yet, per regulation, with i
 
 const API = { key: 'didomi-api-key', secret: 'didomi-api-secret-0123456789', organizationId: 'acme-corp' };
 
+/** Waits until a whole reverse poll ran after this call. A poll makes one SOQL query (the only direct queries the
+ * service makes: the sync's go through composite) and starts after the previous one finished, so once three more
+ * queries arrived, the poll that made the second one queried after this call and has finished. */
+async function aWholePoll(stack: Stack) {
+  const n = 3;
+  const queries = () => stack.emu.stats().apiCalls.byResource.query ?? 0;
+  const from = queries();
+  await waitFor('a whole reverse poll', () => queries() >= from + n);
+}
+
 async function setup(): Promise<{ stack: Stack; didomi: DidomiApiStub }> {
   const didomi = await startDidomiApiStub(API);
   const stack = await startStack({
@@ -109,7 +120,7 @@ test('a refusal made in Salesforce by a person reaches Didomi once, and Didomiâ€
     await stack.waitForDrain();
     const synced = stack.emu.org.get('Lead', leadId)!;
     assert.equal(synced.HasOptedOutOfEmail, false);
-    await sleep(500);
+    await aWholePoll(stack);
     assert.equal(didomi.events.length, 0, "the service's own writes are not sent back");
 
     // A sales rep records, after a phone call, that the person wants no more emails.
@@ -126,7 +137,7 @@ test('a refusal made in Salesforce by a person reaches Didomi once, and Didomiâ€
     didomi.expireTokens();
     assert.equal((await stack.post(eventCreated('call@example.com', new Date(), { purposes: { [PURPOSE]: false } }))).status, 202);
     await stack.waitForDrain();
-    await sleep(800);
+    await aWholePoll(stack);
     assert.equal(didomi.events.length, 1, 'no loop, no second send');
     const after = stack.emu.org.get('Lead', leadId)!;
     assert.equal(after.HasOptedOutOfEmail, true);

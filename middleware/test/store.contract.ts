@@ -12,6 +12,7 @@ const ev = (user: string, n: number): NewEvent => ({
   payload: { n },
 });
 
+/** `open` builds a fresh store; with `now`, the store reads that clock (leases, due times) instead of Date.now. */
 export interface ContractOptions {
   /** Bytes the store occupies (file + WAL, or table + index sizes after a VACUUM). */
   bytes?: (s: Store) => Promise<number>;
@@ -106,7 +107,8 @@ export function storeContract(
   });
 
   test(`${name}: an expired lease is reclaimed (a dead worker loses nothing)`, async () => {
-    const s = await open();
+    let clock = 1_800_000_000_000; // the store's clock moves, not the test's: no sleep, whatever the machine's speed
+    const s = await open({ now: () => clock });
     await s.append([ev('lease', 1)]);
     const first = await s.claim({ workerId: 'w', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 60_000 });
     await s.complete('w', [{ userKey: 'lease', doneSeq: first[0].events[0].seq, state: { s: 1 }, written: { rec: { F: true } } }]);
@@ -114,7 +116,9 @@ export function storeContract(
     const a = await s.claim({ workerId: 'dead', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 50 });
     assert.equal(a.length, 1);
     assert.deepEqual(a[0].written, { rec: { F: true } });
-    await new Promise((r) => setTimeout(r, 80));
+    clock += 49;
+    assert.equal((await s.claim({ workerId: 'alive', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 60_000 })).length, 0, 'still leased 1 ms before the end');
+    clock += 1;
     const b = await s.claim({ workerId: 'alive', maxUsers: 1, maxEventsPerUser: 10, leaseMs: 60_000 });
     assert.deepEqual(
       b.map((c) => c.userKey),

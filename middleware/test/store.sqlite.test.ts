@@ -1,5 +1,6 @@
 import { mkdtempSync, existsSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,6 +8,7 @@ import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { storeContract } from './store.contract.ts';
+import type { NewEvent } from '../src/store/types.ts';
 
 const paths = new WeakMap<object, string>();
 storeContract(
@@ -33,7 +35,7 @@ storeContract(
   },
 );
 
-test('sqlite: WAL, synchronous=FULL, exclusive (no memory-mapped WAL index); an acknowledged append survives the process', async () => {
+test('sqlite: WAL, synchronous=FULL, exclusive (no memory-mapped WAL index); another process cannot open the file', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
   const s = new SqliteStore(path);
   await s.migrate();
@@ -43,30 +45,82 @@ test('sqlite: WAL, synchronous=FULL, exclusive (no memory-mapped WAL index); an 
   assert.equal((db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous, 2);
   assert.equal((db.prepare('PRAGMA locking_mode').get() as { locking_mode: string }).locking_mode, 'exclusive');
   assert.equal(existsSync(path + '-shm'), false, 'no -shm file to memory-map');
-  // the process dies without closing the store: the row is on disk all the same
+  // a second process (busy_timeout 0) is refused while this one holds the file
   const child = spawnSync(process.execPath, [
     '-e',
-    `const {DatabaseSync}=require('node:sqlite');const d=new DatabaseSync(${JSON.stringify(path)});d.exec("PRAGMA locking_mode=EXCLUSIVE");process.stdout.write(String(d.prepare('SELECT count(*) AS n FROM inbox').get().n))`,
+    `const {DatabaseSync}=require('node:sqlite');const d=new DatabaseSync(${JSON.stringify(path)});process.stdout.write(String(d.prepare('SELECT count(*) AS n FROM inbox').get().n))`,
   ]);
-  assert.match(String(child.stderr) + String(child.stdout), /locked|busy|1/i);
-  (s as any).closed = true;
-  db.close(); // no flush, no checkpoint: like a crash after the acknowledgement
-  const again = new DatabaseSync(path);
-  assert.equal((again.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n, 1);
-  again.close();
+  assert.notEqual(child.status, 0, 'the reader failed');
+  assert.equal(String(child.stdout), '', 'and read nothing');
+  assert.match(String(child.stderr), /database is locked/);
+  await s.close();
+});
+
+test('sqlite: an acknowledged append survives SIGKILL (no close, no checkpoint)', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
+  const storeUrl = new URL('../src/store/sqlite.ts', import.meta.url).href;
+  // the child acknowledges like the webhook does (append resolved), then is killed before it can close the store
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { SqliteStore } from ${JSON.stringify(storeUrl)};
+       const s = new SqliteStore(${JSON.stringify(path)});
+       await s.migrate();
+       await s.append([{ dedupeKey: 'acked', userKey: 'u', type: 'event.created', occurredAt: new Date().toISOString(), payload: { n: 1 } }]);
+       process.stdout.write('acked\\n');
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = once(child, 'exit');
+  let out = '';
+  for await (const chunk of child.stdout!) {
+    out += chunk;
+    if (out.includes('acked')) break;
+  }
+  assert.equal(out, 'acked\n');
+  assert.ok(statSync(path + '-wal').size > 0, 'the acknowledged row is in the WAL, not checkpointed into the file');
+  child.kill('SIGKILL');
+  const [code, signal] = await exited;
+  assert.deepEqual([code, signal], [null, 'SIGKILL']);
+  const again = new SqliteStore(path);
+  await again.migrate();
+  const claimed = await again.claim({ workerId: 'w', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 60_000 });
+  assert.deepEqual(
+    claimed.flatMap((c) => c.events.map((e) => e.dedupeKey)),
+    ['acked'],
+  );
+  await again.close();
 });
 
 test('sqlite: group commit puts concurrent appends in one transaction', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
   const s = new SqliteStore(path);
   await s.migrate();
+  // count the transactions the store opens (every write goes through BEGIN IMMEDIATE)
+  const db = (s as any).db as DatabaseSync;
+  const exec = db.exec.bind(db);
+  const begins: string[] = [];
+  db.exec = (sql: string) => {
+    if (/^BEGIN/i.test(sql)) begins.push(sql);
+    return exec(sql);
+  };
   const n = 500;
-  const results = await Promise.all(
-    Array.from({ length: n }, (_, i) =>
-      s.append([{ dedupeKey: `k${i}`, userKey: `u${i % 50}`, type: 'event.created', occurredAt: new Date().toISOString(), payload: { i } }]),
-    ),
-  );
+  const event = (i: number, payload: unknown = { i }) =>
+    ({ dedupeKey: `k${i}`, userKey: `u${i % 50}`, type: 'event.created', occurredAt: new Date().toISOString(), payload }) as NewEvent;
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => s.append([event(i)])));
   assert.equal(results.filter((r) => r.stored[0]).length, n);
+  assert.equal(begins.length, 1, `transactions for ${n} concurrent appends: ${begins.length}`);
   assert.equal((await s.stats()).pendingEvents, n);
+  // one append of the group that cannot be stored fails alone (issue 11 item 5): the others of its group commit
+  const group = await Promise.allSettled([s.append([event(1000)]), s.append([event(1001, { big: 1n } as unknown)]), s.append([event(1002)])]);
+  assert.deepEqual(
+    group.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  assert.equal(begins.length, 2, 'the second group is one transaction too');
+  assert.equal((await s.stats()).pendingEvents, n + 2, 'the two honest appends of the group were stored');
   await s.close();
 });

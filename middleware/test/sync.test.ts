@@ -1,7 +1,8 @@
 // The behaviour contract (DESIGN.md) end to end: webhooks in, over HTTP to the org emulator, fields out.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, type Stack } from '../../test/support/stack.ts';
+import { startStack, TEST_DATABASE_URL, type Stack } from '../../test/support/stack.ts';
+import { metricSum, waitFor } from '../../test/support/wait-for.ts';
 import { eventCreated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS } from '../../test/support/org-fixture.ts';
 
@@ -103,12 +104,21 @@ test('matching: external id first, email case-insensitively with quotes and back
 });
 
 test('upsert mode creates the record once, even when the write is retried after a lost response', async () => {
-  const s = await stack();
-  await s.emu.setFaults({ lockRowShare: 1 }); // every write fails once the record exists... and creates too
+  // a write with no answer is retried only once it must have finished: 2 x SF_REQUEST_TIMEOUT_MS (engine.ts)
+  const s = await stack({ env: { SF_REQUEST_TIMEOUT_MS: '2000' } });
+  // the emulator commits the create, then drops the connection: the middleware cannot know the record exists
+  await s.emu.setFaults({ dropWriteResponses: 1 });
   await s.post(eventCreated('new@example.com', at(1), { purposes: { [PURPOSE]: true } }));
-  await sleep(300);
-  await s.emu.setFaults({ lockRowShare: 0 });
-  await s.waitForDrain();
+  await s.waitForDrain(60_000);
+  assert.equal(s.emu.stats().droppedResponses, 1, 'the first write was committed and its response lost');
+  assert.ok(metricSum(await s.metrics(), 'didomi_sync_retries_scheduled_total') >= 1, 'the sync was retried');
+  const [created] = await byEmail(s, 'Lead', 'new@example.com');
+  const writes = s.emu.org.writeLog.filter((w) => w.sobject === 'Lead' && w.id === created.Id);
+  assert.deepEqual(
+    writes.map((w) => w.op),
+    ['create', 'update'],
+    'created once, then the retry updated that same record',
+  );
   await s.post(userUpdated('new@example.com', at(2), { purposes: { [PURPOSE]: false } }));
   await s.waitForDrain();
   const leads = await byEmail(s, 'Lead', 'new@example.com');
@@ -119,7 +129,8 @@ test('upsert mode creates the record once, even when the write is retried after 
 });
 
 test('only changed fields are written, and nothing at all when nothing changed', async () => {
-  const s = await stack();
+  // housekeeping only at start, so every API call counted below is the sync's own
+  const s = await stack({ env: { HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' } });
   s.emu.seed({ Lead: [{ LastName: 'Chg', Company: 'Acme', Email: 'chg@example.com' }] });
   const ev = eventCreated('chg@example.com', at(1), { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: true } });
   await s.post(ev);
@@ -135,40 +146,59 @@ test('only changed fields are written, and nothing at all when nothing changed',
   writes = ((await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json()) as any).writes.filter((w: any) => w.sobject === 'Lead');
   assert.equal(writes.length, 1);
   assert.deepEqual(Object.keys(writes[0].fields).sort(), ['Didomi_Consent_Updated_At__c', 'Didomi_Consents__c', 'DoNotCall']);
-  assert.ok(s.emu.stats().apiCalls.total - callsBefore <= 5);
+  assert.equal(s.emu.stats().apiCalls.total - callsBefore, 3, 'a match query per event, one write');
 });
 
 test('many users per request: 600 users land in a handful of API calls (collections inside composite)', async () => {
-  const s = await stack({ env: { BATCH_WAIT_MS: '3000' } });
+  // Salesforce is down while the webhooks arrive: with no configuration the engine claims nothing, so all 600 users
+  // are pending before the first claim however fast the machine is; housekeeping runs only when Salesforce is back.
+  const s = await stack({ faults: { outage: '503' }, env: { HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' } });
   s.emu.seed({ Lead: Array.from({ length: 600 }, (_, i) => ({ LastName: `L${i}`, Company: 'Acme', Email: `bulk${i}@example.com` })) });
-  const before = s.emu.stats().apiCalls.total;
   const token = await s.token();
-  await Promise.all(Array.from({ length: 600 }, (_, i) => s.post(eventCreated(`bulk${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)));
+  const posted = await Promise.all(
+    Array.from({ length: 600 }, (_, i) => s.post(eventCreated(`bulk${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)),
+  );
+  assert.ok(posted.every((r) => r.status === 202));
+  const before = s.emu.stats().apiCalls;
+  await s.emu.setFaults({ outage: 'off' });
   await s.waitForDrain();
-  const calls = s.emu.stats().apiCalls.total - before;
+  const after = s.emu.stats().apiCalls;
   const leads = await s.records('Lead');
   assert.equal(leads.filter((l) => l.HasOptedOutOfEmail === true).length, 600);
-  assert.ok(calls <= 12, `API calls for 600 users: ${calls}`);
+  const m = await s.metrics();
+  assert.equal(metricSum(m, 'didomi_sync_batch_users_count'), 1, 'one batch');
+  assert.equal(metricSum(m, 'didomi_sync_batch_users_sum'), 600, 'of 600 users');
+  // one composite reads the configuration, two carry the match queries (Lead, Contact; chunked to stay under the
+  // query length limit, 5 a composite), one the 3 collections of 200 updates
+  assert.ok(after.total - before.total <= 4, `API calls for 600 users: ${after.total - before.total}`);
+  assert.equal((after.byResource.composite ?? 0) - (before.byResource.composite ?? 0), after.total - before.total, 'all of them composite');
 });
 
 test('transient faults: session revoked, 503 outage, refused connections, row locks, limit exhausted; nothing lost', async () => {
   const s = await stack();
   s.emu.seed({ Lead: Array.from({ length: 20 }, (_, i) => ({ LastName: `F${i}`, Company: 'Acme', Email: `f${i}@example.com` })) });
   const send = (i: number, sec: number, enabled: boolean) => s.post(eventCreated(`f${i}@example.com`, at(sec), { purposes: { [PURPOSE]: enabled } }));
+  // each fault window lasts until the middleware has met the fault (a counter moved), never a fixed time
+  const calls = async (status: string) => metricSum(await s.metrics(), 'didomi_sync_salesforce_api_calls_total', { status });
+  const tokensBefore = s.emu.stats().tokens;
   s.emu.revokeSessions();
   for (let i = 0; i < 5; i++) assert.equal((await send(i, 1, false)).status, 202);
   await s.waitForDrain();
+  assert.ok(s.emu.stats().tokens > tokensBefore, 'a new session after the revocation');
   await s.emu.setFaults({ outage: '503' });
+  const served503 = await calls('503');
   for (let i = 5; i < 10; i++) assert.equal((await send(i, 1, false)).status, 202, 'accepted during the outage');
-  await sleep(400);
+  await waitFor('a 503 met by the sync', async () => (await calls('503')) > served503);
   await s.emu.setFaults({ outage: 'refuse' });
-  await sleep(300);
+  const refused = await calls('0');
+  await waitFor('a refused connection met by the sync', async () => (await calls('0')) > refused);
   await s.emu.setFaults({ outage: 'off', lockRowShare: 0.5 });
   for (let i = 10; i < 15; i++) await send(i, 1, false);
   await s.waitForDrain(20_000);
   await s.emu.setFaults({ lockRowShare: 0, limitExhausted: true });
+  const limited = await calls('403');
   for (let i = 15; i < 20; i++) await send(i, 1, false);
-  await sleep(300);
+  await waitFor('REQUEST_LIMIT_EXCEEDED met by the sync', async () => (await calls('403')) > limited);
   await s.emu.setFaults({ limitExhausted: false });
   await until('all 20 leads opted out', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 20, 90_000);
   const m = await s.metrics();
@@ -176,7 +206,8 @@ test('transient faults: session revoked, 503 outage, refused connections, row lo
 });
 
 test('a permanent per-record failure is dead-lettered in the org while the rest of the batch succeeds; a retry requested from the org replays it', async () => {
-  const s = await stack({ env: { BATCH_WAIT_MS: '200' } });
+  // Salesforce is down while both webhooks arrive, so both users are in the first batch whatever the machine's speed
+  const s = await stack({ faults: { outage: '503' } });
   s.emu.seed({
     Lead: [
       { LastName: 'Ok', Company: 'Acme', Email: 'ok@example.com' },
@@ -186,7 +217,10 @@ test('a permanent per-record failure is dead-lettered in the org while the rest 
   await s.emu.setFaults({ validationRules: [{ sobject: 'Lead', field: 'Email', value: 'bad@example.com', message: 'Email opt-out changes need a reason' }] });
   const token = await s.token();
   await Promise.all(['ok@example.com', 'bad@example.com'].map((e) => s.post(eventCreated(e, at(1), { purposes: { [PURPOSE]: false } }), token)));
+  await s.emu.setFaults({ outage: 'off' });
   await s.waitForDrain();
+  const batches = await s.metrics();
+  assert.deepEqual([metricSum(batches, 'didomi_sync_batch_users_count'), metricSum(batches, 'didomi_sync_batch_users_sum')], [1, 2], 'one batch of both users');
   let errors: any[] = [];
   await until('a Didomi_Sync_Error__c record', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
   assert.equal(errors[0].Error_Code__c, 'FIELD_CUSTOM_VALIDATION_EXCEPTION');
@@ -255,16 +289,35 @@ test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', as
 test('PostgreSQL store: the same flow with several replicas sharing the queue', async () => {
   const schema = `sync_it_${process.pid}`;
   const pg = (await import('pg')).default;
-  const admin = new pg.Pool({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
+  const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
   try {
-    const url = `${process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'}?options=-c%20search_path%3D${schema}`;
-    const s = await stack({ store: 'postgres', databaseUrl: url });
-    s.emu.seed({ Lead: Array.from({ length: 50 }, (_, i) => ({ LastName: `P${i}`, Company: 'Acme', Email: `pg${i}@example.com` })) });
-    const token = await s.token();
-    await Promise.all(Array.from({ length: 50 }, (_, i) => s.post(eventCreated(`pg${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)));
-    await s.waitForDrain();
-    assert.equal((await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length, 50);
+    const url = `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+    // three middleware instances, one org, one PostgreSQL queue
+    const first = await stack({ store: 'postgres', databaseUrl: url, env: { INSTANCE_ID: 'replica-1' } });
+    const replicas = [first];
+    for (const n of [2, 3]) replicas.push(await stack({ store: 'postgres', databaseUrl: url, replicaOf: first, env: { INSTANCE_ID: `replica-${n}` } }));
+    first.emu.seed({ Lead: Array.from({ length: 60 }, (_, i) => ({ LastName: `P${i}`, Company: 'Acme', Email: `pg${i}@example.com` })) });
+    const tokens = await Promise.all(replicas.map((r) => r.token()));
+    const posted = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => replicas[i % 3].post(eventCreated(`pg${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), tokens[i % 3])),
+    );
+    assert.ok(
+      posted.every((r) => r.status === 202),
+      'every replica accepts',
+    );
+    for (const r of replicas) await r.waitForDrain();
+    assert.equal((await first.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length, 60);
+    const metrics = await Promise.all(replicas.map((r) => r.metrics()));
+    assert.deepEqual(
+      metrics.map((m) => metricSum(m, 'didomi_sync_events_accepted_total')),
+      [20, 20, 20],
+    );
+    assert.equal(
+      metrics.reduce((n, m) => n + metricSum(m, 'didomi_sync_events_synced_total'), 0),
+      60,
+      'each event synced by exactly one replica',
+    );
   } finally {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();
@@ -272,11 +325,13 @@ test('PostgreSQL store: the same flow with several replicas sharing the queue', 
 });
 
 test('SIGTERM mid-batch loses nothing: the restarted service finishes the work', async () => {
-  const s = await stack({ mode: 'child', env: { BATCH_WAIT_MS: '20' } });
-  await s.emu.setFaults({ latencyMs: 300 });
+  // housekeeping only at start, so the request in flight at SIGTERM is the batch's own
+  const s = await stack({ mode: 'child', env: { BATCH_WAIT_MS: '20', HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' } });
+  await s.emu.setFaults({ latencyMs: 2000 });
   s.emu.seed({ Lead: Array.from({ length: 30 }, (_, i) => ({ LastName: `T${i}`, Company: 'Acme', Email: `term${i}@example.com` })) });
   const token = await s.token();
   for (let i = 0; i < 30; i++) assert.equal((await s.post(eventCreated(`term${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)).status, 202);
+  await waitFor('a batch waiting on Salesforce', () => s.emu.stats().inFlight > 0);
   await s.kill('SIGTERM');
   await s.emu.setFaults({ latencyMs: 0 });
   await s.restart();

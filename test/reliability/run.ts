@@ -1,13 +1,14 @@
-// npm run test:reliability (-- --short, --only NAME): faults and attacks injected over real HTTP,
-// counted, and printed one line per scenario, then "N passed, N failed".
+// npm run test:reliability (-- --short, --only NAME, --update-readme): faults and attacks injected over
+// real HTTP, counted, and printed one line per scenario, then "N passed, N failed". A full run writes
+// results/reliability-full.json and .md; README.md changes only with --update-readme (on purpose).
 import { parseArgs } from 'node:util';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/stack.ts';
 import { scenarios, type Figures } from './scenarios.ts';
 
 const { values: a } = parseArgs({
-  options: { short: { type: 'boolean', default: false }, only: { type: 'string' } },
+  options: { short: { type: 'boolean', default: false }, only: { type: 'string' }, 'update-readme': { type: 'boolean', default: false } },
 });
 const selected = scenarios.filter((s) => !a.only || s.name === a.only);
 let passed = 0;
@@ -39,8 +40,8 @@ for (const s of selected) {
   report.push({ name: s.name, ok, figures, error, seconds });
 }
 if (!a.only && !a.short) {
-  // Results go under results/ (the README's table is updated by hand from reliability-table.md, so a
-  // local run never rewrites a tracked document).
+  // Results go under results/; the README's table changes only with --update-readme, so a local run
+  // never rewrites a tracked document by accident.
   mkdirSync(join(ROOT, 'results'), { recursive: true });
   const out = { at: new Date().toISOString(), mode: 'full', passed, failed, scenarios: report };
   writeFileSync(join(ROOT, 'results', 'reliability-full.json'), JSON.stringify(out, null, 2));
@@ -50,9 +51,14 @@ if (!a.only && !a.short) {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')} |`,
   );
-  const table = `Last full run ${out.at.slice(0, 10)}: ${passed} passed, ${failed} failed.\n\n| scenario | what is injected | result | figures |\n|---|---|---|---|\n${rows.join('\n')}\n`;
-  writeFileSync(join(ROOT, 'results', 'reliability-table.md'), table);
-  console.log('Written: results/reliability-full.json, results/reliability-table.md');
+  const table = `Last full run ${out.at.slice(0, 10)}: ${passed} passed, ${failed} failed.\n\n| scenario | what is injected | result | figures |\n|---|---|---|---|\n${rows.join('\n')}`;
+  writeFileSync(join(ROOT, 'results', 'reliability-full.md'), table + '\n');
+  const readme = join(ROOT, 'README.md');
+  if (a['update-readme'] && existsSync(readme)) {
+    const section = `<!-- reliability:start -->\n${table}\n<!-- reliability:end -->`;
+    writeFileSync(readme, readFileSync(readme, 'utf8').replace(/<!-- reliability:start -->[\s\S]*<!-- reliability:end -->/, section));
+  }
+  console.log(`Written: results/reliability-full.json, results/reliability-full.md${a['update-readme'] ? ', README.md (Reliability)' : ''}`);
 }
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

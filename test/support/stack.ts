@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmulator, type Emulator, type EmulatorOptions } from '@didomi-sync/emulator';
+import { startEmulator, type Emulator, type EmulatorOptions, type Faults } from '@didomi-sync/emulator';
 import { loadConfig } from '../../middleware/src/config.ts';
 import { createService, type Service } from '../../middleware/src/service.ts';
 import { createLogger } from '../../middleware/src/observability/logger.ts';
@@ -21,6 +21,8 @@ export const SF_USERNAME = 'didomi-sync@example.com';
 export const WEBHOOK_CLIENT_ID = 'didomi-webhooks';
 export const WEBHOOK_CLIENT_SECRET = 'didomi-client-secret-0123456789';
 export const WEBHOOK_TOKEN_SECRET = 'token-signing-secret-0123456789abcdef0123';
+/** The PostgreSQL server tests use: TEST_DATABASE_URL, or the local default. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface StackOptions {
   store?: 'sqlite' | 'postgres';
@@ -28,6 +30,10 @@ export interface StackOptions {
   mode?: 'inprocess' | 'child';
   env?: Record<string, string>;
   emulator?: EmulatorOptions;
+  /** Faults set in the emulator before the middleware starts (e.g. an outage, so nothing is claimed yet). */
+  faults?: Partial<Faults>;
+  /** Another replica: this middleware uses that stack's emulator (org and key) instead of its own. */
+  replicaOf?: Stack;
   seed?: SeedOptions | false;
   /** (in-process mode) the store to run on, e.g. one with an injected clock (default: from the environment). */
   makeStore?: (env: Record<string, string>) => Store;
@@ -57,17 +63,19 @@ export interface Stack {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const keys = rsaKeyPair();
-  const emu = await startEmulator({
-    publicKey: keys.publicKey,
-    consumerKey: CONSUMER_KEY,
-    username: SF_USERNAME,
-    extraFields: CUSTOMER_FIELDS,
-    dailyApiLimit: 1_000_000,
-    ...o.emulator,
-  });
-  const seed = o.seed === false ? null : await seedSyncConfig(emu, o.seed ?? {});
-  void seed;
+  const keys = o.replicaOf ? { privateKey: o.replicaOf.env.SF_PRIVATE_KEY } : rsaKeyPair();
+  const emu =
+    o.replicaOf?.emu ??
+    (await startEmulator({
+      publicKey: (keys as { publicKey: string }).publicKey,
+      consumerKey: CONSUMER_KEY,
+      username: SF_USERNAME,
+      extraFields: CUSTOMER_FIELDS,
+      dailyApiLimit: 1_000_000,
+      ...o.emulator,
+    }));
+  if (!o.replicaOf && o.seed !== false) await seedSyncConfig(emu, o.seed ?? {});
+  if (o.faults) await emu.setFaults(o.faults);
   const dir = mkdtempSync(join(tmpdir(), 'didomi-sync-'));
   const env: Record<string, string> = {
     PORT: '0',
@@ -88,7 +96,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     RETRY_BACKOFF_SCALE: '0.01',
     SHUTDOWN_GRACE_MS: '3000',
     INSTANCE_ID: 'test-instance',
-    ...(o.store === 'postgres' ? { DATABASE_URL: o.databaseUrl ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' } : {}),
+    ...(o.store === 'postgres' ? { DATABASE_URL: o.databaseUrl ?? TEST_DATABASE_URL } : {}),
     ...o.env,
   };
   let url = '';
@@ -188,7 +196,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     async close() {
       if (service) await service.stop();
       if (child && child.exitCode === null && child.signalCode === null) await stack.kill('SIGTERM');
-      await emu.close();
+      if (!o.replicaOf) await emu.close(); // a replica's emulator belongs to the first stack
       rmSync(dir, { recursive: true, force: true });
     },
   };
