@@ -21,6 +21,8 @@ export interface RestResponse {
 }
 
 export const COLLECTION_LIMIT = 200; // reference: at most 200 records a request
+/** REST API Developer Guide, "Create/Update Records Using sObject Collections": a new chunk starts at each change of type; up to 10 chunks. */
+export const COLLECTION_CHUNK_LIMIT = 10;
 export const COMPOSITE_LIMIT = 25; // reference: up to 25 subrequests
 export const COMPOSITE_HEAVY_LIMIT = 5; // reference: at most 5 collections or queries
 export const QUERY_PAGE = 2000; // reference: up to 2,000 records a page
@@ -245,6 +247,7 @@ export class RestApi {
     const records = body.records;
     if (!Array.isArray(records)) throw new ApiError(400, 'JSON_PARSER_ERROR', 'Expected records: an array of sObjects');
     if (records.length > COLLECTION_LIMIT) throw tooMany();
+    if (seg.length === 0 && chunksOf(records) > COLLECTION_CHUNK_LIMIT) throw tooManyChunks();
     const allOrNone = body.allOrNone === true;
     const typeOf = (r: SfRecord) => {
       const t = (r.attributes as { type?: string } | undefined)?.type;
@@ -399,6 +402,21 @@ export class RestApi {
 
 function tooMany() {
   return new ApiError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${COLLECTION_LIMIT} records into this call`);
+}
+
+/** Runs of one sObject type, as Salesforce chunks a mixed collection: {a1, a2, c1, a3} is 3 chunks. */
+function chunksOf(records: unknown[]): number {
+  const typeOf = (r: unknown) => String((r as { attributes?: { type?: unknown } } | null)?.attributes?.type ?? '').toLowerCase();
+  return records.reduce<number>((n, r, i) => n + (i === 0 || typeOf(records[i - 1]) !== typeOf(r) ? 1 : 0), 0);
+}
+
+function tooManyChunks() {
+  // The limit is documented; the wording is Salesforce's own for a save of more than 10 chunks.
+  return new ApiError(
+    400,
+    'EXCEEDED_ID_LIMIT',
+    `Cannot have more than ${COLLECTION_CHUNK_LIMIT} chunks in a single operation. Please rearrange the data to reduce chunking.`,
+  );
 }
 
 function asRecord(v: unknown): SfRecord {

@@ -171,6 +171,37 @@ test('collections: 200-record limit, allOrNone rollback with ALL_OR_NONE_OPERATI
   assert.equal(del.status, 200);
 });
 
+test('collections: at most 10 type chunks per create or update, inside /composite too (REST API Developer Guide, sObject Collections)', async () => {
+  const leadsBefore = (await c.query('SELECT COUNT() FROM Lead')).body.totalSize;
+  // Alternating types: each record starts a new chunk, so 11 records are 11 chunks.
+  const alternating = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      i % 2 ? { attributes: { type: 'Contact' }, LastName: `chunk${i}` } : { attributes: { type: 'Lead' }, LastName: `chunk${i}`, Company: 'Acme' },
+    );
+  const refused = await c.call('POST', '/composite/sobjects', { records: alternating(11) });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body[0].errorCode, 'EXCEEDED_ID_LIMIT');
+  assert.match(refused.body[0].message, /more than 10 chunks/);
+  assert.equal((await c.query('SELECT COUNT() FROM Lead')).body.totalSize, leadsBefore, 'nothing created');
+  const ten = await c.call('POST', '/composite/sobjects', { records: alternating(10) });
+  assert.equal(ten.status, 200, '10 chunks are allowed');
+  assert.ok(ten.body.every((r: any) => r.success));
+  // 20 records sorted by type are 2 chunks
+  const sorted = await c.call('POST', '/composite/sobjects', {
+    records: alternating(20).sort((a, b) => a.attributes.type.localeCompare(b.attributes.type)),
+  });
+  assert.equal(sorted.status, 200);
+  // update: the same rule, and inside /composite the subrequest answers 400 while the request answers 200
+  const ids: string[] = ten.body.map((r: any) => r.id); // Lead, Contact, Lead, ... as created
+  const updates = [...ids, ids[0], ids[1]].map((id, i) => ({ attributes: { type: i % 2 ? 'Contact' : 'Lead' }, id, FirstName: 'X' }));
+  const comp = await c.call('POST', '/composite', {
+    compositeRequest: [{ method: 'PATCH', url: '/services/data/v66.0/composite/sobjects', referenceId: 'u', body: { records: updates } }],
+  });
+  assert.equal(comp.status, 200);
+  assert.equal(comp.body.compositeResponse[0].httpStatusCode, 400);
+  assert.equal(comp.body.compositeResponse[0].body[0].errorCode, 'EXCEEDED_ID_LIMIT');
+});
+
 test('composite: one API call for up to 25 subrequests, @{ref} references, at most 5 collections or queries, allOrNone', async () => {
   const before = emu.stats().apiCalls.total;
   const res = await c.call('POST', '/composite', {

@@ -150,6 +150,26 @@ test('many users per request: 600 users land in a handful of API calls (collecti
   assert.ok(calls <= 12, `API calls for 600 users: ${calls}`);
 });
 
+test("60 people each with a Lead and a Contact: one batch, collections by sObject type, within Salesforce's 10-chunk rule", async () => {
+  const s = await stack({ env: { BATCH_WAIT_MS: '3000' } });
+  const emails = Array.from({ length: 60 }, (_, i) => `pair${i}@example.com`);
+  s.emu.seed({
+    Lead: emails.map((Email, i) => ({ LastName: `L${i}`, Company: 'Acme', Email })),
+    Contact: emails.map((Email, i) => ({ LastName: `C${i}`, Email })),
+  });
+  const token = await s.token();
+  await Promise.all(emails.map((e) => s.post(eventCreated(e, at(1), { purposes: { [PURPOSE]: false } }), token)));
+  await s.waitForDrain();
+  const optedOut = async (obj: string) => (await s.records(obj)).filter((r) => r.HasOptedOutOfEmail === true).length;
+  assert.equal(await optedOut('Lead'), 60, 'every Lead written');
+  assert.equal(await optedOut('Contact'), 60, 'every Contact written');
+  assert.deepEqual(
+    (await s.records('Didomi_Sync_Error__c')).map((e) => e.Error_Code__c),
+    [],
+    'no dead letter',
+  );
+});
+
 test('transient faults: session revoked, 503 outage, refused connections, row locks, limit exhausted; nothing lost', async () => {
   const s = await stack();
   s.emu.seed({ Lead: Array.from({ length: 20 }, (_, i) => ({ LastName: `F${i}`, Company: 'Acme', Email: `f${i}@example.com` })) });

@@ -7,6 +7,7 @@ import { factsOf } from '../src/didomi/facts.ts';
 import { project, fieldTypeAllowed } from '../src/sync/project.ts';
 import { soqlString, inChunks, soqlIdent } from '../src/salesforce/soql.ts';
 import { retryDelayMs } from '../src/sync/retry.ts';
+import { collectionsByType } from '../src/sync/collections.ts';
 import { classifyCode } from '../src/salesforce/errors.ts';
 import { parseWebhook, toNewEvent, WebhookValidationError } from '../src/didomi/schema.ts';
 import type { StoredEvent } from '../src/store/types.ts';
@@ -140,6 +141,31 @@ test('SOQL literals escape quotes, backslashes and control characters (reference
   const chunks = inChunks(Array.from({ length: 2000 }, (_, i) => `user${i}@example.com`));
   assert.ok(chunks.length > 1);
   assert.equal(chunks.flat().length, 2000);
+});
+
+test('collectionsByType: one sObject type and at most 200 records per collection, every record once, order kept per type (10-chunk rule)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom('Lead', 'Contact', 'Account'), { maxLength: 900 }), (types) => {
+      const items = types.map((type, i) => ({ type, i }));
+      const cols = collectionsByType(items, (x) => x.type);
+      for (const c of cols) {
+        assert.ok(c.length >= 1 && c.length <= 200);
+        assert.equal(new Set(c.map((x) => x.type)).size, 1, 'one chunk per collection');
+      }
+      const flat = cols.flat();
+      assert.deepEqual(
+        flat.map((x) => x.i).sort((a, b) => a - b),
+        items.map((x) => x.i),
+      );
+      for (const t of ['Lead', 'Contact', 'Account']) {
+        const seq = flat.filter((x) => x.type === t).map((x) => x.i);
+        assert.deepEqual(
+          seq,
+          [...seq].sort((a, b) => a - b),
+        );
+      }
+    }),
+  );
 });
 
 test('retry schedule: at least 5 tries in the first 5 minutes, then exponential and capped (DESIGN.md "Outcome")', () => {

@@ -15,6 +15,7 @@ import { buildConfig, MAPPINGS_SOQL, TARGETS_SOQL } from './config-loader.ts';
 import { merge, type ConsentState } from './consent-state.ts';
 import { cleared, project, type FieldValues } from './project.ts';
 import { retryDelayMs } from './retry.ts';
+import { collectionsByType } from './collections.ts';
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
@@ -398,7 +399,10 @@ class Engine implements SyncEngine {
     const base = this.client.base;
     const chunk = <T>(xs: T[]) =>
       Array.from({ length: Math.ceil(xs.length / MAX_COLLECTION) }, (_, i) => xs.slice(i * MAX_COLLECTION, (i + 1) * MAX_COLLECTION));
-    for (const part of chunk(ops.filter((o) => o.kind === 'update'))) {
+    for (const part of collectionsByType(
+      ops.filter((o) => o.kind === 'update'),
+      (o) => o.target.object,
+    )) {
       groups.push({
         ops: part,
         sub: {
@@ -422,7 +426,10 @@ class Engine implements SyncEngine {
         });
       }
     }
-    for (const part of chunk(ops.filter((o) => o.kind === 'delete'))) {
+    for (const part of collectionsByType(
+      ops.filter((o) => o.kind === 'delete'),
+      (o) => o.target.object,
+    )) {
       groups.push({
         ops: part,
         sub: { method: 'DELETE', url: `${base}/composite/sobjects?allOrNone=false&ids=${part.map((o) => o.id).join(',')}`, referenceId: `d${groups.length}` },
