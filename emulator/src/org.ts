@@ -6,11 +6,16 @@ import type { FieldDef, ObjectDef, LoadedSchema, FieldAccess } from './schema.ts
 
 export type SfRecord = Record<string, unknown>;
 
+/** The integration user's profile grants no field access; the standard profiles of people (admins, sales reps) grant every field. */
+export const INTEGRATION_PROFILE = 'Minimum Access - API Only Integrations';
+const ALL_FIELDS_PROFILES = new Set(['System Administrator', 'Standard User']);
+
 export interface User {
   id: string;
   username: string;
   active: boolean;
   permissionSets: string[];
+  profile: string;
 }
 
 export interface ValidationRule {
@@ -115,26 +120,28 @@ export class Org {
     return this.tables.get(this.object(name).name.toLowerCase())!;
   }
 
-  addUser(username: string, permissionSets: string[], active = true): User {
+  addUser(username: string, permissionSets: string[], active = true, profile = INTEGRATION_PROFILE): User {
     const existing = this.users.get(username.toLowerCase());
     if (existing) {
       existing.permissionSets = permissionSets;
       existing.active = active;
+      existing.profile = profile;
       return existing;
     }
     const t = this.table('User');
     const id = makeId('005', ++t.counter);
-    const user = { id, username, active, permissionSets };
+    const user = { id, username, active, permissionSets, profile };
     this.users.set(username.toLowerCase(), user);
     const now = sfDateTime(Date.now());
     t.put(id, { Id: id, Username: username, IsActive: active, CreatedDate: now, LastModifiedDate: now, SystemModstamp: now, IsDeleted: false });
     return user;
   }
 
-  /** Field-level security: package fields follow the user's permission sets; standard, required and customer fields are open. */
+  /** Field-level security: package fields and FLS-governed standard fields follow the user's permission sets (the
+   *  integration profile grants none, a person's standard profile all); required, system and customer fields are open. */
   access(user: User | null, def: ObjectDef, field: FieldDef): FieldAccess {
-    if (!user || !field.fls) return { readable: true, editable: true };
-    const key = `${def.name}.${field.name}`.toLowerCase();
+    if (!user || !field.fls || ALL_FIELDS_PROFILES.has(user.profile)) return { readable: true, editable: true };
+    const key = (field.flsField ?? `${def.name}.${field.name}`).toLowerCase();
     let readable = false;
     let editable = false;
     for (const ps of user.permissionSets) {

@@ -28,8 +28,11 @@ export interface FieldDef {
   referenceTo: string[];
   defaultValue: unknown;
   autoNumber?: string;
-  /** Package custom field governed by permission-set field permissions (required fields never are). */
+  /** Governed by permission-set field permissions: package custom fields (not required ones) and the standard fields
+   *  Setup lists under field-level security. The integration profile grants none of them. */
   fls?: boolean;
+  /** The permission-set field this one's access follows, when not its own (person account fields follow Contact's). */
+  flsField?: string;
   precision?: number;
   scale?: number;
 }
@@ -107,8 +110,8 @@ function standardObjects(): ObjectDef[] {
     f('LastName', 'string', { length: 80, nillable: false, requiredOnCreate: true }),
     f('Name', 'string', { length: 121, createable: false, updateable: false }),
     f('Company', 'string', { length: 255, nillable: false, requiredOnCreate: true }),
-    f('Email', 'email', { length: 80 }),
-    f('Phone', 'phone', { length: 40 }),
+    f('Email', 'email', { length: 80, fls: true }),
+    f('Phone', 'phone', { length: 40, fls: true }),
     f('Status', 'picklist', {
       picklistValues: ['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted'].map((v, i) => ({
         value: v,
@@ -117,8 +120,8 @@ function standardObjects(): ObjectDef[] {
       })),
       defaultValue: 'Open - Not Contacted',
     }),
-    f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
-    f('DoNotCall', 'boolean', { label: 'Do Not Call' }),
+    f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out', fls: true }),
+    f('DoNotCall', 'boolean', { label: 'Do Not Call', fls: true }),
     f('IsConverted', 'boolean', { label: 'Converted', updateable: false }),
     f('ConvertedContactId', 'reference', { referenceTo: ['Contact'], createable: false, updateable: false }),
     f('ConvertedAccountId', 'reference', { referenceTo: ['Account'], createable: false, updateable: false }),
@@ -130,20 +133,21 @@ function standardObjects(): ObjectDef[] {
     f('LastName', 'string', { length: 80, nillable: false, requiredOnCreate: true }),
     f('Name', 'string', { length: 121, createable: false, updateable: false }),
     f('AccountId', 'reference', { referenceTo: ['Account'] }),
-    f('Email', 'email', { length: 80 }),
-    f('Phone', 'phone', { length: 40 }),
-    f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
-    f('DoNotCall', 'boolean', { label: 'Do Not Call' }),
+    f('Email', 'email', { length: 80, fls: true }),
+    f('Phone', 'phone', { length: 40, fls: true }),
+    f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out', fls: true }),
+    f('DoNotCall', 'boolean', { label: 'Do Not Call', fls: true }),
     f('IndividualId', 'reference', { referenceTo: ['Individual'] }),
   ];
   const account = [
     ...audit(),
     f('Name', 'string', { length: 255, nillable: false, requiredOnCreate: true, createable: true, updateable: true }),
-    f('Phone', 'phone', { length: 40 }),
+    f('Phone', 'phone', { length: 40, fls: true }),
     f('IsPersonAccount', 'boolean', { createable: false, updateable: false }),
-    f('PersonEmail', 'email', { length: 80 }),
-    f('PersonHasOptedOutOfEmail', 'boolean'),
-    f('PersonDoNotCall', 'boolean'),
+    // Person account fields take their field-level security from the Contact fields (Salesforce Help, "Person Accounts").
+    f('PersonEmail', 'email', { length: 80, fls: true, flsField: 'Contact.Email' }),
+    f('PersonHasOptedOutOfEmail', 'boolean', { fls: true, flsField: 'Contact.HasOptedOutOfEmail' }),
+    f('PersonDoNotCall', 'boolean', { fls: true, flsField: 'Contact.DoNotCall' }),
   ];
   const user = [...audit().filter((x) => x.name !== 'OwnerId'), f('Username', 'string', { length: 80 }), f('IsActive', 'boolean')];
   return [
@@ -240,7 +244,14 @@ export interface LoadedSchema {
   permissionSets: Map<string, { fields: Map<string, FieldAccess>; objects: Map<string, { create: boolean; edit: boolean; read: boolean; del: boolean }> }>;
 }
 
-export function loadSchema(forceAppDir: string | undefined, extra: Record<string, ExtraFieldSpec[]> = {}): LoadedSchema {
+/** The org's own permission sets (an admin grants the fields they map): name -> { 'Lead.DoNotCall': 'edit' }. */
+export type ExtraPermissionSets = Record<string, Record<string, 'read' | 'edit'>>;
+
+export function loadSchema(
+  forceAppDir: string | undefined,
+  extra: Record<string, ExtraFieldSpec[]> = {},
+  extraPermissionSets: ExtraPermissionSets = {},
+): LoadedSchema {
   const objects = new Map<string, ObjectDef>();
   for (const o of standardObjects()) objects.set(o.name.toLowerCase(), o);
   const permissionSets: LoadedSchema['permissionSets'] = new Map();
@@ -314,6 +325,14 @@ export function loadSchema(forceAppDir: string | undefined, extra: Record<string
         });
       permissionSets.set(file.replace('.permissionset-meta.xml', ''), { fields, objects: objs });
     }
+  }
+  for (const [name, grants] of Object.entries(extraPermissionSets)) {
+    const fields = new Map<string, FieldAccess>();
+    for (const [field, level] of Object.entries(grants)) {
+      if (level !== 'read' && level !== 'edit') throw new Error(`permission set ${name}: ${field} must be read or edit`);
+      fields.set(field.toLowerCase(), { readable: true, editable: level === 'edit' });
+    }
+    permissionSets.set(name, { fields, objects: new Map() });
   }
   const byPrefix = new Map([...objects.values()].map((o) => [o.keyPrefix, o]));
   return { objects, byPrefix, permissionSets };

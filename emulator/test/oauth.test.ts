@@ -62,6 +62,18 @@ test('error bodies: HTTP 400 {error, error_description} for each failure', async
   assert.deepEqual(await res.json(), { error: 'unsupported_grant_type', error_description: 'grant type not supported' });
 });
 
+test('aud: login.salesforce.com, test.salesforce.com or a configured Experience Cloud site URL; never the My Domain / instance URL (Salesforce Help, "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration")', async () => {
+  const site = await start({ audiences: ['https://acme.my.site.com/customers'] });
+  try {
+    for (const aud of ['https://login.salesforce.com', 'https://test.salesforce.com', 'https://acme.my.site.com/customers'])
+      assert.equal((await token(site, assertion({ aud }))).status, 200, aud);
+    for (const aud of [site.url, 'https://acme.my.salesforce.com', ['https://login.salesforce.com', 'https://test.salesforce.com']])
+      assert.deepEqual((await token(site, assertion({ aud }))).body, { error: 'invalid_grant', error_description: 'audience is invalid' }, String(aud));
+  } finally {
+    await site.close();
+  }
+});
+
 test('expired and revoked sessions get 401 INVALID_SESSION_ID', async () => {
   const r = await token(emu);
   const call = () => fetch(`${emu.url}/services/data/v66.0/limits`, { headers: { authorization: `Bearer ${r.body.access_token}` } });

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '@jsforce/jsforce-node';
-import { start, client } from './support.ts';
+import { start, client, clientFor } from './support.ts';
 import { checksum, normalizeId } from '../src/ids.ts';
 import type { Emulator } from '../src/index.ts';
 
@@ -11,7 +11,13 @@ let emu: Emulator;
 let c: Awaited<ReturnType<typeof client>>;
 let conn: Connection;
 before(async () => {
-  emu = await start({ dailyApiLimit: 100_000, extraFields: { Lead: [{ name: 'Topics__c', type: 'multipicklist', values: ['A', 'B'], restricted: true }] } });
+  emu = await start({
+    dailyApiLimit: 100_000,
+    extraFields: { Lead: [{ name: 'Topics__c', type: 'multipicklist', values: ['A', 'B'], restricted: true }] },
+    // what an admin grants the integration user beyond the package's permission set
+    extraPermissionSets: { Admin_Grants: { 'Lead.Email': 'edit', 'Lead.DoNotCall': 'edit', 'Contact.Email': 'edit', 'Contact.DoNotCall': 'edit' } },
+    permissionSets: ['Didomi_Sync_Integration', 'Admin_Grants'],
+  });
   c = await client(emu);
   conn = new Connection({ instanceUrl: emu.url, accessToken: c.token, version: '66.0' });
 });
@@ -144,6 +150,41 @@ test('field rules: required, too long, restricted picklist, unique external id, 
   const ro = await c.call('POST', '/sobjects/Didomi_Sync_Target__c', { Name: 'T', Object__c: 'Lead', Active__c: true });
   assert.equal(ro.status, 400);
   assert.equal(ro.body[0].errorCode, 'INVALID_FIELD_FOR_INSERT_UPDATE', 'the integration user may only read targets');
+});
+
+test('field-level security on standard fields comes from permission sets only; the integration profile grants none (Salesforce Help, "Field-Level Security")', async () => {
+  // Only the package's permission set: Email readable, HasOptedOutOfEmail editable, DoNotCall and Phone invisible.
+  emu.org.addUser('pkg-only@example.com', ['Didomi_Sync_Integration']);
+  const pkg = await clientFor(emu, 'pkg-only@example.com');
+  const d = (await pkg.call('GET', '/sobjects/Lead/describe')).body;
+  const field = (n: string) => d.fields.find((x: any) => x.name === n);
+  assert.equal(field('Email').updateable, false, 'read only');
+  assert.equal(field('HasOptedOutOfEmail').updateable, true);
+  assert.equal(field('DoNotCall'), undefined, 'no grant: invisible');
+  assert.equal(field('Phone'), undefined);
+  assert.equal(field('LastName').updateable, true, 'required fields are always accessible');
+  const q = await pkg.query("SELECT Id FROM Lead WHERE Phone = '1'");
+  assert.equal(q.status, 400);
+  assert.equal(q.body[0].errorCode, 'INVALID_FIELD');
+  const [id] = emu.seed({ Lead: [{ LastName: 'Fls', Company: 'C', Email: 'fls@x.com' }] }).Lead;
+  const w = await pkg.call('PATCH', '/composite/sobjects', {
+    records: [
+      { attributes: { type: 'Lead' }, id, Email: 'other@x.com' },
+      { attributes: { type: 'Lead' }, id, DoNotCall: true },
+      { attributes: { type: 'Lead' }, id, HasOptedOutOfEmail: true },
+    ],
+  });
+  assert.deepEqual(
+    w.body.map((r: any) => (r.success ? 'ok' : r.errors[0].statusCode)),
+    ['INVALID_FIELD_FOR_INSERT_UPDATE', 'INVALID_FIELD', 'ok'],
+  );
+  // Person account fields follow the Contact fields' security; a System Administrator sees every field.
+  const acc = (await pkg.call('GET', '/sobjects/Account/describe')).body.fields.map((x: any) => x.name);
+  assert.ok(acc.includes('PersonEmail') && acc.includes('PersonHasOptedOutOfEmail') && !acc.includes('PersonDoNotCall') && !acc.includes('Phone'));
+  emu.org.addUser('admin@example.com', [], true, 'System Administrator');
+  const admin = await clientFor(emu, 'admin@example.com');
+  const all = (await admin.call('GET', '/sobjects/Lead/describe')).body.fields;
+  assert.equal(all.find((x: any) => x.name === 'DoNotCall').updateable, true);
 });
 
 test('collections: 200-record limit, allOrNone rollback with ALL_OR_NONE_OPERATION_ROLLED_BACK, results in order', async () => {

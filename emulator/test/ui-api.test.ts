@@ -11,6 +11,7 @@ let c: Awaited<ReturnType<typeof client>>;
 before(async () => {
   emu = await start({
     permissionSets: ['Didomi_Sync_Admin'],
+    profile: 'System Administrator',
     extraFields: {
       Lead: [
         { name: 'Marketing_Consent__c', type: 'boolean' },

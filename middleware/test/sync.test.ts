@@ -150,7 +150,7 @@ test('many users per request: 600 users land in a handful of API calls (collecti
   assert.ok(calls <= 12, `API calls for 600 users: ${calls}`);
 });
 
-test("60 people each with a Lead and a Contact: one batch, collections by sObject type, within Salesforce's 10-chunk rule", async () => {
+test("60 people each with a Lead and a Contact: collections by sObject type, within Salesforce's 10-chunk rule", async () => {
   const s = await stack({ env: { BATCH_WAIT_MS: '3000' } });
   const emails = Array.from({ length: 60 }, (_, i) => `pair${i}@example.com`);
   s.emu.seed({
@@ -244,6 +244,43 @@ test('an invalid mapping is reported in the org and skipped; the others keep wor
   const [lead] = await byEmail(s, 'Lead', 'map@example.com');
   assert.equal(lead.Company, 'Acme');
   assert.equal(lead.HasOptedOutOfEmail, true);
+});
+
+test('a match field that does not exist (Email on a business Account) or that the integration user cannot read fails its target alone, with INVALID_MAPPING', async () => {
+  const s = await stack();
+  const contactTarget = (await s.records('Didomi_Sync_Target__c')).find((t) => t.Object__c === 'Contact');
+  const seeded = s.emu.seed({
+    Didomi_Sync_Target__c: [
+      { Name: 'Accounts', Object__c: 'Account', Active__c: true, Upsert_Mode__c: false, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' },
+    ],
+    Lead: [{ LastName: 'Iso', Company: 'Acme', Email: 'iso@example.com' }],
+    Contact: [{ LastName: 'Iso', Email: 'iso@example.com', Phone: 'iso@example.com' }],
+  });
+  const accountTarget = seeded.Didomi_Sync_Target__c[0];
+  s.emu.seed({
+    Didomi_Field_Mapping__c: [
+      { Target__c: accountTarget, Kind__c: 'Purpose', Purpose_Id__c: PURPOSE, Field_Api_Name__c: 'PersonHasOptedOutOfEmail', Invert__c: true, Active__c: true },
+    ],
+  });
+  // Contact.Phone exists, but the integration user has no field permission on it.
+  s.emu.org.update(null, 'Didomi_Sync_Target__c', contactTarget.Id, { Match_Field__c: 'Phone' }, { trusted: true });
+  const targetErrors = async () => (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'INVALID_MAPPING' && !e.Organization_User_Id__c);
+  await until('both targets reported', async () => (await targetErrors()).length === 2);
+  const byTarget = new Map((await targetErrors()).map((e) => [e.Record_Id__c, e.Message__c]));
+  assert.match(byTarget.get(accountTarget)!, /match field Account.Email does not exist or the integration user cannot read it/);
+  assert.match(byTarget.get(contactTarget.Id)!, /match field Contact.Phone does not exist or the integration user cannot read it/);
+  await s.post(eventCreated('iso@example.com', at(1), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'iso@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'the Lead target keeps syncing');
+  let userErrors: any[] = [];
+  await until('the user has one error per unusable target', async () => {
+    userErrors = (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Organization_User_Id__c === 'iso@example.com');
+    return userErrors.length === 2;
+  });
+  assert.deepEqual(userErrors.map((e) => `${e.Target_Object__c}:${e.Error_Code__c}`).sort(), ['Account:INVALID_MAPPING', 'Contact:INVALID_MAPPING']);
+  assert.equal((await s.records('Contact'))[0].HasOptedOutOfEmail, false, 'the Contact target wrote nothing');
+  assert.doesNotMatch(await s.metrics(), /didomi_sync_retries_scheduled_total\{reason="INVALID_FIELD/, 'not retried: the failure is permanent');
 });
 
 test('user.deleted follows the target deletion behaviour (Clear Consent Fields)', async () => {

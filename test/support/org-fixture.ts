@@ -25,6 +25,13 @@ export const CUSTOMER_FIELDS = {
   ],
 };
 
+/** The customer admin's own permission set for the integration user: edit on the standard fields they map beyond the
+ *  package's grants (DoNotCall) and, for upsert mode, on the Lead's Email, which a created Lead carries. */
+export const CUSTOMER_PERMISSION_SETS = {
+  Consent_Fields_Integration: { 'Lead.DoNotCall': 'edit' as const, 'Lead.Email': 'edit' as const },
+};
+export const INTEGRATION_PERMISSION_SETS = ['Didomi_Sync_Integration', ...Object.keys(CUSTOMER_PERMISSION_SETS)];
+
 export interface SeedOptions {
   leadUpsert?: boolean;
   leadDeletion?: 'Ignore' | 'Clear Consent Fields' | 'Delete Record';
