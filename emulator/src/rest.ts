@@ -5,7 +5,7 @@ import { ApiError, RecordError } from './errors.ts';
 import { normalizeId } from './ids.ts';
 import { parseSoql, runQuery } from './soql.ts';
 import type { Org, SfRecord, User } from './org.ts';
-import type { FieldDef, ObjectDef } from './schema.ts';
+import { isLongText, type FieldDef, type ObjectDef } from './schema.ts';
 
 export interface RestRequest {
   method: string;
@@ -464,8 +464,8 @@ export function describeField(fd: FieldDef, editable: boolean) {
     idLookup: fd.externalId || fd.name === 'Id' || fd.name === 'Email',
     autoNumber: !!fd.autoNumber,
     calculated: false,
-    filterable: true,
-    sortable: fd.type !== 'textarea' || fd.length <= 255,
+    filterable: !isLongText(fd),
+    sortable: !isLongText(fd),
     picklistValues: fd.picklistValues.map((p) => ({ active: true, defaultValue: p.default, label: p.label, validFor: null, value: p.value })),
     restrictedPicklist: fd.restrictedPicklist,
     referenceTo: fd.referenceTo,

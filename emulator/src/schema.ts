@@ -37,6 +37,10 @@ export interface FieldDef {
   scale?: number;
 }
 
+/** Long text areas (and rich text) cannot be filtered or sorted in SOQL (SOQL and SOSL Reference, "WHERE";
+ *  Object Reference, field properties: Filter, Sort). Plain text areas (255) can. */
+export const isLongText = (fd: FieldDef) => fd.type === 'textarea' && fd.length > 255;
+
 export interface ObjectDef {
   name: string;
   label: string;

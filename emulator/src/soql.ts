@@ -4,7 +4,7 @@
 // (MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE) match Salesforce exactly.
 import { ApiError } from './errors.ts';
 import { sfDateTime, type Org, type SfRecord, type User } from './org.ts';
-import type { FieldDef, ObjectDef } from './schema.ts';
+import { isLongText, type FieldDef, type ObjectDef } from './schema.ts';
 
 export const MAX_SOQL_LENGTH = 100_000; // reference/salesforce.md: statement <= 100,000 characters
 export const MAX_LITERAL_LENGTH = 4_000; // reference/salesforce.md: a string literal in WHERE <= 4,000
@@ -344,6 +344,10 @@ function invalidField(q: string, pos: number, name: string, object: string): Api
   );
 }
 
+function cannot(q: string, pos: number, message: string): ApiError {
+  return new ApiError(400, 'INVALID_FIELD', `${malformed(q, pos, '').message.replace(/\n$/, '')}\n${message}`);
+}
+
 function cmp(a: unknown, b: unknown): number {
   if (typeof a === 'string' && typeof b === 'string') {
     const x = a.toLowerCase(),
@@ -392,13 +396,18 @@ export function runQuery(org: Org, user: User | null, q: string, parsed: Query):
   };
   // Resolve every field reference first: unknown columns fail before any row is read.
   const selected = parsed.select.map((s) => ({ ...s, fd: s.field ? fieldOf(s.field, s.pos) : undefined }));
-  const order = parsed.orderBy.map((o) => ({ ...o, fd: fieldOf(o.field, o.pos) }));
+  const order = parsed.orderBy.map((o) => {
+    const fd = fieldOf(o.field, o.pos);
+    if (isLongText(fd)) throw cannot(q, o.pos, `field '${fd.name}' can not be sorted in a query call`);
+    return { ...o, fd };
+  });
   const check = (c: Cond | undefined): void => {
     if (!c) return;
     if (c.k === 'and' || c.k === 'or') c.items.forEach(check);
     else if (c.k === 'not') check(c.item);
     else if (c.k === 'cmp' || c.k === 'in' || c.k === 'like') {
       const fd = fieldOf(c.field, c.pos);
+      if (isLongText(fd)) throw cannot(q, c.pos, `field '${fd.name}' can not be filtered in a query call`);
       if (c.k === 'cmp' && c.vtype !== 'null') {
         const ok =
           fd.type === 'boolean'

@@ -112,6 +112,19 @@ test('SOQL errors: MALFORMED_QUERY, INVALID_FIELD with Salesforce wording, INVAL
   assert.equal((await c.query("SELECT Id FROM Lead WHERE Email = 'bad \\q escape'")).body[0].errorCode, 'MALFORMED_QUERY');
 });
 
+test('long text area fields cannot be filtered or sorted in SOQL, and describe says so (SOQL and SOSL Reference, "WHERE"; Object Reference: Filter, Sort)', async () => {
+  const where = await c.query("SELECT Id FROM Lead WHERE Didomi_Consents__c = 'x'");
+  assert.equal(where.status, 400);
+  assert.equal(where.body[0].errorCode, 'INVALID_FIELD');
+  assert.match(where.body[0].message, /field 'Didomi_Consents__c' can not be filtered in a query call/);
+  assert.equal((await c.query("SELECT Id FROM Lead WHERE Didomi_Consents__c LIKE '%x%'")).status, 400);
+  const order = await c.query('SELECT Id FROM Lead ORDER BY Didomi_Consents__c');
+  assert.match(order.body[0].message, /field 'Didomi_Consents__c' can not be sorted in a query call/);
+  assert.equal((await c.query('SELECT Id, Didomi_Consents__c FROM Lead LIMIT 1')).status, 200, 'selecting it is fine');
+  const d = (await c.call('GET', '/sobjects/Lead/describe')).body.fields.find((x: any) => x.name === 'Didomi_Consents__c');
+  assert.deepEqual([d.filterable, d.sortable], [false, false]);
+});
+
 test('queryMore: 2,000 records a page and nextRecordsUrl', async () => {
   emu.seed({ Contact: Array.from({ length: 4500 }, (_, i) => ({ LastName: `P${i}`, Email: `p${i}@page.com` })) });
   const first = await c.query('SELECT Id FROM Contact');

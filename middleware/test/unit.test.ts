@@ -8,6 +8,7 @@ import { project, fieldTypeAllowed } from '../src/sync/project.ts';
 import { soqlString, inChunks, soqlIdent } from '../src/salesforce/soql.ts';
 import { retryDelayMs } from '../src/sync/retry.ts';
 import { collectionsByType } from '../src/sync/collections.ts';
+import { buildConfig } from '../src/sync/config-loader.ts';
 import { classifyCode } from '../src/salesforce/errors.ts';
 import { parseWebhook, toNewEvent, WebhookValidationError } from '../src/didomi/schema.ts';
 import type { StoredEvent } from '../src/store/types.ts';
@@ -166,6 +167,48 @@ test('collectionsByType: one sObject type and at most 200 records per collection
       }
     }),
   );
+});
+
+test('buildConfig: a match field must be visible, filterable and hold text; otherwise its target is unusable and reported', () => {
+  const describe = {
+    fields: [
+      { name: 'Email', type: 'email', filterable: true, nillable: true },
+      { name: 'Notes__c', type: 'textarea', filterable: false, nillable: true },
+      { name: 'Score__c', type: 'double', filterable: true, nillable: true },
+    ],
+  };
+  const target = (id: string, object: string, match: string) => ({
+    Id: id,
+    Object__c: object,
+    Active__c: true,
+    Match_Field__c: match,
+  });
+  const cases: [string, RegExp | null][] = [
+    ['email', null],
+    ['Phone', /does not exist or the integration user cannot read it/],
+    ['Notes__c', /cannot be filtered in a query/],
+    ['Score__c', /of type double cannot hold a Didomi user id/],
+  ];
+  for (const [match, problem] of cases) {
+    const cfg = buildConfig(
+      [target('a0X1', 'Lead', match), target('a0X2', 'Contact', 'Email')],
+      [],
+      new Map([
+        ['Lead', describe],
+        ['Contact', describe],
+      ]),
+    );
+    assert.deepEqual(
+      cfg.targets.map((t) => t.object),
+      problem ? ['Contact'] : ['Lead', 'Contact'],
+      match,
+    );
+    if (problem) {
+      assert.equal(cfg.unusable[0].target.object, 'Lead');
+      assert.match(cfg.problems[0].message, problem);
+      assert.equal(cfg.problems[0].mappingId, 'a0X1', 'reported against the target record');
+    } else assert.equal(cfg.targets[0].matchField, 'Email', 'the describe spelling');
+  }
 });
 
 test('retry schedule: at least 5 tries in the first 5 minutes, then exponential and capped (DESIGN.md "Outcome")', () => {

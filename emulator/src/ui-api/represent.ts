@@ -1,7 +1,7 @@
 // UI API representations of the emulator's schema and rows: ObjectInfo, field values and Record, in
 // the shapes the User Interface API documents (UI API Developer Guide: "Object Info", "Record",
 // "Field Value"), so the admin tab's LDS code reads them as it would in an org.
-import type { FieldDef, ObjectDef } from '../schema.ts';
+import { isLongText, type FieldDef, type ObjectDef } from '../schema.ts';
 import type { Org, SfRecord, User } from '../org.ts';
 
 /** Describe types to UI API dataType names (UI API Developer Guide, "Field": dataType). */
@@ -42,7 +42,7 @@ export function fieldInfo(org: Org, user: User | null, def: ObjectDef, fd: Field
     // OwnerId defaults to the running user (describe: defaultedOnCreate true), so it is never a required input.
     defaultedOnCreate: system || fd.name === 'OwnerId' || fd.type === 'boolean' || fd.defaultValue !== null || !!fd.autoNumber,
     extraTypeInfo: fd.type === 'textarea' ? 'PlainTextArea' : null,
-    filterable: fd.type !== 'textarea',
+    filterable: !isLongText(fd),
     filteredLookupInfo: null,
     highScaleNumber: false,
     htmlFormatted: false,
@@ -59,7 +59,7 @@ export function fieldInfo(org: Org, user: User | null, def: ObjectDef, fd: Field
     required: !fd.nillable && fd.createable && fd.type !== 'boolean' && fd.name !== 'OwnerId',
     scale: fd.scale ?? 0,
     searchPrefilterable: false,
-    sortable: fd.type !== 'textarea' && fd.type !== 'multipicklist',
+    sortable: !isLongText(fd) && fd.type !== 'multipicklist',
     unique: fd.unique,
     updateable: fd.updateable && access.editable,
     externalId: fd.externalId,
