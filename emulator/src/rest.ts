@@ -127,12 +127,18 @@ export class RestApi {
     if (seg.length === 0 && m === 'GET') {
       return {
         status: 200,
-        body: { encoding: 'UTF-8', maxBatchSize: 200, sobjects: [...this.org.schema.objects.values()].map((d) => this.describeBrief(d, base)) },
+        body: {
+          encoding: 'UTF-8',
+          maxBatchSize: 200,
+          sobjects: [...this.org.schema.objects.values()].filter((d) => this.org.objectAccess(user, d).read).map((d) => this.describeBrief(d, user, base)),
+        },
       };
     }
     const def = this.org.object(seg[0]);
+    // An object the user cannot read does not exist for them (Salesforce Help, "Object Permissions").
+    if (!this.org.objectAccess(user, def).read) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
     if (seg.length === 1) {
-      if (m === 'GET') return { status: 200, body: { objectDescribe: this.describeBrief(def, base), recentItems: [] } };
+      if (m === 'GET') return { status: 200, body: { objectDescribe: this.describeBrief(def, user, base), recentItems: [] } };
       if (m === 'POST') {
         try {
           const id = this.org.create(user, def.name, asRecord(req.body));
@@ -175,7 +181,7 @@ export class RestApi {
       if (m === 'DELETE') {
         if (!this.org.get(def.name, id)) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
         try {
-          this.org.delete(def.name, id);
+          this.org.delete(def.name, id, user);
         } catch (e) {
           throw toApi(e);
         }
@@ -202,17 +208,18 @@ export class RestApi {
     throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
   }
 
-  private describeBrief(d: ObjectDef, base: string) {
+  private describeBrief(d: ObjectDef, user: User, base: string) {
+    const a = this.org.objectAccess(user, d);
     return {
       name: d.name,
       label: d.label,
       labelPlural: d.labelPlural,
       keyPrefix: d.keyPrefix,
       custom: d.custom,
-      createable: true,
-      updateable: true,
-      deletable: true,
-      queryable: true,
+      createable: a.create,
+      updateable: a.edit,
+      deletable: a.del,
+      queryable: a.read,
       searchable: true,
       urls: { sobject: `${base}/sobjects/${d.name}`, describe: `${base}/sobjects/${d.name}/describe`, rowTemplate: `${base}/sobjects/${d.name}/{ID}` },
     };
@@ -221,7 +228,7 @@ export class RestApi {
   /** sObject Describe (REST API Developer Guide): createable/updateable reflect the user's permission sets. */
   describe(def: ObjectDef, user: User, base: string) {
     return {
-      ...this.describeBrief(def, base),
+      ...this.describeBrief(def, user, base),
       fields: this.org.visibleFields(user, def).map((fd) => describeField(fd, this.org.access(user, def, fd).editable)),
       childRelationships: [],
       recordTypeInfos: [],
@@ -238,7 +245,7 @@ export class RestApi {
       return {
         status: 200,
         body: this.batch(ids.length, allOrNone, (i) => {
-          this.org.delete(undefined, ids[i]);
+          this.org.delete(undefined, ids[i], user);
           return { id: normalizeId(ids[i]) ?? ids[i], success: true, errors: [] };
         }),
       };

@@ -52,6 +52,13 @@ export interface ObjectDef {
   uniqueFields: string[];
 }
 
+export interface ObjectAccess {
+  read: boolean;
+  create: boolean;
+  edit: boolean;
+  del: boolean;
+}
+
 export interface FieldAccess {
   readable: boolean;
   editable: boolean;
@@ -248,8 +255,9 @@ export interface LoadedSchema {
   permissionSets: Map<string, { fields: Map<string, FieldAccess>; objects: Map<string, { create: boolean; edit: boolean; read: boolean; del: boolean }> }>;
 }
 
-/** The org's own permission sets (an admin grants the fields they map): name -> { 'Lead.DoNotCall': 'edit' }. */
-export type ExtraPermissionSets = Record<string, Record<string, 'read' | 'edit'>>;
+/** The org's own permission sets (an admin grants the fields they map): name -> { 'Lead.DoNotCall': 'edit', Lead: 'delete' }.
+ *  A field takes read or edit; an object read, edit (read, create, edit) or delete (all four). */
+export type ExtraPermissionSets = Record<string, Record<string, 'read' | 'edit' | 'delete'>>;
 
 export function loadSchema(
   forceAppDir: string | undefined,
@@ -332,11 +340,18 @@ export function loadSchema(
   }
   for (const [name, grants] of Object.entries(extraPermissionSets)) {
     const fields = new Map<string, FieldAccess>();
-    for (const [field, level] of Object.entries(grants)) {
-      if (level !== 'read' && level !== 'edit') throw new Error(`permission set ${name}: ${field} must be read or edit`);
-      fields.set(field.toLowerCase(), { readable: true, editable: level === 'edit' });
+    const objs = new Map<string, { create: boolean; edit: boolean; read: boolean; del: boolean }>();
+    for (const [key, level] of Object.entries(grants)) {
+      if (!key.includes('.')) {
+        if (!['read', 'edit', 'delete'].includes(level)) throw new Error(`permission set ${name}: ${key} must be read, edit or delete`);
+        const edit = level !== 'read';
+        objs.set(key.toLowerCase(), { read: true, create: edit, edit, del: level === 'delete' });
+        continue;
+      }
+      if (level !== 'read' && level !== 'edit') throw new Error(`permission set ${name}: ${key} must be read or edit`);
+      fields.set(key.toLowerCase(), { readable: true, editable: level === 'edit' });
     }
-    permissionSets.set(name, { fields, objects: new Map() });
+    permissionSets.set(name, { fields, objects: objs });
   }
   const byPrefix = new Map([...objects.values()].map((o) => [o.keyPrefix, o]));
   return { objects, byPrefix, permissionSets };

@@ -381,7 +381,9 @@ export interface QueryResult {
 
 /** Runs a parsed query for a user (fields hidden by field-level security are INVALID_FIELD). */
 export function runQuery(org: Org, user: User | null, q: string, parsed: Query): QueryResult {
-  const def: ObjectDef | undefined = org.schema.objects.get(parsed.from.toLowerCase());
+  const found: ObjectDef | undefined = org.schema.objects.get(parsed.from.toLowerCase());
+  // An object the user cannot read is reported like one that does not exist.
+  const def = found && org.objectAccess(user, found).read ? found : undefined;
   if (!def) {
     throw new ApiError(
       400,

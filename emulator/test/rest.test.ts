@@ -15,7 +15,9 @@ before(async () => {
     dailyApiLimit: 100_000,
     extraFields: { Lead: [{ name: 'Topics__c', type: 'multipicklist', values: ['A', 'B'], restricted: true }] },
     // what an admin grants the integration user beyond the package's permission set
-    extraPermissionSets: { Admin_Grants: { 'Lead.Email': 'edit', 'Lead.DoNotCall': 'edit', 'Contact.Email': 'edit', 'Contact.DoNotCall': 'edit' } },
+    extraPermissionSets: {
+      Admin_Grants: { 'Lead.Email': 'edit', 'Lead.DoNotCall': 'edit', 'Contact.Email': 'edit', 'Contact.DoNotCall': 'edit', Lead: 'delete' },
+    },
     permissionSets: ['Didomi_Sync_Integration', 'Admin_Grants'],
   });
   c = await client(emu);
@@ -112,6 +114,30 @@ test('SOQL errors: MALFORMED_QUERY, INVALID_FIELD with Salesforce wording, INVAL
   assert.equal((await c.query("SELECT Id FROM Lead WHERE Email = 'bad \\q escape'")).body[0].errorCode, 'MALFORMED_QUERY');
 });
 
+test('object permissions come from permission sets: no read hides the object, no create/edit/delete refuses the write (Salesforce Help, "Object Permissions")', async () => {
+  emu.org.addUser('objects@example.com', ['Didomi_Sync_Integration']);
+  const u = await clientFor(emu, 'objects@example.com');
+  const [lead] = emu.seed({ Lead: [{ LastName: 'Obj', Company: 'C' }] }).Lead;
+  // Lead: create, read, edit, no delete in the package's permission set
+  const d = (await u.call('GET', '/sobjects/Lead/describe')).body;
+  assert.deepEqual([d.queryable, d.createable, d.updateable, d.deletable], [true, true, true, false]);
+  const del = await u.call('DELETE', `/composite/sobjects?ids=${lead}`);
+  assert.equal(del.body[0].errors[0].statusCode, 'INSUFFICIENT_ACCESS_OR_READONLY');
+  assert.ok(emu.org.get('Lead', lead), 'not deleted');
+  // targets: read only
+  const t = await u.call('POST', '/composite/sobjects', { records: [{ attributes: { type: 'Didomi_Sync_Target__c' }, Name: 'x' }] });
+  assert.equal(t.body[0].errors[0].statusCode, 'INSUFFICIENT_ACCESS_OR_READONLY');
+  // no permission at all: the object does not exist for this user
+  emu.org.addUser('none@example.com', []);
+  const none = await clientFor(emu, 'none@example.com');
+  assert.equal((await none.query('SELECT Id FROM Lead')).body[0].errorCode, 'INVALID_TYPE');
+  assert.equal((await none.call('GET', '/sobjects/Lead/describe')).status, 404);
+  assert.ok(!(await none.call('GET', '/sobjects')).body.sobjects.some((o: any) => o.name === 'Lead'));
+  // an admin's own permission set may grant delete
+  const granted = (await c.call('DELETE', `/composite/sobjects?ids=${lead}`)).body[0];
+  assert.equal(granted.success, true, 'Admin_Grants gives Lead delete');
+});
+
 test('long text area fields cannot be filtered or sorted in SOQL, and describe says so (SOQL and SOSL Reference, "WHERE"; Object Reference: Filter, Sort)', async () => {
   const where = await c.query("SELECT Id FROM Lead WHERE Didomi_Consents__c = 'x'");
   assert.equal(where.status, 400);
@@ -162,7 +188,7 @@ test('field rules: required, too long, restricted picklist, unique external id, 
   assert.equal(emu.org.access(emu.org.users.get('nobody@example.com')!, status, status.fields.get('queue_depth__c')!).readable, false);
   const ro = await c.call('POST', '/sobjects/Didomi_Sync_Target__c', { Name: 'T', Object__c: 'Lead', Active__c: true });
   assert.equal(ro.status, 400);
-  assert.equal(ro.body[0].errorCode, 'INVALID_FIELD_FOR_INSERT_UPDATE', 'the integration user may only read targets');
+  assert.equal(ro.body[0].errorCode, 'INSUFFICIENT_ACCESS_OR_READONLY', 'the integration user may only read targets');
 });
 
 test('field-level security on standard fields comes from permission sets only; the integration profile grants none (Salesforce Help, "Field-Level Security")', async () => {

@@ -291,9 +291,40 @@ test('user.deleted follows the target deletion behaviour (Clear Consent Fields)'
   await s.post(userDeleted('del@example.com', at(2)));
   await s.waitForDrain();
   const [lead] = await byEmail(s, 'Lead', 'del@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'an inverted opt-out field is cleared to its no-consent value: opted out');
   assert.equal(lead.Newsletter_Topics__c, null);
   assert.equal(lead.Weekly_Digest__c, false);
   assert.equal(lead.Didomi_Consents__c, null);
+});
+
+test('Delete Record without Delete permission on the object is reported and clears the consent fields instead; with it, the record is deleted', async () => {
+  const run = async (grantDelete: boolean) => {
+    const s = await stack({
+      seed: { leadDeletion: 'Delete Record', contact: false },
+      ...(grantDelete
+        ? {
+            emulator: {
+              extraPermissionSets: { Consent_Fields_Integration: { 'Lead.DoNotCall': 'edit', 'Lead.Email': 'edit', Lead: 'delete' } },
+            },
+          }
+        : {}),
+    });
+    s.emu.seed({ Lead: [{ LastName: 'Gone', Company: 'Acme', Email: 'gone@example.com' }] });
+    await s.post(eventCreated('gone@example.com', at(1), { purposes: { [PURPOSE]: true } }));
+    await s.waitForDrain();
+    await s.post(userDeleted('gone@example.com', at(2)));
+    await s.waitForDrain();
+    return s;
+  };
+  const denied = await run(false);
+  const [lead] = await byEmail(denied, 'Lead', 'gone@example.com');
+  assert.ok(lead, 'not deleted');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'cleared: the inverted opt-out field holds its no-consent value');
+  await until('the problem reported', async () =>
+    (await denied.records('Didomi_Sync_Error__c')).some((e) => e.Error_Code__c === 'INVALID_MAPPING' && /cannot delete Lead records/.test(e.Message__c)),
+  );
+  const allowed = await run(true);
+  assert.deepEqual(await byEmail(allowed, 'Lead', 'gone@example.com'), [], 'deleted');
 });
 
 test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', async () => {

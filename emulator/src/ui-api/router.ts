@@ -99,10 +99,10 @@ export function createUiApiRouter(org: Org): express.Router {
 
   router.delete(
     '/ui-api/records/:recordId',
-    handle((req) => {
+    handle((req, res) => {
       const def = org.objectOfId(String(req.params.recordId));
       if (!def || !org.get(def.name, String(req.params.recordId))) throw notFound();
-      org.delete(def.name, String(req.params.recordId));
+      org.delete(def.name, String(req.params.recordId), user(res));
       return { status: 204 };
     }, objectOfRecord),
   );

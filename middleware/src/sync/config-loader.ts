@@ -58,7 +58,17 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
     if (!TARGET_OBJECTS.includes(object) || seenObjects.has(object)) continue; // one active target per object
     seenObjects.add(object);
     const fields = fieldsFromDescribe(describes.get(object));
-    const deletion = DELETION_BEHAVIORS.includes(r[T.deletionBehavior]) ? (r[T.deletionBehavior] as DeletionBehavior) : 'Ignore';
+    let deletion = DELETION_BEHAVIORS.includes(r[T.deletionBehavior]) ? (r[T.deletionBehavior] as DeletionBehavior) : 'Ignore';
+    if (deletion === 'Delete Record' && describes.get(object)?.deletable === false) {
+      // Without Delete on the object every deletion would fail; clearing still leaves no consent behind.
+      problems.push({
+        mappingId: r.Id,
+        targetObject: object,
+        field: T.deletionBehavior,
+        message: `Delete Record: the integration user cannot delete ${object} records (grant Delete in a permission set); consent fields are cleared instead`,
+      });
+      deletion = 'Clear Consent Fields';
+    }
     const matchName = String(r[T.matchField] || 'Email');
     const matchProblem = checkMatchField(object, matchName, fields.get(matchName.toLowerCase()));
     const matchField = fields.get(matchName.toLowerCase())?.name ?? matchName;

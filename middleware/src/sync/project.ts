@@ -67,7 +67,8 @@ export function project(userKey: string, state: ConsentState, target: Target): F
 /** Values that clear what the sync wrote (deletion behaviour "Clear Consent Fields"). */
 export function cleared(target: Target): FieldValues {
   const out: FieldValues = {};
-  for (const m of target.mappings) out[m.field] = m.fieldType === 'boolean' ? false : null;
+  // Each field's no-consent value: an inverted opt-out checkbox (HasOptedOutOfEmail) is true, never false (DESIGN.md "Safety").
+  for (const m of target.mappings) out[m.field] = m.fieldType === 'boolean' ? m.invert : null;
   out[RECORD_FIELDS.snapshot] = null;
   out[RECORD_FIELDS.updatedAt] = null;
   return out;
