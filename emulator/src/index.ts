@@ -27,6 +27,9 @@ export interface EmulatorOptions {
   publicKey?: string;
   username?: string;
   permissionSets?: string[];
+  /** Who the app pre-authorizes (its "Admin approved users are pre-authorized" policy); others get invalid_grant.
+   *  Default: the Didomi_Sync_Integration permission set and the System Administrator profile. */
+  preAuthorized?: { permissionSets?: string[]; profiles?: string[] };
   /** The user's profile: 'Minimum Access - API Only Integrations' (default, no field access) or 'System Administrator'. */
   profile?: string;
   sessionSeconds?: number;
@@ -76,6 +79,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     // Salesforce Help "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration": aud is login, test or an Experience Cloud site URL.
     audiences: () => [...JWT_AUDIENCES, ...(options.audiences ?? [])].map((a) => a.replace(/\/$/, '')),
     instanceUrl: () => url,
+    preAuthorized: {
+      permissionSets: options.preAuthorized?.permissionSets ?? ['Didomi_Sync_Integration'],
+      profiles: options.preAuthorized?.profiles ?? ['System Administrator'],
+    },
   });
 
   const sockets = new Set<Socket>();

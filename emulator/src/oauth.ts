@@ -25,7 +25,15 @@ const fail = (error: string, error_description: string): TokenResult => ({ statu
 export class OAuthServer {
   readonly sessions = new Map<string, Session>();
   private readonly org: Org;
-  private readonly opts: { consumerKey: string; publicKey: KeyObject; audiences: () => string[]; sessionSeconds: number; instanceUrl: () => string };
+  private readonly opts: {
+    consumerKey: string;
+    publicKey: KeyObject;
+    audiences: () => string[];
+    sessionSeconds: number;
+    instanceUrl: () => string;
+    /** The app's "Admin approved users are pre-authorized" policy: the permission sets and profiles it lists. */
+    preAuthorized: { permissionSets: string[]; profiles: string[] };
+  };
   constructor(org: Org, opts: OAuthServer['opts']) {
     this.org = org;
     this.opts = opts;
@@ -53,6 +61,10 @@ export class OAuthServer {
     const user = this.org.users.get(String(claims.sub ?? '').toLowerCase());
     if (!user) return fail('invalid_grant', "user hasn't approved this consumer");
     if (!user.active) return fail('invalid_grant', 'inactive user');
+    // The JWT bearer flow needs prior approval: a user outside the app's pre-authorized permission sets and profiles is refused.
+    const pre = this.opts.preAuthorized;
+    if (!pre.profiles.includes(user.profile) && !user.permissionSets.some((p) => pre.permissionSets.includes(p)))
+      return fail('invalid_grant', "user hasn't approved this consumer");
     const token = '00D5g000000EMUL!' + randomBytes(48).toString('base64url');
     this.sessions.set(token, { token, user, expiresAt: Date.now() + this.opts.sessionSeconds * 1000 });
     const url = this.opts.instanceUrl();

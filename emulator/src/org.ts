@@ -314,7 +314,8 @@ export class Org {
             [fd.name],
           );
         }
-        if (fd.type === 'email' && !/^[^\s@]+@[^\s@]+$/.test(s))
+        // Salesforce refuses an address without a dotted domain ("a@b") or with spaces.
+        if (fd.type === 'email' && !/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(s))
           throw new RecordError('INVALID_EMAIL_ADDRESS', `${fd.label}: invalid email address: ${s}`, [fd.name]);
         return s;
       }

@@ -10,7 +10,8 @@ import type { Emulator } from '../src/index.ts';
 let emu: Emulator;
 before(async () => {
   emu = await start({ sessionSeconds: 1 });
-  emu.org.addUser('inactive@example.com', [], false);
+  emu.org.addUser('inactive@example.com', ['Didomi_Sync_Integration'], false);
+  emu.org.addUser('not-preauthorized@example.com', ['Didomi_Sync_Admin']);
 });
 after(async () => {
   await emu.close();
@@ -40,6 +41,8 @@ test('error bodies: HTTP 400 {error, error_description} for each failure', async
     [assertion({ exp: Date.now() + 60_000 }), 'invalid_grant', 'invalid assertion'], // exp in milliseconds
     [assertion({ sub: 'nobody@example.com' }), 'invalid_grant', "user hasn't approved this consumer"],
     [assertion({ sub: 'inactive@example.com' }), 'invalid_grant', 'inactive user'],
+    // the app pre-authorizes the integration permission set only (Salesforce Help: the JWT flow needs prior approval)
+    [assertion({ sub: 'not-preauthorized@example.com' }), 'invalid_grant', "user hasn't approved this consumer"],
     [
       jwt.sign({ iss: 'TEST_CONSUMER_KEY', sub: USERNAME, aud: 'https://login.salesforce.com', exp: now + 60 }, 'a-shared-secret', { algorithm: 'HS256' }),
       'invalid_grant',

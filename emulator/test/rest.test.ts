@@ -19,6 +19,7 @@ before(async () => {
       Admin_Grants: { 'Lead.Email': 'edit', 'Lead.DoNotCall': 'edit', 'Contact.Email': 'edit', 'Contact.DoNotCall': 'edit', Lead: 'delete' },
     },
     permissionSets: ['Didomi_Sync_Integration', 'Admin_Grants'],
+    preAuthorized: { permissionSets: ['Didomi_Sync_Integration', 'Nothing'] },
   });
   c = await client(emu);
   conn = new Connection({ instanceUrl: emu.url, accessToken: c.token, version: '66.0' });
@@ -128,7 +129,7 @@ test('object permissions come from permission sets: no read hides the object, no
   const t = await u.call('POST', '/composite/sobjects', { records: [{ attributes: { type: 'Didomi_Sync_Target__c' }, Name: 'x' }] });
   assert.equal(t.body[0].errors[0].statusCode, 'INSUFFICIENT_ACCESS_OR_READONLY');
   // no permission at all: the object does not exist for this user
-  emu.org.addUser('none@example.com', []);
+  emu.org.addUser('none@example.com', ['Nothing']); // pre-authorized for the app, and nothing else
   const none = await clientFor(emu, 'none@example.com');
   assert.equal((await none.query('SELECT Id FROM Lead')).body[0].errorCode, 'INVALID_TYPE');
   assert.equal((await none.call('GET', '/sobjects/Lead/describe')).status, 404);
@@ -179,6 +180,13 @@ test('field rules: required, too long, restricted picklist, unique external id, 
   assert.deepEqual(res.body[0].errors[0].fields, ['Company']);
   assert.match(res.body[1].errors[0].message, /Last Name: data value too large: .* \(max length=80\)/);
   assert.match(res.body[4].errors[0].message, /duplicate value found: Didomi_User_Id__c duplicates value on record with id: 00Q/);
+  const emails = await c.call('POST', '/composite/sobjects', {
+    records: ['a@b', 'a b@example.com', 'a@example.com'].map((Email) => ({ attributes: { type: 'Lead' }, LastName: 'E', Company: 'C', Email })),
+  });
+  assert.deepEqual(
+    emails.body.map((r: any) => (r.success ? 'ok' : r.errors[0].statusCode)),
+    ['INVALID_EMAIL_ADDRESS', 'INVALID_EMAIL_ADDRESS', 'ok'],
+  );
   const [conv] = emu.seed({ Lead: [{ LastName: 'Conv', Company: 'C', IsConverted: true }] }).Lead;
   const upd = await c.call('PATCH', '/composite/sobjects', { allOrNone: false, records: [{ attributes: { type: 'Lead' }, id: conv, DoNotCall: true }] });
   assert.equal(upd.body[0].errors[0].statusCode, 'CANNOT_UPDATE_CONVERTED_LEAD');
