@@ -297,6 +297,25 @@ test('user.deleted follows the target deletion behaviour (Clear Consent Fields)'
   assert.equal(lead.Didomi_Consents__c, null);
 });
 
+test('a match query Salesforce refuses (a field made unreadable since the configuration was read) fails its target alone, not the batch', async () => {
+  const s = await stack({ env: { HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' } });
+  s.emu.seed({
+    Lead: [{ LastName: 'Fls', Company: 'Acme', Email: 'fls@example.com' }],
+    Contact: [{ LastName: 'Fls', Email: 'fls@example.com' }],
+  });
+  // The admin removes the integration user's read access to Contact.Email after the middleware read describe.
+  s.emu.org.schema.permissionSets.get('Didomi_Sync_Integration')!.fields.delete('contact.email');
+  await s.post(eventCreated('fls@example.com', at(1), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'fls@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'the Lead target is written');
+  let errors: any[] = [];
+  await until('the Contact failure recorded', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
+  assert.equal(errors[0].Target_Object__c, 'Contact');
+  assert.equal(errors[0].Error_Code__c, 'INVALID_FIELD');
+  assert.match(errors[0].Message__c, /match query on Contact: .*No such column 'Email'/s);
+});
+
 test('Delete Record without Delete permission on the object is reported and clears the consent fields instead; with it, the record is deleted', async () => {
   const run = async (grantDelete: boolean) => {
     const s = await stack({
