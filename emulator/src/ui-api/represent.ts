@@ -71,15 +71,16 @@ export function fieldInfo(org: Org, user: User | null, def: ObjectDef, fd: Field
 export function objectInfo(org: Org, user: User | null, def: ObjectDef) {
   const fields: Record<string, ReturnType<typeof fieldInfo>> = {};
   for (const fd of org.visibleFields(user, def)) fields[fd.name] = fieldInfo(org, user, def, fd);
+  const a = org.objectAccess(user, def); // object permissions, as in describe
   return {
     apiName: def.name,
     associateEntityType: null,
     associateParentEntity: null,
     childRelationships: [],
-    createable: true,
+    createable: a.create,
     custom: def.custom,
     defaultRecordTypeId: MASTER_RECORD_TYPE_ID,
-    deletable: true,
+    deletable: a.del,
     dependentFields: {},
     feedEnabled: false,
     fields,
@@ -89,13 +90,13 @@ export function objectInfo(org: Org, user: User | null, def: ObjectDef) {
     layoutable: true,
     mruEnabled: true,
     nameFields: def.fields.has('name') ? ['Name'] : [],
-    queryable: true,
+    queryable: a.read,
     recordTypeInfos: {
       [MASTER_RECORD_TYPE_ID]: { available: true, defaultRecordTypeMapping: true, master: true, name: 'Master', recordTypeId: MASTER_RECORD_TYPE_ID },
     },
     searchable: true,
     themeInfo: null,
-    updateable: true,
+    updateable: a.edit,
   };
 }
 

@@ -47,7 +47,11 @@ export function createUiApiRouter(org: Org): express.Router {
 
   router.get(
     '/ui-api/object-info/:objectApiName',
-    handle((req, res) => ({ status: 200, body: objectInfo(org, user(res), org.object(String(req.params.objectApiName))) })),
+    handle((req, res) => {
+      const def = org.object(String(req.params.objectApiName));
+      if (!org.objectAccess(user(res), def).read) throw notFound(); // an object the user cannot read does not exist for them
+      return { status: 200, body: objectInfo(org, user(res), def) };
+    }),
   );
 
   router.get(
