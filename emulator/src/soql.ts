@@ -398,6 +398,14 @@ export function runQuery(org: Org, user: User | null, q: string, parsed: Query):
   };
   // Resolve every field reference first: unknown columns fail before any row is read.
   const selected = parsed.select.map((s) => ({ ...s, fd: s.field ? fieldOf(s.field, s.pos) : undefined }));
+  // A field selected twice is refused ("duplicate field selected: X", with the row and column).
+  const seen = new Set<string>();
+  for (const s of selected) {
+    if (!s.fd || s.kind !== 'field') continue;
+    if (seen.has(s.fd.name))
+      throw new ApiError(400, 'MALFORMED_QUERY', `${malformed(q, s.pos, '').message.replace(/\n$/, '')}\nduplicate field selected: ${s.fd.name}`);
+    seen.add(s.fd.name);
+  }
   const order = parsed.orderBy.map((o) => {
     const fd = fieldOf(o.field, o.pos);
     if (isLongText(fd)) throw cannot(q, o.pos, `field '${fd.name}' can not be sorted in a query call`);

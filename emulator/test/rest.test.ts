@@ -113,6 +113,9 @@ test('SOQL errors: MALFORMED_QUERY, INVALID_FIELD with Salesforce wording, INVAL
   const long = await c.query(`SELECT Id FROM Lead WHERE Email IN (${Array.from({ length: 2000 }, (_, i) => `'user${i}@example.com'`).join(',')})`);
   assert.equal(long.status, 414, 'request URI over 16,384 bytes');
   assert.equal((await c.query("SELECT Id FROM Lead WHERE Email = 'bad \\q escape'")).body[0].errorCode, 'MALFORMED_QUERY');
+  const dup = await c.query('SELECT Id, Email, email FROM Lead');
+  assert.equal(dup.body[0].errorCode, 'MALFORMED_QUERY');
+  assert.match(dup.body[0].message, /ERROR at Row:1:Column:\d+\nduplicate field selected: Email/);
 });
 
 test('object permissions come from permission sets: no read hides the object, no create/edit/delete refuses the write (Salesforce Help, "Object Permissions")', async () => {
