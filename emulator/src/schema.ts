@@ -318,6 +318,7 @@ export function loadSchema(
           length: s.length ?? (s.type === 'multipicklist' ? 4099 : s.type === 'textarea' ? 32768 : 255),
           picklistValues: (s.values ?? []).map((v) => ({ value: v, label: v, default: false })),
           restrictedPicklist: s.restricted ?? false,
+          fls: true, // a custom field: the integration user sees it only through a permission set that grants it
         }),
       );
     }

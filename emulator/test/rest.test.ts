@@ -16,7 +16,15 @@ before(async () => {
     extraFields: { Lead: [{ name: 'Topics__c', type: 'multipicklist', values: ['A', 'B'], restricted: true }] },
     // what an admin grants the integration user beyond the package's permission set
     extraPermissionSets: {
-      Admin_Grants: { 'Lead.Email': 'edit', 'Lead.DoNotCall': 'edit', 'Contact.Email': 'edit', 'Contact.DoNotCall': 'edit', Lead: 'delete' },
+      Admin_Grants: {
+        'Lead.Email': 'edit',
+        'Lead.DoNotCall': 'edit',
+        'Contact.Email': 'edit',
+        'Contact.DoNotCall': 'edit',
+        Lead: 'delete',
+        'Lead.Topics__c': 'edit',
+      },
+      Nothing: {},
     },
     permissionSets: ['Didomi_Sync_Integration', 'Admin_Grants'],
     preAuthorized: { permissionSets: ['Didomi_Sync_Integration', 'Nothing'] },
@@ -212,6 +220,7 @@ test('field-level security on standard fields comes from permission sets only; t
   assert.equal(field('HasOptedOutOfEmail').updateable, true);
   assert.equal(field('DoNotCall'), undefined, 'no grant: invisible');
   assert.equal(field('Phone'), undefined);
+  assert.equal(field('Topics__c'), undefined, "the org's own custom field needs a grant too");
   assert.equal(field('LastName').updateable, true, 'required fields are always accessible');
   const q = await pkg.query("SELECT Id FROM Lead WHERE Phone = '1'");
   assert.equal(q.status, 400);

@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../../test/support/stack.ts';
 import { eventCreated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
-import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS } from '../../test/support/org-fixture.ts';
+import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS, CUSTOMER_PERMISSION_SETS } from '../../test/support/org-fixture.ts';
 
 const stacks: Stack[] = [];
 after(async () => {
@@ -328,7 +328,7 @@ test('Delete Record without Delete permission on the object is reported and clea
       ...(grantDelete
         ? {
             emulator: {
-              extraPermissionSets: { Consent_Fields_Integration: { 'Lead.DoNotCall': 'edit', 'Lead.Email': 'edit', Lead: 'delete' } },
+              extraPermissionSets: { Consent_Fields_Integration: { ...CUSTOMER_PERMISSION_SETS.Consent_Fields_Integration, Lead: 'delete' } },
             },
           }
         : {}),
