@@ -167,6 +167,10 @@ test('graphql: invalid queries answer HTTP 200 with errors, as the GraphQL API d
   assert.match(unknownObject.body.errors[0].message, /Field 'Nope__c' in type 'RecordQuery' is undefined/);
   const unknownField = await gql('query { uiapi { query { Lead { edges { node { Id Bogus__c { value } } } } } } }');
   assert.match(unknownField.body.errors[0].message, /Field 'Bogus__c' in type 'Lead' is undefined/);
+  // long text areas cannot be filtered or sorted (GraphQL API: filter and order inputs; SOQL "WHERE")
+  const longText = await gql('query { uiapi { query { Lead(where: { Didomi_Consents__c: { eq: "x" } }) { edges { node { Id } } } } } }');
+  assert.equal(longText.status, 200);
+  assert.match(longText.body.errors[0].message, /WrongType: argument 'where' contains a field not in 'Lead_Filter': 'Didomi_Consents__c'/);
   const tooMany = await gql('query { uiapi { query { Lead(first: 2001) { edges { node { Id } } } } } }');
   assert.match(tooMany.body.errors[0].message, /first/);
   const unauthenticated = await fetch(`${emu.url}/services/data/v66.0/graphql`, { method: 'POST', body: '{}' });
