@@ -20,7 +20,7 @@ const esc = (s: string) => "'" + s.replace(/[\\']/g, (c) => '\\' + c) + "'";
 export async function startBaseline(o: BaselineOptions) {
   let session: { token: string; url: string } | null = null;
   const login = async () => {
-    const assertion = jwt.sign({ iss: o.clientId, sub: o.username, aud: o.loginUrl }, o.privateKey, { algorithm: 'RS256', expiresIn: 180 });
+    const assertion = jwt.sign({ iss: o.clientId, sub: o.username, aud: 'https://login.salesforce.com' }, o.privateKey, { algorithm: 'RS256', expiresIn: 180 });
     const r = await fetch(`${o.loginUrl}/services/oauth2/token`, {
       method: 'POST',
       body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),

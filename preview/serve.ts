@@ -103,11 +103,12 @@ export async function startPreview({ port = 0, build = true, seed = true, ...org
       consumerKey,
       username: ADMIN,
       permissionSets: ['Didomi_Sync_Admin'],
+      profile: 'System Administrator', // the admin sees every field; the integration user's profile grants none
       extraFields: CUSTOMER_FIELDS,
     });
     if (seed) seedDemo(emulator);
   } else {
-    emulator.org.addUser(ADMIN, ['Didomi_Sync_Admin']);
+    emulator.org.addUser(ADMIN, ['Didomi_Sync_Admin'], true, 'System Administrator');
   }
   if (!privateKey) throw new Error('preview: the private key of the app the emulator trusts is required');
   const assertion = jwt.sign({ iss: consumerKey, sub: ADMIN, aud: 'https://login.salesforce.com' }, privateKey, { algorithm: 'RS256', expiresIn: 180 });

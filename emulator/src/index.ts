@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
-import { loadSchema, type ExtraFieldSpec } from './schema.ts';
+import { loadSchema, type ExtraFieldSpec, type ExtraPermissionSets } from './schema.ts';
 import { Org, type SfRecord } from './org.ts';
 import { OAuthServer, publicKeyFrom } from './oauth.ts';
 import { createApp, type Faults, type Counters } from './server.ts';
@@ -12,8 +12,10 @@ import { createApp, type Faults, type Counters } from './server.ts';
 export { Org } from './org.ts';
 export type { SfRecord, WriteLogEntry, ValidationRule } from './org.ts';
 export type { Faults } from './server.ts';
+export type { ExtraPermissionSets } from './schema.ts';
 
 export const DEFAULT_FORCE_APP = resolve(dirname(fileURLToPath(import.meta.url)), '../../force-app');
+export const JWT_AUDIENCES = ['https://login.salesforce.com', 'https://test.salesforce.com'];
 export const DEFAULT_API_VERSIONS = ['60.0', '61.0', '62.0', '63.0', '64.0', '65.0', '66.0'];
 
 export interface EmulatorOptions {
@@ -25,10 +27,16 @@ export interface EmulatorOptions {
   publicKey?: string;
   username?: string;
   permissionSets?: string[];
+  /** Who the app pre-authorizes (its "Admin approved users are pre-authorized" policy); others get invalid_grant.
+   *  Default: the Didomi_Sync_Integration permission set and the System Administrator profile. */
+  preAuthorized?: { permissionSets?: string[]; profiles?: string[] };
+  /** The user's profile: 'Minimum Access - API Only Integrations' (default, no field access) or 'System Administrator'. */
+  profile?: string;
   sessionSeconds?: number;
   dailyApiLimit?: number;
   apiVersions?: string[];
-  /** Accepted JWT audiences; the emulator's own URL is always accepted too. */
+  /** Experience Cloud site URLs accepted as JWT `aud`, besides https://login.salesforce.com and https://test.salesforce.com.
+   *  The emulator's own URL (a My Domain stand-in) is not: Salesforce refuses it. */
   audiences?: string[];
   dataFile?: string;
   forceAppDir?: string;
@@ -36,6 +44,8 @@ export interface EmulatorOptions {
   extraFields?: Record<string, ExtraFieldSpec[]>;
   /** The emulator's clock (sessions, assertion expiry); tests inject one or move it with advanceClock. */
   now?: () => number;
+  /** The org's own permission sets, to assign through `permissionSets`: { Consent_Fields: { 'Lead.DoNotCall': 'edit' } }. */
+  extraPermissionSets?: ExtraPermissionSets;
 }
 
 export interface Emulator {
@@ -60,10 +70,10 @@ export interface Emulator {
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const schema = loadSchema(options.forceAppDir ?? DEFAULT_FORCE_APP, options.extraFields);
+  const schema = loadSchema(options.forceAppDir ?? DEFAULT_FORCE_APP, options.extraFields, options.extraPermissionSets);
   const org = new Org(schema);
   const username = options.username ?? 'integration@example.com';
-  org.addUser(username, options.permissionSets ?? ['Didomi_Sync_Integration']);
+  org.addUser(username, options.permissionSets ?? ['Didomi_Sync_Integration'], true, options.profile);
   if (options.dataFile && existsSync(options.dataFile)) org.load(JSON.parse(readFileSync(options.dataFile, 'utf8')));
   const keyPem = options.certificate ?? options.publicKey;
   if (!keyPem) throw new Error('startEmulator: a certificate or publicKey (PEM) is required to verify JWT bearer assertions');
@@ -93,9 +103,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     consumerKey: options.consumerKey ?? 'DEV_CONSUMER_KEY',
     publicKey: publicKeyFrom(keyPem),
     sessionSeconds: options.sessionSeconds ?? 7200,
-    audiences: () => [...(options.audiences ?? ['https://login.salesforce.com', 'https://test.salesforce.com']), url].map((a) => a.replace(/\/$/, '')),
+    // Salesforce Help "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration": aud is login, test or an Experience Cloud site URL.
+    audiences: () => [...JWT_AUDIENCES, ...(options.audiences ?? [])].map((a) => a.replace(/\/$/, '')),
     instanceUrl: () => url,
     now,
+    preAuthorized: {
+      permissionSets: options.preAuthorized?.permissionSets ?? ['Didomi_Sync_Integration'],
+      profiles: options.preAuthorized?.profiles ?? ['System Administrator'],
+    },
   });
 
   const sockets = new Set<Socket>();

@@ -32,6 +32,8 @@ export class OAuthServer {
     sessionSeconds: number;
     instanceUrl: () => string;
     now?: () => number;
+    /** The app's "Admin approved users are pre-authorized" policy: the permission sets and profiles it lists. */
+    preAuthorized: { permissionSets: string[]; profiles: string[] };
   };
   private readonly now: () => number;
   constructor(org: Org, opts: OAuthServer['opts']) {
@@ -62,6 +64,10 @@ export class OAuthServer {
     const user = this.org.users.get(String(claims.sub ?? '').toLowerCase());
     if (!user) return fail('invalid_grant', "user hasn't approved this consumer");
     if (!user.active) return fail('invalid_grant', 'inactive user');
+    // The JWT bearer flow needs prior approval: a user outside the app's pre-authorized permission sets and profiles is refused.
+    const pre = this.opts.preAuthorized;
+    if (!pre.profiles.includes(user.profile) && !user.permissionSets.some((p) => pre.permissionSets.includes(p)))
+      return fail('invalid_grant', "user hasn't approved this consumer");
     const token = '00D5g000000EMUL!' + randomBytes(48).toString('base64url');
     this.sessions.set(token, { token, user, expiresAt: this.now() + this.opts.sessionSeconds * 1000 });
     const url = this.opts.instanceUrl();

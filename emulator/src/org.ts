@@ -2,15 +2,20 @@
 // Every rule cites reference/salesforce.md unless noted.
 import { makeId, normalizeId } from './ids.ts';
 import { RecordError, ApiError } from './errors.ts';
-import type { FieldDef, ObjectDef, LoadedSchema, FieldAccess } from './schema.ts';
+import type { FieldDef, ObjectDef, LoadedSchema, FieldAccess, ObjectAccess } from './schema.ts';
 
 export type SfRecord = Record<string, unknown>;
+
+/** The integration user's profile grants no field access; the standard profiles of people (admins, sales reps) grant every field. */
+export const INTEGRATION_PROFILE = 'Minimum Access - API Only Integrations';
+const ALL_FIELDS_PROFILES = new Set(['System Administrator', 'Standard User']);
 
 export interface User {
   id: string;
   username: string;
   active: boolean;
   permissionSets: string[];
+  profile: string;
 }
 
 export interface ValidationRule {
@@ -119,26 +124,28 @@ export class Org {
     return this.tables.get(this.object(name).name.toLowerCase())!;
   }
 
-  addUser(username: string, permissionSets: string[], active = true): User {
+  addUser(username: string, permissionSets: string[], active = true, profile = INTEGRATION_PROFILE): User {
     const existing = this.users.get(username.toLowerCase());
     if (existing) {
       existing.permissionSets = permissionSets;
       existing.active = active;
+      existing.profile = profile;
       return existing;
     }
     const t = this.table('User');
     const id = makeId('005', ++t.counter);
-    const user = { id, username, active, permissionSets };
+    const user = { id, username, active, permissionSets, profile };
     this.users.set(username.toLowerCase(), user);
     const now = sfDateTime(Date.now());
     t.put(id, { Id: id, Username: username, IsActive: active, CreatedDate: now, LastModifiedDate: now, SystemModstamp: now, IsDeleted: false });
     return user;
   }
 
-  /** Field-level security: package fields follow the user's permission sets; standard, required and customer fields are open. */
+  /** Field-level security: package fields and FLS-governed standard fields follow the user's permission sets (the
+   *  integration profile grants none, a person's standard profile all); required, system and customer fields are open. */
   access(user: User | null, def: ObjectDef, field: FieldDef): FieldAccess {
-    if (!user || !field.fls) return { readable: true, editable: true };
-    const key = `${def.name}.${field.name}`.toLowerCase();
+    if (!user || !field.fls || ALL_FIELDS_PROFILES.has(user.profile)) return { readable: true, editable: true };
+    const key = (field.flsField ?? `${def.name}.${field.name}`).toLowerCase();
     let readable = false;
     let editable = false;
     for (const ps of user.permissionSets) {
@@ -147,6 +154,26 @@ export class Org {
       if (a?.editable) editable = true;
     }
     return { readable, editable };
+  }
+
+  /** Object permissions (create, read, edit, delete) from the user's permission sets; the integration profile grants none.
+   *  Everyone may read User records. Salesforce Help, "Object Permissions". */
+  objectAccess(user: User | null, def: ObjectDef): ObjectAccess {
+    if (!user || ALL_FIELDS_PROFILES.has(user.profile) || def.name === 'User') return { read: true, create: true, edit: true, del: true };
+    const out = { read: false, create: false, edit: false, del: false };
+    for (const ps of user.permissionSets) {
+      const a = this.schema.permissionSets.get(ps)?.objects.get(def.name.toLowerCase());
+      if (!a) continue;
+      out.read ||= a.read;
+      out.create ||= a.create;
+      out.edit ||= a.edit;
+      out.del ||= a.del;
+    }
+    return out;
+  }
+
+  private requireObject(user: User | null, def: ObjectDef, what: 'create' | 'edit' | 'del') {
+    if (user && !this.objectAccess(user, def)[what]) throw new RecordError('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id', []);
   }
 
   /** Visible field or null (fields hidden by FLS behave as nonexistent). */
@@ -291,7 +318,8 @@ export class Org {
             [fd.name],
           );
         }
-        if (fd.type === 'email' && !/^[^\s@]+@[^\s@]+$/.test(s))
+        // Salesforce refuses an address without a dotted domain ("a@b") or with spaces.
+        if (fd.type === 'email' && !/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(s))
           throw new RecordError('INVALID_EMAIL_ADDRESS', `${fd.label}: invalid email address: ${s}`, [fd.name]);
         return s;
       }
@@ -366,6 +394,7 @@ export class Org {
   create(user: User | null, sobject: string, input: SfRecord, opts: { trusted?: boolean } = {}): string {
     const t = this.table(sobject);
     const def = t.def;
+    if (!opts.trusted) this.requireObject(user, def, 'create');
     let id = makeId(def.keyPrefix, ++t.counter);
     while (t.rows.has(id)) id = makeId(def.keyPrefix, ++t.counter);
     const now = this.stamp();
@@ -402,6 +431,7 @@ export class Org {
       throw new RecordError('MALFORMED_ID', `${t.def.name} ID: id value of incorrect type: ${rawId}`, ['Id']);
     const before = t.rows.get(id);
     if (!before) throw new RecordError('ENTITY_IS_DELETED', 'entity is deleted', []);
+    if (!opts.trusted) this.requireObject(user, t.def, 'edit');
     if (t.def.name === 'Lead' && before.IsConverted === true && !opts.trusted) {
       throw new RecordError('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []);
     }
@@ -413,12 +443,13 @@ export class Org {
     this.put(t, id, rec, 'update', strip(input));
   }
 
-  delete(sobject: string | undefined, rawId: string): void {
+  delete(sobject: string | undefined, rawId: string, user: User | null = null): void {
     const id = normalizeId(rawId);
     const def = id ? this.objectOfId(id) : undefined;
     if (!id || !def || (sobject && def.name.toLowerCase() !== sobject.toLowerCase())) throw new RecordError('MALFORMED_ID', `malformed id ${rawId}`, []);
     const t = this.table(def.name);
     if (!t.rows.has(id)) throw new RecordError('ENTITY_IS_DELETED', 'entity is deleted', []);
+    this.requireObject(user, def, 'del');
     if (this.faults.lockRowShare > 0 && Math.random() < this.faults.lockRowShare) {
       throw new RecordError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record or 1 records: ' + id, []);
     }

@@ -5,7 +5,7 @@ import { ApiError, RecordError } from './errors.ts';
 import { normalizeId } from './ids.ts';
 import { parseSoql, runQuery } from './soql.ts';
 import type { Org, SfRecord, User } from './org.ts';
-import type { FieldDef, ObjectDef } from './schema.ts';
+import { isLongText, type FieldDef, type ObjectDef } from './schema.ts';
 
 export interface RestRequest {
   method: string;
@@ -21,6 +21,8 @@ export interface RestResponse {
 }
 
 export const COLLECTION_LIMIT = 200; // reference: at most 200 records a request
+/** REST API Developer Guide, "Create/Update Records Using sObject Collections": a new chunk starts at each change of type; up to 10 chunks. */
+export const COLLECTION_CHUNK_LIMIT = 10;
 export const COMPOSITE_LIMIT = 25; // reference: up to 25 subrequests
 export const COMPOSITE_HEAVY_LIMIT = 5; // reference: at most 5 collections or queries
 export const QUERY_PAGE = 2000; // reference: up to 2,000 records a page
@@ -125,12 +127,18 @@ export class RestApi {
     if (seg.length === 0 && m === 'GET') {
       return {
         status: 200,
-        body: { encoding: 'UTF-8', maxBatchSize: 200, sobjects: [...this.org.schema.objects.values()].map((d) => this.describeBrief(d, base)) },
+        body: {
+          encoding: 'UTF-8',
+          maxBatchSize: 200,
+          sobjects: [...this.org.schema.objects.values()].filter((d) => this.org.objectAccess(user, d).read).map((d) => this.describeBrief(d, user, base)),
+        },
       };
     }
     const def = this.org.object(seg[0]);
+    // An object the user cannot read does not exist for them (Salesforce Help, "Object Permissions").
+    if (!this.org.objectAccess(user, def).read) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
     if (seg.length === 1) {
-      if (m === 'GET') return { status: 200, body: { objectDescribe: this.describeBrief(def, base), recentItems: [] } };
+      if (m === 'GET') return { status: 200, body: { objectDescribe: this.describeBrief(def, user, base), recentItems: [] } };
       if (m === 'POST') {
         try {
           const id = this.org.create(user, def.name, asRecord(req.body));
@@ -173,7 +181,7 @@ export class RestApi {
       if (m === 'DELETE') {
         if (!this.org.get(def.name, id)) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
         try {
-          this.org.delete(def.name, id);
+          this.org.delete(def.name, id, user);
         } catch (e) {
           throw toApi(e);
         }
@@ -200,17 +208,18 @@ export class RestApi {
     throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
   }
 
-  private describeBrief(d: ObjectDef, base: string) {
+  private describeBrief(d: ObjectDef, user: User, base: string) {
+    const a = this.org.objectAccess(user, d);
     return {
       name: d.name,
       label: d.label,
       labelPlural: d.labelPlural,
       keyPrefix: d.keyPrefix,
       custom: d.custom,
-      createable: true,
-      updateable: true,
-      deletable: true,
-      queryable: true,
+      createable: a.create,
+      updateable: a.edit,
+      deletable: a.del,
+      queryable: a.read,
       searchable: true,
       urls: { sobject: `${base}/sobjects/${d.name}`, describe: `${base}/sobjects/${d.name}/describe`, rowTemplate: `${base}/sobjects/${d.name}/{ID}` },
     };
@@ -219,7 +228,7 @@ export class RestApi {
   /** sObject Describe (REST API Developer Guide): createable/updateable reflect the user's permission sets. */
   describe(def: ObjectDef, user: User, base: string) {
     return {
-      ...this.describeBrief(def, base),
+      ...this.describeBrief(def, user, base),
       fields: this.org.visibleFields(user, def).map((fd) => describeField(fd, this.org.access(user, def, fd).editable)),
       childRelationships: [],
       recordTypeInfos: [],
@@ -236,7 +245,7 @@ export class RestApi {
       return {
         status: 200,
         body: this.batch(ids.length, allOrNone, (i) => {
-          this.org.delete(undefined, ids[i]);
+          this.org.delete(undefined, ids[i], user);
           return { id: normalizeId(ids[i]) ?? ids[i], success: true, errors: [] };
         }),
       };
@@ -245,6 +254,7 @@ export class RestApi {
     const records = body.records;
     if (!Array.isArray(records)) throw new ApiError(400, 'JSON_PARSER_ERROR', 'Expected records: an array of sObjects');
     if (records.length > COLLECTION_LIMIT) throw tooMany();
+    if (seg.length === 0 && chunksOf(records) > COLLECTION_CHUNK_LIMIT) throw tooManyChunks();
     const allOrNone = body.allOrNone === true;
     const typeOf = (r: SfRecord) => {
       const t = (r.attributes as { type?: string } | undefined)?.type;
@@ -402,6 +412,21 @@ function tooMany() {
   return new ApiError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${COLLECTION_LIMIT} records into this call`);
 }
 
+/** Runs of one sObject type, as Salesforce chunks a mixed collection: {a1, a2, c1, a3} is 3 chunks. */
+function chunksOf(records: unknown[]): number {
+  const typeOf = (r: unknown) => String((r as { attributes?: { type?: unknown } } | null)?.attributes?.type ?? '').toLowerCase();
+  return records.reduce<number>((n, r, i) => n + (i === 0 || typeOf(records[i - 1]) !== typeOf(r) ? 1 : 0), 0);
+}
+
+function tooManyChunks() {
+  // The limit is documented; the wording is Salesforce's own for a save of more than 10 chunks.
+  return new ApiError(
+    400,
+    'EXCEEDED_ID_LIMIT',
+    `Cannot have more than ${COLLECTION_CHUNK_LIMIT} chunks in a single operation. Please rearrange the data to reduce chunking.`,
+  );
+}
+
 function asRecord(v: unknown): SfRecord {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'JSON_PARSER_ERROR', 'Expected a JSON object');
   return v as SfRecord;
@@ -447,8 +472,8 @@ export function describeField(fd: FieldDef, editable: boolean) {
     idLookup: fd.externalId || fd.name === 'Id' || fd.name === 'Email',
     autoNumber: !!fd.autoNumber,
     calculated: false,
-    filterable: true,
-    sortable: fd.type !== 'textarea' || fd.length <= 255,
+    filterable: !isLongText(fd),
+    sortable: !isLongText(fd),
     picklistValues: fd.picklistValues.map((p) => ({ active: true, defaultValue: p.default, label: p.label, validFor: null, value: p.value })),
     restrictedPicklist: fd.restrictedPicklist,
     referenceTo: fd.referenceTo,

@@ -28,11 +28,18 @@ export interface FieldDef {
   referenceTo: string[];
   defaultValue: unknown;
   autoNumber?: string;
-  /** Package custom field governed by permission-set field permissions (required fields never are). */
+  /** Governed by permission-set field permissions: package custom fields (not required ones) and the standard fields
+   *  Setup lists under field-level security. The integration profile grants none of them. */
   fls?: boolean;
+  /** The permission-set field this one's access follows, when not its own (person account fields follow Contact's). */
+  flsField?: string;
   precision?: number;
   scale?: number;
 }
+
+/** Long text areas (and rich text) cannot be filtered or sorted in SOQL (SOQL and SOSL Reference, "WHERE";
+ *  Object Reference, field properties: Filter, Sort). Plain text areas (255) can. */
+export const isLongText = (fd: FieldDef) => fd.type === 'textarea' && fd.length > 255;
 
 export interface ObjectDef {
   name: string;
@@ -43,6 +50,13 @@ export interface ObjectDef {
   fields: Map<string, FieldDef>; // keyed by lower-case name
   /** Lower-case names of the unique fields, for fast duplicate checks. */
   uniqueFields: string[];
+}
+
+export interface ObjectAccess {
+  read: boolean;
+  create: boolean;
+  edit: boolean;
+  del: boolean;
 }
 
 export interface FieldAccess {
@@ -109,8 +123,8 @@ function standardObjects(): ObjectDef[] {
     f('LastName', 'string', { length: 80, nillable: false, requiredOnCreate: true }),
     f('Name', 'string', { length: 121, createable: false, updateable: false }),
     f('Company', 'string', { length: 255, nillable: false, requiredOnCreate: true }),
-    f('Email', 'email', { length: 80 }),
-    f('Phone', 'phone', { length: 40 }),
+    f('Email', 'email', { length: 80, fls: true }),
+    f('Phone', 'phone', { length: 40, fls: true }),
     f('Status', 'picklist', {
       picklistValues: ['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted'].map((v, i) => ({
         value: v,
@@ -119,8 +133,8 @@ function standardObjects(): ObjectDef[] {
       })),
       defaultValue: 'Open - Not Contacted',
     }),
-    f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
-    f('DoNotCall', 'boolean', { label: 'Do Not Call' }),
+    f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out', fls: true }),
+    f('DoNotCall', 'boolean', { label: 'Do Not Call', fls: true }),
     f('IsConverted', 'boolean', { label: 'Converted', updateable: false }),
     f('ConvertedContactId', 'reference', { referenceTo: ['Contact'], createable: false, updateable: false }),
     f('ConvertedAccountId', 'reference', { referenceTo: ['Account'], createable: false, updateable: false }),
@@ -132,20 +146,21 @@ function standardObjects(): ObjectDef[] {
     f('LastName', 'string', { length: 80, nillable: false, requiredOnCreate: true }),
     f('Name', 'string', { length: 121, createable: false, updateable: false }),
     f('AccountId', 'reference', { referenceTo: ['Account'] }),
-    f('Email', 'email', { length: 80 }),
-    f('Phone', 'phone', { length: 40 }),
-    f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
-    f('DoNotCall', 'boolean', { label: 'Do Not Call' }),
+    f('Email', 'email', { length: 80, fls: true }),
+    f('Phone', 'phone', { length: 40, fls: true }),
+    f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out', fls: true }),
+    f('DoNotCall', 'boolean', { label: 'Do Not Call', fls: true }),
     f('IndividualId', 'reference', { referenceTo: ['Individual'] }),
   ];
   const account = [
     ...audit(),
     f('Name', 'string', { length: 255, nillable: false, requiredOnCreate: true, createable: true, updateable: true }),
-    f('Phone', 'phone', { length: 40 }),
+    f('Phone', 'phone', { length: 40, fls: true }),
     f('IsPersonAccount', 'boolean', { createable: false, updateable: false }),
-    f('PersonEmail', 'email', { length: 80 }),
-    f('PersonHasOptedOutOfEmail', 'boolean'),
-    f('PersonDoNotCall', 'boolean'),
+    // Person account fields take their field-level security from the Contact fields (Salesforce Help, "Person Accounts").
+    f('PersonEmail', 'email', { length: 80, fls: true, flsField: 'Contact.Email' }),
+    f('PersonHasOptedOutOfEmail', 'boolean', { fls: true, flsField: 'Contact.HasOptedOutOfEmail' }),
+    f('PersonDoNotCall', 'boolean', { fls: true, flsField: 'Contact.DoNotCall' }),
   ];
   const user = [...audit().filter((x) => x.name !== 'OwnerId'), f('Username', 'string', { length: 80 }), f('IsActive', 'boolean')];
   return [
@@ -242,7 +257,15 @@ export interface LoadedSchema {
   permissionSets: Map<string, { fields: Map<string, FieldAccess>; objects: Map<string, { create: boolean; edit: boolean; read: boolean; del: boolean }> }>;
 }
 
-export function loadSchema(forceAppDir: string | undefined, extra: Record<string, ExtraFieldSpec[]> = {}): LoadedSchema {
+/** The org's own permission sets (an admin grants the fields they map): name -> { 'Lead.DoNotCall': 'edit', Lead: 'delete' }.
+ *  A field takes read or edit; an object read, edit (read, create, edit) or delete (all four). */
+export type ExtraPermissionSets = Record<string, Record<string, 'read' | 'edit' | 'delete'>>;
+
+export function loadSchema(
+  forceAppDir: string | undefined,
+  extra: Record<string, ExtraFieldSpec[]> = {},
+  extraPermissionSets: ExtraPermissionSets = {},
+): LoadedSchema {
   const objects = new Map<string, ObjectDef>();
   for (const o of standardObjects()) objects.set(o.name.toLowerCase(), o);
   const permissionSets: LoadedSchema['permissionSets'] = new Map();
@@ -298,6 +321,7 @@ export function loadSchema(forceAppDir: string | undefined, extra: Record<string
           picklistValues: (s.values ?? []).map((v) => ({ value: v, label: v, default: false })),
           restrictedPicklist: s.restricted ?? false,
           externalId: s.externalId ?? false,
+          fls: true, // a custom field: the integration user sees it only through a permission set that grants it
         }),
       );
     }
@@ -317,6 +341,21 @@ export function loadSchema(forceAppDir: string | undefined, extra: Record<string
         });
       permissionSets.set(file.replace('.permissionset-meta.xml', ''), { fields, objects: objs });
     }
+  }
+  for (const [name, grants] of Object.entries(extraPermissionSets)) {
+    const fields = new Map<string, FieldAccess>();
+    const objs = new Map<string, { create: boolean; edit: boolean; read: boolean; del: boolean }>();
+    for (const [key, level] of Object.entries(grants)) {
+      if (!key.includes('.')) {
+        if (!['read', 'edit', 'delete'].includes(level)) throw new Error(`permission set ${name}: ${key} must be read, edit or delete`);
+        const edit = level !== 'read';
+        objs.set(key.toLowerCase(), { read: true, create: edit, edit, del: level === 'delete' });
+        continue;
+      }
+      if (level !== 'read' && level !== 'edit') throw new Error(`permission set ${name}: ${key} must be read or edit`);
+      fields.set(key.toLowerCase(), { readable: true, editable: level === 'edit' });
+    }
+    permissionSets.set(name, { fields, objects: objs });
   }
   const byPrefix = new Map([...objects.values()].map((o) => [o.keyPrefix, o]));
   return { objects, byPrefix, permissionSets };

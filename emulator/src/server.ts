@@ -129,9 +129,9 @@ export function createApp(state: ServerState) {
   });
   control.post('/sessions/revoke', (_req, res) => res.json({ revoked: state.oauth.revokeAll() }));
   control.post('/users', (req, res) => {
-    const { username, active = true, permissionSets = ['Didomi_Sync_Integration'] } = req.body ?? {};
+    const { username, active = true, permissionSets = ['Didomi_Sync_Integration'], profile } = req.body ?? {};
     if (typeof username !== 'string') return void res.status(400).json({ error: 'username required' });
-    res.json(state.org.addUser(username, permissionSets, active));
+    res.json(state.org.addUser(username, permissionSets, active, profile));
   });
   control.post('/api-usage', (req, res) => {
     if (req.body?.used !== undefined) state.counters.used = Number(req.body.used);

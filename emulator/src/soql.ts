@@ -4,7 +4,7 @@
 // (MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE) match Salesforce exactly.
 import { ApiError } from './errors.ts';
 import { sfDateTime, type Org, type SfRecord, type User } from './org.ts';
-import type { FieldDef, ObjectDef } from './schema.ts';
+import { isLongText, type FieldDef, type ObjectDef } from './schema.ts';
 
 export const MAX_SOQL_LENGTH = 100_000; // reference/salesforce.md: statement <= 100,000 characters
 export const MAX_LITERAL_LENGTH = 4_000; // reference/salesforce.md: a string literal in WHERE <= 4,000
@@ -344,6 +344,10 @@ function invalidField(q: string, pos: number, name: string, object: string): Api
   );
 }
 
+function cannot(q: string, pos: number, message: string): ApiError {
+  return new ApiError(400, 'INVALID_FIELD', `${malformed(q, pos, '').message.replace(/\n$/, '')}\n${message}`);
+}
+
 function cmp(a: unknown, b: unknown): number {
   if (typeof a === 'string' && typeof b === 'string') {
     const x = a.toLowerCase(),
@@ -377,7 +381,9 @@ export interface QueryResult {
 
 /** Runs a parsed query for a user (fields hidden by field-level security are INVALID_FIELD). */
 export function runQuery(org: Org, user: User | null, q: string, parsed: Query): QueryResult {
-  const def: ObjectDef | undefined = org.schema.objects.get(parsed.from.toLowerCase());
+  const found: ObjectDef | undefined = org.schema.objects.get(parsed.from.toLowerCase());
+  // An object the user cannot read is reported like one that does not exist.
+  const def = found && org.objectAccess(user, found).read ? found : undefined;
   if (!def) {
     throw new ApiError(
       400,
@@ -392,13 +398,26 @@ export function runQuery(org: Org, user: User | null, q: string, parsed: Query):
   };
   // Resolve every field reference first: unknown columns fail before any row is read.
   const selected = parsed.select.map((s) => ({ ...s, fd: s.field ? fieldOf(s.field, s.pos) : undefined }));
-  const order = parsed.orderBy.map((o) => ({ ...o, fd: fieldOf(o.field, o.pos) }));
+  // A field selected twice is refused ("duplicate field selected: X", with the row and column).
+  const seen = new Set<string>();
+  for (const s of selected) {
+    if (!s.fd || s.kind !== 'field') continue;
+    if (seen.has(s.fd.name))
+      throw new ApiError(400, 'MALFORMED_QUERY', `${malformed(q, s.pos, '').message.replace(/\n$/, '')}\nduplicate field selected: ${s.fd.name}`);
+    seen.add(s.fd.name);
+  }
+  const order = parsed.orderBy.map((o) => {
+    const fd = fieldOf(o.field, o.pos);
+    if (isLongText(fd)) throw cannot(q, o.pos, `field '${fd.name}' can not be sorted in a query call`);
+    return { ...o, fd };
+  });
   const check = (c: Cond | undefined): void => {
     if (!c) return;
     if (c.k === 'and' || c.k === 'or') c.items.forEach(check);
     else if (c.k === 'not') check(c.item);
     else if (c.k === 'cmp' || c.k === 'in' || c.k === 'like') {
       const fd = fieldOf(c.field, c.pos);
+      if (isLongText(fd)) throw cannot(q, c.pos, `field '${fd.name}' can not be filtered in a query call`);
       if (c.k === 'cmp' && c.vtype !== 'null') {
         const ok =
           fd.type === 'boolean'

@@ -10,7 +10,8 @@ import type { Emulator } from '../src/index.ts';
 let emu: Emulator;
 before(async () => {
   emu = await start();
-  emu.org.addUser('inactive@example.com', [], false);
+  emu.org.addUser('inactive@example.com', ['Didomi_Sync_Integration'], false);
+  emu.org.addUser('not-preauthorized@example.com', ['Didomi_Sync_Admin']);
 });
 after(async () => {
   await emu.close();
@@ -40,6 +41,8 @@ test('error bodies: HTTP 400 {error, error_description} for each failure', async
     [assertion({ exp: Date.now() + 60_000 }), 'invalid_grant', 'invalid assertion'], // exp in milliseconds
     [assertion({ sub: 'nobody@example.com' }), 'invalid_grant', "user hasn't approved this consumer"],
     [assertion({ sub: 'inactive@example.com' }), 'invalid_grant', 'inactive user'],
+    // the app pre-authorizes the integration permission set only (Salesforce Help: the JWT flow needs prior approval)
+    [assertion({ sub: 'not-preauthorized@example.com' }), 'invalid_grant', "user hasn't approved this consumer"],
     [
       jwt.sign({ iss: 'TEST_CONSUMER_KEY', sub: USERNAME, aud: 'https://login.salesforce.com', exp: now + 60 }, 'a-shared-secret', { algorithm: 'HS256' }),
       'invalid_grant',
@@ -60,6 +63,18 @@ test('error bodies: HTTP 400 {error, error_description} for each failure', async
     body: 'grant_type=password&username=x&password=y',
   });
   assert.deepEqual(await res.json(), { error: 'unsupported_grant_type', error_description: 'grant type not supported' });
+});
+
+test('aud: login.salesforce.com, test.salesforce.com or a configured Experience Cloud site URL; never the My Domain / instance URL (Salesforce Help, "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration")', async () => {
+  const site = await start({ audiences: ['https://acme.my.site.com/customers'] });
+  try {
+    for (const aud of ['https://login.salesforce.com', 'https://test.salesforce.com', 'https://acme.my.site.com/customers'])
+      assert.equal((await token(site, assertion({ aud }))).status, 200, aud);
+    for (const aud of [site.url, 'https://acme.my.salesforce.com', ['https://login.salesforce.com', 'https://test.salesforce.com']])
+      assert.deepEqual((await token(site, assertion({ aud }))).body, { error: 'invalid_grant', error_description: 'audience is invalid' }, String(aud));
+  } finally {
+    await site.close();
+  }
 });
 
 test('expired and revoked sessions get 401 INVALID_SESSION_ID', async () => {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '@jsforce/jsforce-node';
-import { start, client } from './support.ts';
+import { start, client, clientFor } from './support.ts';
 import { checksum, normalizeId } from '../src/ids.ts';
 import type { Emulator } from '../src/index.ts';
 
@@ -17,6 +17,21 @@ before(async () => {
       Lead: [{ name: 'Topics__c', type: 'multipicklist', values: ['A', 'B'], restricted: true }],
       Contact: [{ name: 'Legacy_Id__c', type: 'string', externalId: true }],
     },
+    // what an admin grants the integration user beyond the package's permission set
+    extraPermissionSets: {
+      Admin_Grants: {
+        'Lead.Email': 'edit',
+        'Lead.DoNotCall': 'edit',
+        'Contact.Email': 'edit',
+        'Contact.DoNotCall': 'edit',
+        Lead: 'delete',
+        'Lead.Topics__c': 'edit',
+        'Contact.Legacy_Id__c': 'edit',
+      },
+      Nothing: {},
+    },
+    permissionSets: ['Didomi_Sync_Integration', 'Admin_Grants'],
+    preAuthorized: { permissionSets: ['Didomi_Sync_Integration', 'Nothing'] },
   });
   c = await client(emu);
   conn = new Connection({ instanceUrl: emu.url, accessToken: c.token, version: '66.0' });
@@ -110,6 +125,46 @@ test('SOQL errors: MALFORMED_QUERY, INVALID_FIELD with Salesforce wording, INVAL
   const long = await c.query(`SELECT Id FROM Lead WHERE Email IN (${Array.from({ length: 2000 }, (_, i) => `'user${i}@example.com'`).join(',')})`);
   assert.equal(long.status, 414, 'request URI over 16,384 bytes');
   assert.equal((await c.query("SELECT Id FROM Lead WHERE Email = 'bad \\q escape'")).body[0].errorCode, 'MALFORMED_QUERY');
+  const dup = await c.query('SELECT Id, Email, email FROM Lead');
+  assert.equal(dup.body[0].errorCode, 'MALFORMED_QUERY');
+  assert.match(dup.body[0].message, /ERROR at Row:1:Column:\d+\nduplicate field selected: Email/);
+});
+
+test('object permissions come from permission sets: no read hides the object, no create/edit/delete refuses the write (Salesforce Help, "Object Permissions")', async () => {
+  emu.org.addUser('objects@example.com', ['Didomi_Sync_Integration']);
+  const u = await clientFor(emu, 'objects@example.com');
+  const [lead] = emu.seed({ Lead: [{ LastName: 'Obj', Company: 'C' }] }).Lead;
+  // Lead: create, read, edit, no delete in the package's permission set
+  const d = (await u.call('GET', '/sobjects/Lead/describe')).body;
+  assert.deepEqual([d.queryable, d.createable, d.updateable, d.deletable], [true, true, true, false]);
+  const del = await u.call('DELETE', `/composite/sobjects?ids=${lead}`);
+  assert.equal(del.body[0].errors[0].statusCode, 'INSUFFICIENT_ACCESS_OR_READONLY');
+  assert.ok(emu.org.get('Lead', lead), 'not deleted');
+  // targets: read only
+  const t = await u.call('POST', '/composite/sobjects', { records: [{ attributes: { type: 'Didomi_Sync_Target__c' }, Name: 'x' }] });
+  assert.equal(t.body[0].errors[0].statusCode, 'INSUFFICIENT_ACCESS_OR_READONLY');
+  // no permission at all: the object does not exist for this user
+  emu.org.addUser('none@example.com', ['Nothing']); // pre-authorized for the app, and nothing else
+  const none = await clientFor(emu, 'none@example.com');
+  assert.equal((await none.query('SELECT Id FROM Lead')).body[0].errorCode, 'INVALID_TYPE');
+  assert.equal((await none.call('GET', '/sobjects/Lead/describe')).status, 404);
+  assert.ok(!(await none.call('GET', '/sobjects')).body.sobjects.some((o: any) => o.name === 'Lead'));
+  // an admin's own permission set may grant delete
+  const granted = (await c.call('DELETE', `/composite/sobjects?ids=${lead}`)).body[0];
+  assert.equal(granted.success, true, 'Admin_Grants gives Lead delete');
+});
+
+test('long text area fields cannot be filtered or sorted in SOQL, and describe says so (SOQL and SOSL Reference, "WHERE"; Object Reference: Filter, Sort)', async () => {
+  const where = await c.query("SELECT Id FROM Lead WHERE Didomi_Consents__c = 'x'");
+  assert.equal(where.status, 400);
+  assert.equal(where.body[0].errorCode, 'INVALID_FIELD');
+  assert.match(where.body[0].message, /field 'Didomi_Consents__c' can not be filtered in a query call/);
+  assert.equal((await c.query("SELECT Id FROM Lead WHERE Didomi_Consents__c LIKE '%x%'")).status, 400);
+  const order = await c.query('SELECT Id FROM Lead ORDER BY Didomi_Consents__c');
+  assert.match(order.body[0].message, /field 'Didomi_Consents__c' can not be sorted in a query call/);
+  assert.equal((await c.query('SELECT Id, Didomi_Consents__c FROM Lead LIMIT 1')).status, 200, 'selecting it is fine');
+  const d = (await c.call('GET', '/sobjects/Lead/describe')).body.fields.find((x: any) => x.name === 'Didomi_Consents__c');
+  assert.deepEqual([d.filterable, d.sortable], [false, false]);
 });
 
 test('queryMore: 2,000 records a page and nextRecordsUrl', async () => {
@@ -143,6 +198,13 @@ test('field rules: required, too long, restricted picklist, unique external id, 
   assert.deepEqual(res.body[2].errors[0].fields, ['Topics__c']);
   assert.match(res.body[1].errors[0].message, /Last Name: data value too large: .* \(max length=80\)/);
   assert.match(res.body[4].errors[0].message, /duplicate value found: Didomi_User_Id__c duplicates value on record with id: 00Q/);
+  const emails = await c.call('POST', '/composite/sobjects', {
+    records: ['a@b', 'a b@example.com', 'a@example.com'].map((Email) => ({ attributes: { type: 'Lead' }, LastName: 'E', Company: 'C', Email })),
+  });
+  assert.deepEqual(
+    emails.body.map((r: any) => (r.success ? 'ok' : r.errors[0].statusCode)),
+    ['INVALID_EMAIL_ADDRESS', 'INVALID_EMAIL_ADDRESS', 'ok'],
+  );
   const [conv] = emu.seed({ Lead: [{ LastName: 'Conv', Company: 'C', IsConverted: true }] }).Lead;
   const upd = await c.call('PATCH', '/composite/sobjects', { allOrNone: false, records: [{ attributes: { type: 'Lead' }, id: conv, DoNotCall: true }] });
   assert.equal(upd.body[0].errors[0].statusCode, 'CANNOT_UPDATE_CONVERTED_LEAD');
@@ -152,7 +214,43 @@ test('field rules: required, too long, restricted picklist, unique external id, 
   assert.equal(emu.org.access(emu.org.users.get('nobody@example.com')!, status, status.fields.get('queue_depth__c')!).readable, false);
   const ro = await c.call('POST', '/sobjects/Didomi_Sync_Target__c', { Name: 'T', Object__c: 'Lead', Active__c: true });
   assert.equal(ro.status, 400);
-  assert.equal(ro.body[0].errorCode, 'INVALID_FIELD_FOR_INSERT_UPDATE', 'the integration user may only read targets');
+  assert.equal(ro.body[0].errorCode, 'INSUFFICIENT_ACCESS_OR_READONLY', 'the integration user may only read targets');
+});
+
+test('field-level security on standard fields comes from permission sets only; the integration profile grants none (Salesforce Help, "Field-Level Security")', async () => {
+  // Only the package's permission set: Email readable, HasOptedOutOfEmail editable, DoNotCall and Phone invisible.
+  emu.org.addUser('pkg-only@example.com', ['Didomi_Sync_Integration']);
+  const pkg = await clientFor(emu, 'pkg-only@example.com');
+  const d = (await pkg.call('GET', '/sobjects/Lead/describe')).body;
+  const field = (n: string) => d.fields.find((x: any) => x.name === n);
+  assert.equal(field('Email').updateable, false, 'read only');
+  assert.equal(field('HasOptedOutOfEmail').updateable, true);
+  assert.equal(field('DoNotCall'), undefined, 'no grant: invisible');
+  assert.equal(field('Phone'), undefined);
+  assert.equal(field('Topics__c'), undefined, "the org's own custom field needs a grant too");
+  assert.equal(field('LastName').updateable, true, 'required fields are always accessible');
+  const q = await pkg.query("SELECT Id FROM Lead WHERE Phone = '1'");
+  assert.equal(q.status, 400);
+  assert.equal(q.body[0].errorCode, 'INVALID_FIELD');
+  const [id] = emu.seed({ Lead: [{ LastName: 'Fls', Company: 'C', Email: 'fls@x.com' }] }).Lead;
+  const w = await pkg.call('PATCH', '/composite/sobjects', {
+    records: [
+      { attributes: { type: 'Lead' }, id, Email: 'other@x.com' },
+      { attributes: { type: 'Lead' }, id, DoNotCall: true },
+      { attributes: { type: 'Lead' }, id, HasOptedOutOfEmail: true },
+    ],
+  });
+  assert.deepEqual(
+    w.body.map((r: any) => (r.success ? 'ok' : r.errors[0].statusCode)),
+    ['INVALID_FIELD_FOR_INSERT_UPDATE', 'INVALID_FIELD', 'ok'],
+  );
+  // Person account fields follow the Contact fields' security; a System Administrator sees every field.
+  const acc = (await pkg.call('GET', '/sobjects/Account/describe')).body.fields.map((x: any) => x.name);
+  assert.ok(acc.includes('PersonEmail') && acc.includes('PersonHasOptedOutOfEmail') && !acc.includes('PersonDoNotCall') && !acc.includes('Phone'));
+  emu.org.addUser('admin@example.com', [], true, 'System Administrator');
+  const admin = await clientFor(emu, 'admin@example.com');
+  const all = (await admin.call('GET', '/sobjects/Lead/describe')).body.fields;
+  assert.equal(all.find((x: any) => x.name === 'DoNotCall').updateable, true);
 });
 
 test('collections: 200-record limit, allOrNone rollback with ALL_OR_NONE_OPERATION_ROLLED_BACK, results in order', async () => {
@@ -183,6 +281,37 @@ test('collections: 200-record limit, allOrNone rollback with ALL_OR_NONE_OPERATI
   assert.deepEqual(del.body, [{ id: gone, success: true, errors: [] }]);
   assert.equal(emu.org.get('Contact', gone), undefined);
   assert.ok(emu.org.get('Contact', kept), 'only the named record is deleted');
+});
+
+test('collections: at most 10 type chunks per create or update, inside /composite too (REST API Developer Guide, sObject Collections)', async () => {
+  const leadsBefore = (await c.query('SELECT COUNT() FROM Lead')).body.totalSize;
+  // Alternating types: each record starts a new chunk, so 11 records are 11 chunks.
+  const alternating = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      i % 2 ? { attributes: { type: 'Contact' }, LastName: `chunk${i}` } : { attributes: { type: 'Lead' }, LastName: `chunk${i}`, Company: 'Acme' },
+    );
+  const refused = await c.call('POST', '/composite/sobjects', { records: alternating(11) });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body[0].errorCode, 'EXCEEDED_ID_LIMIT');
+  assert.match(refused.body[0].message, /more than 10 chunks/);
+  assert.equal((await c.query('SELECT COUNT() FROM Lead')).body.totalSize, leadsBefore, 'nothing created');
+  const ten = await c.call('POST', '/composite/sobjects', { records: alternating(10) });
+  assert.equal(ten.status, 200, '10 chunks are allowed');
+  assert.ok(ten.body.every((r: any) => r.success));
+  // 20 records sorted by type are 2 chunks
+  const sorted = await c.call('POST', '/composite/sobjects', {
+    records: alternating(20).sort((a, b) => a.attributes.type.localeCompare(b.attributes.type)),
+  });
+  assert.equal(sorted.status, 200);
+  // update: the same rule, and inside /composite the subrequest answers 400 while the request answers 200
+  const ids: string[] = ten.body.map((r: any) => r.id); // Lead, Contact, Lead, ... as created
+  const updates = [...ids, ids[0], ids[1]].map((id, i) => ({ attributes: { type: i % 2 ? 'Contact' : 'Lead' }, id, FirstName: 'X' }));
+  const comp = await c.call('POST', '/composite', {
+    compositeRequest: [{ method: 'PATCH', url: '/services/data/v66.0/composite/sobjects', referenceId: 'u', body: { records: updates } }],
+  });
+  assert.equal(comp.status, 200);
+  assert.equal(comp.body.compositeResponse[0].httpStatusCode, 400);
+  assert.equal(comp.body.compositeResponse[0].body[0].errorCode, 'EXCEEDED_ID_LIMIT');
 });
 
 test('composite: one API call for up to 25 subrequests, @{ref} references, at most 5 collections or queries, allOrNone', async () => {

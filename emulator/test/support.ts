@@ -31,7 +31,12 @@ export async function token(emu: Emulator, a = assertion()): Promise<{ status: n
 
 /** A minimal REST client bound to one session. */
 export async function client(emu: Emulator, version = '66.0') {
-  const t = await token(emu);
+  return clientFor(emu, USERNAME, version);
+}
+
+/** The same client for another user of the org. */
+export async function clientFor(emu: Emulator, username: string, version = '66.0') {
+  const t = await token(emu, assertion({ sub: username }));
   if (t.status !== 200) throw new Error(JSON.stringify(t.body));
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${emu.url}/services/data/v${version}${path}`, {

@@ -3,7 +3,7 @@
 // Developer Guide (uiapi.query connections, { value, displayValue }, cursors, errors with HTTP 200).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, client } from './support.ts';
+import { start, client, clientFor } from './support.ts';
 import type { Emulator } from '../src/index.ts';
 
 let emu: Emulator;
@@ -11,6 +11,7 @@ let c: Awaited<ReturnType<typeof client>>;
 before(async () => {
   emu = await start({
     permissionSets: ['Didomi_Sync_Admin'],
+    profile: 'System Administrator',
     extraFields: {
       Lead: [
         { name: 'Marketing_Consent__c', type: 'boolean' },
@@ -54,6 +55,19 @@ test('object info: UI API data types, createable/updateable, required and the ad
   const missing = await c.call('GET', '/ui-api/object-info/Nope__c');
   assert.equal(missing.status, 404);
   assert.equal(missing.body[0].errorCode, 'NOT_FOUND');
+});
+
+test('object info: object permissions and field-level security of a user without the administrator profile (Salesforce Help, "Object Permissions", "Field-Level Security")', async () => {
+  emu.org.addUser('integration-ui@example.com', ['Didomi_Sync_Integration']);
+  const u = await clientFor(emu, 'integration-ui@example.com');
+  const target = (await u.call('GET', '/ui-api/object-info/Didomi_Sync_Target__c')).body;
+  assert.deepEqual([target.queryable, target.createable, target.updateable, target.deletable], [true, false, false, false]);
+  const lead = (await u.call('GET', '/ui-api/object-info/Lead')).body;
+  assert.equal(lead.fields.DoNotCall, undefined, 'no field permission: left out');
+  assert.equal(lead.fields.Email.updateable, false);
+  assert.equal(lead.fields.HasOptedOutOfEmail.updateable, true);
+  const status = await u.call('GET', '/ui-api/object-info/Didomi_Sync_Status__c');
+  assert.equal(status.body.createable, true);
 });
 
 test('records: create, get with fields, update and delete, with UI API record errors', async () => {
@@ -153,6 +167,10 @@ test('graphql: invalid queries answer HTTP 200 with errors, as the GraphQL API d
   assert.match(unknownObject.body.errors[0].message, /Field 'Nope__c' in type 'RecordQuery' is undefined/);
   const unknownField = await gql('query { uiapi { query { Lead { edges { node { Id Bogus__c { value } } } } } } }');
   assert.match(unknownField.body.errors[0].message, /Field 'Bogus__c' in type 'Lead' is undefined/);
+  // long text areas cannot be filtered or sorted (GraphQL API: filter and order inputs; SOQL "WHERE")
+  const longText = await gql('query { uiapi { query { Lead(where: { Didomi_Consents__c: { eq: "x" } }) { edges { node { Id } } } } } }');
+  assert.equal(longText.status, 200);
+  assert.match(longText.body.errors[0].message, /WrongType: argument 'where' contains a field not in 'Lead_Filter': 'Didomi_Consents__c'/);
   const tooMany = await gql('query { uiapi { query { Lead(first: 2001) { edges { node { Id } } } } } }');
   assert.match(tooMany.body.errors[0].message, /first/);
   const unauthenticated = await fetch(`${emu.url}/services/data/v66.0/graphql`, { method: 'POST', body: '{}' });

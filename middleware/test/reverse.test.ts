@@ -124,7 +124,7 @@ test('a refusal made in Salesforce by a person reaches Didomi once, and Didomiâ€
     assert.equal(didomi.events.length, 0, "the service's own writes are not sent back");
 
     // A sales rep records, after a phone call, that the person wants no more emails.
-    const rep = stack.emu.org.addUser('rep@example.com', []);
+    const rep = stack.emu.org.addUser('rep@example.com', [], true, 'Standard User');
     stack.emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true });
     await until('the refusal in Didomi', () => didomi.events.length === 1);
     assert.deepEqual(didomi.events[0], {

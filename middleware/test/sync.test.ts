@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startStack, TEST_DATABASE_URL, type Stack } from '../../test/support/stack.ts';
 import { metricSum, waitFor } from '../../test/support/wait-for.ts';
 import { eventCreated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
-import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS } from '../../test/support/org-fixture.ts';
+import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS, CUSTOMER_PERMISSION_SETS } from '../../test/support/org-fixture.ts';
 
 const stacks: Stack[] = [];
 after(async () => {
@@ -174,6 +174,26 @@ test('many users per request: 600 users land in a handful of API calls (collecti
   assert.equal((after.byResource.composite ?? 0) - (before.byResource.composite ?? 0), after.total - before.total, 'all of them composite');
 });
 
+test("60 people each with a Lead and a Contact: collections by sObject type, within Salesforce's 10-chunk rule", async () => {
+  const s = await stack({ env: { BATCH_WAIT_MS: '3000' } });
+  const emails = Array.from({ length: 60 }, (_, i) => `pair${i}@example.com`);
+  s.emu.seed({
+    Lead: emails.map((Email, i) => ({ LastName: `L${i}`, Company: 'Acme', Email })),
+    Contact: emails.map((Email, i) => ({ LastName: `C${i}`, Email })),
+  });
+  const token = await s.token();
+  await Promise.all(emails.map((e) => s.post(eventCreated(e, at(1), { purposes: { [PURPOSE]: false } }), token)));
+  await s.waitForDrain();
+  const optedOut = async (obj: string) => (await s.records(obj)).filter((r) => r.HasOptedOutOfEmail === true).length;
+  assert.equal(await optedOut('Lead'), 60, 'every Lead written');
+  assert.equal(await optedOut('Contact'), 60, 'every Contact written');
+  assert.deepEqual(
+    (await s.records('Didomi_Sync_Error__c')).map((e) => e.Error_Code__c),
+    [],
+    'no dead letter',
+  );
+});
+
 test('transient faults: session revoked, 503 outage, refused connections, row locks, limit exhausted; nothing lost', async () => {
   const s = await stack();
   s.emu.seed({ Lead: Array.from({ length: 20 }, (_, i) => ({ LastName: `F${i}`, Company: 'Acme', Email: `f${i}@example.com` })) });
@@ -261,6 +281,43 @@ test('an invalid mapping is reported in the org and skipped; the others keep wor
   assert.equal(lead.HasOptedOutOfEmail, true);
 });
 
+test('a match field that does not exist (Email on a business Account) or that the integration user cannot read fails its target alone, with INVALID_MAPPING', async () => {
+  const s = await stack();
+  const contactTarget = (await s.records('Didomi_Sync_Target__c')).find((t) => t.Object__c === 'Contact');
+  const seeded = s.emu.seed({
+    Didomi_Sync_Target__c: [
+      { Name: 'Accounts', Object__c: 'Account', Active__c: true, Upsert_Mode__c: false, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' },
+    ],
+    Lead: [{ LastName: 'Iso', Company: 'Acme', Email: 'iso@example.com' }],
+    Contact: [{ LastName: 'Iso', Email: 'iso@example.com', Phone: 'iso@example.com' }],
+  });
+  const accountTarget = seeded.Didomi_Sync_Target__c[0];
+  s.emu.seed({
+    Didomi_Field_Mapping__c: [
+      { Target__c: accountTarget, Kind__c: 'Purpose', Purpose_Id__c: PURPOSE, Field_Api_Name__c: 'PersonHasOptedOutOfEmail', Invert__c: true, Active__c: true },
+    ],
+  });
+  // Contact.Phone exists, but the integration user has no field permission on it.
+  s.emu.org.update(null, 'Didomi_Sync_Target__c', contactTarget.Id, { Match_Field__c: 'Phone' }, { trusted: true });
+  const targetErrors = async () => (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'INVALID_MAPPING' && !e.Organization_User_Id__c);
+  await until('both targets reported', async () => (await targetErrors()).length === 2);
+  const byTarget = new Map((await targetErrors()).map((e) => [e.Record_Id__c, e.Message__c]));
+  assert.match(byTarget.get(accountTarget)!, /match field Account.Email does not exist or the integration user cannot read it/);
+  assert.match(byTarget.get(contactTarget.Id)!, /match field Contact.Phone does not exist or the integration user cannot read it/);
+  await s.post(eventCreated('iso@example.com', at(1), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'iso@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'the Lead target keeps syncing');
+  let userErrors: any[] = [];
+  await until('the user has one error per unusable target', async () => {
+    userErrors = (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Organization_User_Id__c === 'iso@example.com');
+    return userErrors.length === 2;
+  });
+  assert.deepEqual(userErrors.map((e) => `${e.Target_Object__c}:${e.Error_Code__c}`).sort(), ['Account:INVALID_MAPPING', 'Contact:INVALID_MAPPING']);
+  assert.equal((await s.records('Contact'))[0].HasOptedOutOfEmail, false, 'the Contact target wrote nothing');
+  assert.doesNotMatch(await s.metrics(), /didomi_sync_retries_scheduled_total\{reason="INVALID_FIELD/, 'not retried: the failure is permanent');
+});
+
 test('user.deleted follows the target deletion behaviour (Clear Consent Fields)', async () => {
   const s = await stack();
   s.emu.seed({ Lead: [{ LastName: 'Del', Company: 'Acme', Email: 'del@example.com' }] });
@@ -269,9 +326,59 @@ test('user.deleted follows the target deletion behaviour (Clear Consent Fields)'
   await s.post(userDeleted('del@example.com', at(2)));
   await s.waitForDrain();
   const [lead] = await byEmail(s, 'Lead', 'del@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'an inverted opt-out field is cleared to its no-consent value: opted out');
   assert.equal(lead.Newsletter_Topics__c, null);
   assert.equal(lead.Weekly_Digest__c, false);
   assert.equal(lead.Didomi_Consents__c, null);
+});
+
+test('a match query Salesforce refuses (a field made unreadable since the configuration was read) fails its target alone, not the batch', async () => {
+  const s = await stack({ env: { HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' } });
+  s.emu.seed({
+    Lead: [{ LastName: 'Fls', Company: 'Acme', Email: 'fls@example.com' }],
+    Contact: [{ LastName: 'Fls', Email: 'fls@example.com' }],
+  });
+  // The admin removes the integration user's read access to Contact.Email after the middleware read describe.
+  s.emu.org.schema.permissionSets.get('Didomi_Sync_Integration')!.fields.delete('contact.email');
+  await s.post(eventCreated('fls@example.com', at(1), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const [lead] = await byEmail(s, 'Lead', 'fls@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'the Lead target is written');
+  let errors: any[] = [];
+  await until('the Contact failure recorded', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
+  assert.equal(errors[0].Target_Object__c, 'Contact');
+  assert.equal(errors[0].Error_Code__c, 'INVALID_FIELD');
+  assert.match(errors[0].Message__c, /match query on Contact: .*No such column 'Email'/s);
+});
+
+test('Delete Record without Delete permission on the object is reported and clears the consent fields instead; with it, the record is deleted', async () => {
+  const run = async (grantDelete: boolean) => {
+    const s = await stack({
+      seed: { leadDeletion: 'Delete Record', contact: false },
+      ...(grantDelete
+        ? {
+            emulator: {
+              extraPermissionSets: { Consent_Fields_Integration: { ...CUSTOMER_PERMISSION_SETS.Consent_Fields_Integration, Lead: 'delete' } },
+            },
+          }
+        : {}),
+    });
+    s.emu.seed({ Lead: [{ LastName: 'Gone', Company: 'Acme', Email: 'gone@example.com' }] });
+    await s.post(eventCreated('gone@example.com', at(1), { purposes: { [PURPOSE]: true } }));
+    await s.waitForDrain();
+    await s.post(userDeleted('gone@example.com', at(2)));
+    await s.waitForDrain();
+    return s;
+  };
+  const denied = await run(false);
+  const [lead] = await byEmail(denied, 'Lead', 'gone@example.com');
+  assert.ok(lead, 'not deleted');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'cleared: the inverted opt-out field holds its no-consent value');
+  await until('the problem reported', async () =>
+    (await denied.records('Didomi_Sync_Error__c')).some((e) => e.Error_Code__c === 'INVALID_MAPPING' && /cannot delete Lead records/.test(e.Message__c)),
+  );
+  const allowed = await run(true);
+  assert.deepEqual(await byEmail(allowed, 'Lead', 'gone@example.com'), [], 'deleted');
 });
 
 test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', async () => {

@@ -7,6 +7,8 @@ import { factsOf } from '../src/didomi/facts.ts';
 import { project, fieldTypeAllowed } from '../src/sync/project.ts';
 import { soqlString, inChunks, soqlIdent } from '../src/salesforce/soql.ts';
 import { retryDelayMs } from '../src/sync/retry.ts';
+import { collectionsByType } from '../src/sync/collections.ts';
+import { buildConfig } from '../src/sync/config-loader.ts';
 import { classifyCode } from '../src/salesforce/errors.ts';
 import { parseWebhook, toNewEvent, WebhookValidationError } from '../src/didomi/schema.ts';
 import type { StoredEvent } from '../src/store/types.ts';
@@ -206,6 +208,73 @@ test('SOQL literals escape quotes, backslashes and control characters (reference
   const chunks = inChunks(Array.from({ length: 2000 }, (_, i) => `user${i}@example.com`));
   assert.ok(chunks.length > 1);
   assert.equal(chunks.flat().length, 2000);
+});
+
+test('collectionsByType: one sObject type and at most 200 records per collection, every record once, order kept per type (10-chunk rule)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom('Lead', 'Contact', 'Account'), { maxLength: 900 }), (types) => {
+      const items = types.map((type, i) => ({ type, i }));
+      const cols = collectionsByType(items, (x) => x.type);
+      for (const c of cols) {
+        assert.ok(c.length >= 1 && c.length <= 200);
+        assert.equal(new Set(c.map((x) => x.type)).size, 1, 'one chunk per collection');
+      }
+      const flat = cols.flat();
+      assert.deepEqual(
+        flat.map((x) => x.i).sort((a, b) => a - b),
+        items.map((x) => x.i),
+      );
+      for (const t of ['Lead', 'Contact', 'Account']) {
+        const seq = flat.filter((x) => x.type === t).map((x) => x.i);
+        assert.deepEqual(
+          seq,
+          [...seq].sort((a, b) => a - b),
+        );
+      }
+    }),
+  );
+});
+
+test('buildConfig: a match field must be visible, filterable and hold text; otherwise its target is unusable and reported', () => {
+  const describe = {
+    fields: [
+      { name: 'Email', type: 'email', filterable: true, nillable: true },
+      { name: 'Notes__c', type: 'textarea', filterable: false, nillable: true },
+      { name: 'Score__c', type: 'double', filterable: true, nillable: true },
+    ],
+  };
+  const target = (id: string, object: string, match: string) => ({
+    Id: id,
+    Object__c: object,
+    Active__c: true,
+    Match_Field__c: match,
+  });
+  const cases: [string, RegExp | null][] = [
+    ['email', null],
+    ['Phone', /does not exist or the integration user cannot read it/],
+    ['Notes__c', /cannot be filtered in a query/],
+    ['Score__c', /of type double cannot hold a Didomi user id/],
+  ];
+  for (const [match, problem] of cases) {
+    const cfg = buildConfig(
+      [target('a0X1', 'Lead', match), target('a0X2', 'Contact', 'Email')],
+      [],
+      new Map([
+        ['Lead', describe],
+        ['Contact', describe],
+      ]),
+    );
+    assert.deepEqual(
+      cfg.targets.map((t) => t.object),
+      problem ? ['Contact'] : ['Lead', 'Contact'],
+      match,
+    );
+    if (problem) {
+      assert.equal(cfg.unusable[0].target.object, 'Lead');
+      assert.match(cfg.problems[0].message, problem);
+      assert.equal(cfg.problems[0].mappingId, 'a0X1', 'reported against the target record');
+    } else assert.equal(cfg.targets[0].matchField, 'Email', 'the describe spelling');
+  }
 });
 
 test('retry schedule: at least 5 tries in the first 5 minutes, then exponential and capped (DESIGN.md "Outcome")', () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { loadSchema } from '../../emulator/src/schema.ts';
 import {
   RECORD_FIELDS,
   SYNC_TARGET,
@@ -220,6 +221,8 @@ test('api-names.ts and force-app agree both ways (no drift)', () => {
   }
 });
 
+const STANDARD = loadSchema(undefined);
+
 test('permission sets reference only objects and fields that exist; no profile changes', () => {
   assert.ok(!existsSync(join(BASE, 'profiles')));
   const standard = new Set(['Lead', 'Contact', 'Account']);
@@ -229,7 +232,11 @@ test('permission sets reference only objects and fields that exist; no profile c
     for (const op of p.objectPermissions) assert.ok(standard.has(op.object) || existsSync(join(BASE, 'objects', op.object)), `${ps}: ${op.object}`);
     for (const fp of p.fieldPermissions) {
       const [o, f] = String(fp.field).split('.');
-      if (STANDARD_GRANTS[fp.field]) continue; // standard fields: checked by the next tests
+      if (!f.endsWith('__c')) {
+        // A standard field: one that has field-level security (Object Reference; the emulator's standard schema).
+        assert.ok(STANDARD.objects.get(o.toLowerCase())?.fields.get(f.toLowerCase())?.fls, `${ps}: ${fp.field} is a standard field with field-level security`);
+        continue;
+      }
       assert.ok(customFields(o).includes(f), `${ps}: ${fp.field} exists`);
       const x = field(o, f);
       assert.ok(x.required !== 'true' && x.type !== 'MasterDetail', `${ps}: no field permission on required ${fp.field}`);
@@ -296,6 +303,9 @@ test('the integration permission set can edit every field the middleware writes,
     ...Object.values(SYNC_ERROR.fields)
       .filter((f) => f !== SYNC_ERROR.fields.status)
       .map((f) => `${SYNC_ERROR.object}.${f}`),
+    // the standard consent field the package documents: the profile grants no field access, so the package must
+    'Contact.HasOptedOutOfEmail',
+    'Lead.HasOptedOutOfEmail',
   ];
   for (const f of writes) assert.ok(editable.has(f), `integration can edit ${f}`);
   assert.deepEqual(

@@ -25,6 +25,17 @@ export const CUSTOMER_FIELDS = {
   ],
 };
 
+/** The customer admin's own permission set for the integration user: edit on the fields they map beyond the package's
+ *  grants (DoNotCall, their own fields) and, for upsert mode, on the Lead's Email, which a created Lead carries. */
+export const CUSTOMER_PERMISSION_SETS = {
+  Consent_Fields_Integration: {
+    'Lead.DoNotCall': 'edit' as const,
+    'Lead.Email': 'edit' as const,
+    ...Object.fromEntries(Object.entries(CUSTOMER_FIELDS).flatMap(([o, fields]) => fields.map((f) => [`${o}.${f.name}`, 'edit' as const]))),
+  },
+};
+export const INTEGRATION_PERMISSION_SETS = ['Didomi_Sync_Integration', ...Object.keys(CUSTOMER_PERMISSION_SETS)];
+
 export interface SeedOptions {
   leadUpsert?: boolean;
   leadDeletion?: 'Ignore' | 'Clear Consent Fields' | 'Delete Record';

@@ -13,7 +13,7 @@ import { createService, type Service } from '../../middleware/src/service.ts';
 import { createLogger } from '../../middleware/src/observability/logger.ts';
 import type { Store } from '../../middleware/src/store/types.ts';
 import { rsaKeyPair } from './keys.ts';
-import { CUSTOMER_FIELDS, seedSyncConfig, type SeedOptions } from './org-fixture.ts';
+import { CUSTOMER_FIELDS, CUSTOMER_PERMISSION_SETS, INTEGRATION_PERMISSION_SETS, seedSyncConfig, type SeedOptions } from './org-fixture.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CONSUMER_KEY = '3MVG9_DEMO_CONSUMER_KEY';
@@ -71,6 +71,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       consumerKey: CONSUMER_KEY,
       username: SF_USERNAME,
       extraFields: CUSTOMER_FIELDS,
+      extraPermissionSets: CUSTOMER_PERMISSION_SETS,
+      permissionSets: INTEGRATION_PERMISSION_SETS,
       dailyApiLimit: 1_000_000,
       ...o.emulator,
     }));
@@ -81,6 +83,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     PORT: '0',
     HOST: '127.0.0.1',
     SF_LOGIN_URL: emu.url,
+    SF_AUDIENCE: 'https://login.salesforce.com', // what Salesforce accepts as aud; never the token endpoint's own (My Domain) URL
     SF_CLIENT_ID: CONSUMER_KEY,
     SF_USERNAME,
     SF_PRIVATE_KEY: keys.privateKey,

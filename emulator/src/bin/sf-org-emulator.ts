@@ -17,6 +17,8 @@ const { values } = parseArgs({
     'api-version': { type: 'string', multiple: true },
     data: { type: 'string' },
     'extra-fields': { type: 'string' },
+    'extra-permission-sets': { type: 'string' },
+    'permission-set': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -25,7 +27,8 @@ if (values.help) {
   console.log(`sf-org-emulator: a local stand-in for the Salesforce APIs Didomi Consent Sync uses
   --port 8181  --host 127.0.0.1  --consumer-key KEY  --certificate keys/server.crt | --public-key FILE
   --username integration@example.com  --session-seconds 7200  --daily-api-limit 15000
-  --api-version 66.0 (repeatable)  --data FILE (load at start, save on exit)  --extra-fields FILE (JSON)`);
+  --api-version 66.0 (repeatable)  --data FILE (load at start, save on exit)  --extra-fields FILE (JSON)
+  --extra-permission-sets FILE (JSON: {"Name": {"Lead.DoNotCall": "edit"}})  --permission-set NAME (repeatable; default Didomi_Sync_Integration)`);
   process.exit(0);
 }
 const keyFile = values['public-key'] ?? values.certificate!;
@@ -46,6 +49,8 @@ const emu = await startEmulator({
   apiVersions: values['api-version'] ?? DEFAULT_API_VERSIONS,
   dataFile: values.data,
   extraFields: values['extra-fields'] ? JSON.parse(readFileSync(values['extra-fields'], 'utf8')) : undefined,
+  extraPermissionSets: values['extra-permission-sets'] ? JSON.parse(readFileSync(values['extra-permission-sets'], 'utf8')) : undefined,
+  permissionSets: values['permission-set'],
 });
 console.log(`Salesforce org emulator listening on ${emu.url} (token endpoint ${emu.url}/services/oauth2/token, control API ${emu.url}/__emulator/stats)`);
 const stop = async () => {

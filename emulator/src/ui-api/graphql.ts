@@ -6,7 +6,7 @@
 // Parsing is graphql-js's; filtering and ordering reuse the emulator's SOQL engine.
 import { Kind, parse, valueFromASTUntyped, GraphQLError, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Org, User } from '../org.ts';
-import type { ObjectDef, FieldDef } from '../schema.ts';
+import { isLongText, type ObjectDef, type FieldDef } from '../schema.ts';
 import { runQuery, type Cond, type Query, type Value } from '../soql.ts';
 import { sfDateTime } from '../org.ts';
 import { fieldValue } from './represent.ts';
@@ -108,7 +108,8 @@ function decodeCursor(c: unknown, node: FieldNode): number {
 
 function connection(org: Org, user: User | null, node: FieldNode, vars: Record<string, unknown>, fields: (s?: SelectionSetNode) => FieldNode[]) {
   const name = node.name.value;
-  const def = org.schema.objects.get(name.toLowerCase());
+  const found = org.schema.objects.get(name.toLowerCase());
+  const def = found && org.objectAccess(user, found).read ? found : undefined; // an unreadable object is not in the user's schema
   if (!def || def.name !== name) throw new QueryError(`Validation error of type FieldUndefined: Field '${name}' in type 'RecordQuery' is undefined`, node);
   const args: Record<string, unknown> = {};
   for (const a of node.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, vars);
@@ -121,12 +122,21 @@ function connection(org: Org, user: User | null, node: FieldNode, vars: Record<s
     if (!fd || fd.name !== fname) throw new QueryError(`Validation error of type FieldUndefined: Field '${fname}' in type '${def.name}' is undefined`, at);
     return fd;
   };
+  // Long text areas are not in the schema's filter and order inputs (as SOQL cannot filter or sort them).
+  const filterable = (fd: FieldDef, arg: string): FieldDef => {
+    if (isLongText(fd))
+      throw new QueryError(
+        `Validation error of type WrongType: argument '${arg}' contains a field not in '${def.name}_${arg === 'where' ? 'Filter' : 'OrderBy'}': '${fd.name}'`,
+        node,
+      );
+    return fd;
+  };
   const parsed: Query = {
     from: def.name,
     fromPos: 0,
     select: [{ kind: 'field', field: 'Id', pos: 0 }],
-    where: args.where ? toCond(def, args.where, (f) => fieldOf(f, node)) : undefined,
-    orderBy: toOrder(args.orderBy, (f) => fieldOf(f, node)),
+    where: args.where ? toCond(def, args.where, (f) => filterable(fieldOf(f, node), 'where')) : undefined,
+    orderBy: toOrder(args.orderBy, (f) => filterable(fieldOf(f, node), 'orderBy')),
   };
   // The selected node fields, checked before any row is read.
   const sel = fields(node.selectionSet);

@@ -1,7 +1,7 @@
 // UI API representations of the emulator's schema and rows: ObjectInfo, field values and Record, in
 // the shapes the User Interface API documents (UI API Developer Guide: "Object Info", "Record",
 // "Field Value"), so the admin tab's LDS code reads them as it would in an org.
-import type { FieldDef, ObjectDef } from '../schema.ts';
+import { isLongText, type FieldDef, type ObjectDef } from '../schema.ts';
 import type { Org, SfRecord, User } from '../org.ts';
 
 /** Describe types to UI API dataType names (UI API Developer Guide, "Field": dataType). */
@@ -42,7 +42,7 @@ export function fieldInfo(org: Org, user: User | null, def: ObjectDef, fd: Field
     // OwnerId defaults to the running user (describe: defaultedOnCreate true), so it is never a required input.
     defaultedOnCreate: system || fd.name === 'OwnerId' || fd.type === 'boolean' || fd.defaultValue !== null || !!fd.autoNumber,
     extraTypeInfo: fd.type === 'textarea' ? 'PlainTextArea' : null,
-    filterable: fd.type !== 'textarea',
+    filterable: !isLongText(fd),
     filteredLookupInfo: null,
     highScaleNumber: false,
     htmlFormatted: false,
@@ -59,7 +59,7 @@ export function fieldInfo(org: Org, user: User | null, def: ObjectDef, fd: Field
     required: !fd.nillable && fd.createable && fd.type !== 'boolean' && fd.name !== 'OwnerId',
     scale: fd.scale ?? 0,
     searchPrefilterable: false,
-    sortable: fd.type !== 'textarea' && fd.type !== 'multipicklist',
+    sortable: !isLongText(fd) && fd.type !== 'multipicklist',
     unique: fd.unique,
     updateable: fd.updateable && access.editable,
     externalId: fd.externalId,
@@ -71,15 +71,16 @@ export function fieldInfo(org: Org, user: User | null, def: ObjectDef, fd: Field
 export function objectInfo(org: Org, user: User | null, def: ObjectDef) {
   const fields: Record<string, ReturnType<typeof fieldInfo>> = {};
   for (const fd of org.visibleFields(user, def)) fields[fd.name] = fieldInfo(org, user, def, fd);
+  const a = org.objectAccess(user, def); // object permissions, as in describe
   return {
     apiName: def.name,
     associateEntityType: null,
     associateParentEntity: null,
     childRelationships: [],
-    createable: true,
+    createable: a.create,
     custom: def.custom,
     defaultRecordTypeId: MASTER_RECORD_TYPE_ID,
-    deletable: true,
+    deletable: a.del,
     dependentFields: {},
     feedEnabled: false,
     fields,
@@ -89,13 +90,13 @@ export function objectInfo(org: Org, user: User | null, def: ObjectDef) {
     layoutable: true,
     mruEnabled: true,
     nameFields: def.fields.has('name') ? ['Name'] : [],
-    queryable: true,
+    queryable: a.read,
     recordTypeInfos: {
       [MASTER_RECORD_TYPE_ID]: { available: true, defaultRecordTypeMapping: true, master: true, name: 'Master', recordTypeId: MASTER_RECORD_TYPE_ID },
     },
     searchable: true,
     themeInfo: null,
-    updateable: true,
+    updateable: a.edit,
   };
 }
 

@@ -47,7 +47,11 @@ export function createUiApiRouter(org: Org): express.Router {
 
   router.get(
     '/ui-api/object-info/:objectApiName',
-    handle((req, res) => ({ status: 200, body: objectInfo(org, user(res), org.object(String(req.params.objectApiName))) })),
+    handle((req, res) => {
+      const def = org.object(String(req.params.objectApiName));
+      if (!org.objectAccess(user(res), def).read) throw notFound(); // an object the user cannot read does not exist for them
+      return { status: 200, body: objectInfo(org, user(res), def) };
+    }),
   );
 
   router.get(
@@ -99,10 +103,10 @@ export function createUiApiRouter(org: Org): express.Router {
 
   router.delete(
     '/ui-api/records/:recordId',
-    handle((req) => {
+    handle((req, res) => {
       const def = org.objectOfId(String(req.params.recordId));
       if (!def || !org.get(def.name, String(req.params.recordId))) throw notFound();
-      org.delete(def.name, String(req.params.recordId));
+      org.delete(def.name, String(req.params.recordId), user(res));
       return { status: 204 };
     }, objectOfRecord),
   );

@@ -41,6 +41,7 @@ export function fieldsFromDescribe(describe: any): Map<string, FieldInfo> {
       createable: !!f.createable,
       length: f.length ?? 0,
       required: !f.nillable && !!f.createable && !f.defaultedOnCreate && f.type !== 'boolean',
+      filterable: f.filterable !== false,
     });
   }
   return out;
@@ -50,14 +51,27 @@ export function fieldsFromDescribe(describe: any): Map<string, FieldInfo> {
 export function buildConfig(targetRows: any[], mappingRows: any[], describes: Map<string, any>): SyncConfig {
   const problems: SyncConfig['problems'] = [];
   const targets: Target[] = [];
+  const unusable: SyncConfig['unusable'] = [];
   const seenObjects = new Set<string>();
   for (const r of targetRows) {
     const object = r[T.targetObject] as TargetObject;
     if (!TARGET_OBJECTS.includes(object) || seenObjects.has(object)) continue; // one active target per object
     seenObjects.add(object);
     const fields = fieldsFromDescribe(describes.get(object));
-    const deletion = DELETION_BEHAVIORS.includes(r[T.deletionBehavior]) ? (r[T.deletionBehavior] as DeletionBehavior) : 'Ignore';
-    const matchField = fields.get(String(r[T.matchField] || 'Email').toLowerCase())?.name ?? 'Email';
+    let deletion = DELETION_BEHAVIORS.includes(r[T.deletionBehavior]) ? (r[T.deletionBehavior] as DeletionBehavior) : 'Ignore';
+    if (deletion === 'Delete Record' && describes.get(object)?.deletable === false) {
+      // Without Delete on the object every deletion would fail; clearing still leaves no consent behind.
+      problems.push({
+        mappingId: r.Id,
+        targetObject: object,
+        field: T.deletionBehavior,
+        message: `Delete Record: the integration user cannot delete ${object} records (grant Delete in a permission set); consent fields are cleared instead`,
+      });
+      deletion = 'Clear Consent Fields';
+    }
+    const matchName = String(r[T.matchField] || 'Email');
+    const matchProblem = checkMatchField(object, matchName, fields.get(matchName.toLowerCase()));
+    const matchField = fields.get(matchName.toLowerCase())?.name ?? matchName;
     const target: Target = {
       id: r.Id,
       object,
@@ -124,11 +138,24 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
       };
       target.mappings.push(mapping);
     }
-    targets.push(target);
+    if (matchProblem) {
+      // The match query would fail with INVALID_FIELD for every user: report it once, skip this target only.
+      problems.push({ mappingId: r.Id, targetObject: object, field: matchName, message: matchProblem });
+      unusable.push({ target, message: matchProblem });
+    } else targets.push(target);
   }
   const fingerprint = createHash('sha256')
     .update(JSON.stringify([targetRows, mappingRows]))
     .digest('hex')
     .slice(0, 16);
-  return { targets, problems, fingerprint };
+  return { targets, problems, unusable, fingerprint };
+}
+
+/** Match fields the query can use: visible to the integration user, filterable, and holding text. */
+function checkMatchField(object: string, name: string, fi: FieldInfo | undefined): string | null {
+  if (!fi) return `match field ${object}.${name} does not exist or the integration user cannot read it (grant read access in a permission set)`;
+  if (!fi.filterable) return `match field ${object}.${fi.name} cannot be filtered in a query (a long text area?): choose another match field`;
+  if (!['string', 'email', 'phone'].includes(fi.type))
+    return `match field ${object}.${fi.name} of type ${fi.type} cannot hold a Didomi user id: choose a text or email field`;
+  return null;
 }

@@ -8,6 +8,7 @@ export interface FieldInfo {
   createable: boolean;
   length: number;
   required: boolean; // !nillable && createable && !defaultedOnCreate
+  filterable: boolean; // usable in a SOQL WHERE (long text areas are not)
 }
 
 export interface Mapping {
@@ -40,5 +41,7 @@ export interface SyncConfig {
   targets: Target[];
   /** Problems found while validating mappings, reported into the org. */
   problems: { mappingId: string; targetObject: string; field: string; message: string }[];
+  /** Targets that cannot be matched (their match field is missing, unreadable or not filterable): skipped, their users dead-lettered. */
+  unusable: { target: Target; message: string }[];
   fingerprint: string;
 }

@@ -18,6 +18,7 @@ import { retryDelayMs } from './retry.ts';
 import { creationSkipReason, writableRecords } from './match-rules.ts';
 import { unaccounted, type RecordResult } from './result-accounting.ts';
 import { MAX_ISOLATION_ROUNDS, refusedFields, withoutFields } from './field-isolation.ts';
+import { collectionsByType } from './collections.ts';
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
@@ -264,8 +265,16 @@ class Engine implements SyncEngine {
     let written = 0;
     let writing = false;
     try {
-      const matches = await this.match(config.targets, works);
-      const ops = this.plan(config.targets, works, matches);
+      // A target that cannot be matched fails alone: its users get a dead letter, the other targets are written.
+      const unmatched = new Map(config.unusable.map((u) => [u.target.object, { target: u.target, code: 'INVALID_MAPPING', message: u.message }]));
+      const matches = await this.match(config.targets, works, unmatched);
+      for (const w of works)
+        for (const u of unmatched.values()) this.recordFailure({ work: w, target: u.target, kind: 'update', fields: {} }, u.code, u.message, 'permanent');
+      const ops = this.plan(
+        config.targets.filter((t) => !unmatched.has(t.object)),
+        works,
+        matches,
+      );
       written = ops.length;
       writing = true;
       await this.write(ops);
@@ -298,7 +307,11 @@ class Engine implements SyncEngine {
   }
 
   /** Finds every user's records, per target, in as few queries as the URI limit allows. */
-  private async match(targets: Target[], works: Work[]): Promise<Map<string, Map<string, any[]>>> {
+  private async match(
+    targets: Target[],
+    works: Work[],
+    unmatched: Map<string, { target: Target; code: string; message: string }>,
+  ): Promise<Map<string, Map<string, any[]>>> {
     const keys = [...new Set(works.map((w) => w.user.userKey))];
     const subs: { sub: CompositeSubrequest; target: Target }[] = [];
     for (const t of targets) {
@@ -321,9 +334,18 @@ class Engine implements SyncEngine {
       const res = await this.client.composite(part.map((p) => p.sub));
       for (const [j, r] of res.entries()) {
         const { target } = part[j];
+        if (unmatched.has(target.object)) continue;
         if (r.httpStatusCode >= 400) {
           const err = Array.isArray(r.body) ? r.body[0] : r.body;
-          throw new SalesforceError(r.httpStatusCode, err?.errorCode ?? 'QUERY_FAILED', `match query on ${target.object}: ${err?.message ?? ''}`);
+          const code = err?.errorCode ?? 'QUERY_FAILED';
+          const message = `match query on ${target.object}: ${err?.message ?? ''}`;
+          // A permanent refusal (INVALID_FIELD: a field made unreadable since the last describe) stops this target only.
+          if (r.httpStatusCode < 500 && classifyCode(code) === 'permanent') {
+            unmatched.set(target.object, { target, code, message });
+            out.delete(target.object);
+            continue;
+          }
+          throw new SalesforceError(r.httpStatusCode, code, message);
         }
         let body = r.body;
         const records = [...body.records];
@@ -418,7 +440,10 @@ class Engine implements SyncEngine {
     const base = this.client.base;
     const chunk = <T>(xs: T[]) =>
       Array.from({ length: Math.ceil(xs.length / MAX_COLLECTION) }, (_, i) => xs.slice(i * MAX_COLLECTION, (i + 1) * MAX_COLLECTION));
-    for (const part of chunk(ops.filter((o) => o.kind === 'update'))) {
+    for (const part of collectionsByType(
+      ops.filter((o) => o.kind === 'update'),
+      (o) => o.target.object,
+    )) {
       groups.push({
         ops: part,
         sub: {
@@ -442,7 +467,10 @@ class Engine implements SyncEngine {
         });
       }
     }
-    for (const part of chunk(ops.filter((o) => o.kind === 'delete'))) {
+    for (const part of collectionsByType(
+      ops.filter((o) => o.kind === 'delete'),
+      (o) => o.target.object,
+    )) {
       groups.push({
         ops: part,
         sub: { method: 'DELETE', url: `${base}/composite/sobjects?allOrNone=false&ids=${part.map((o) => o.id).join(',')}`, referenceId: `d${groups.length}` },
