@@ -277,6 +277,7 @@ const STANDARD_GRANTS: Record<string, 'read' | 'edit'> = {
 test('the integration permission set grants field-level security on the standard match and consent fields, never on person account fields', () => {
   const p = permset(PERMISSION_SETS.integration);
   const granted = new Map<string, any>(p.fieldPermissions.map((f: any) => [f.field, f]));
+  assert.equal(granted.size, p.fieldPermissions.length, 'each field granted once (a duplicate fails the deployment)');
   for (const [f, access] of Object.entries(STANDARD_GRANTS)) {
     const fp = granted.get(f);
     assert.equal(fp?.readable, 'true', `${f} readable`);
