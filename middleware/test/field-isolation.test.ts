@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../../test/support/stack.ts';
 import { eventCreated, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
-import { VALUE_WEEKLY } from '../../test/support/org-fixture.ts';
+import { VALUE_OFFERS, VALUE_WEEKLY } from '../../test/support/org-fixture.ts';
 
 const stacks: Stack[] = [];
 after(async () => {
@@ -65,6 +65,31 @@ test('a preference value missing from a restricted multi-select picklist is dead
   for (const email of ['old@example.com', 'new@example.com']) assert.equal(leads.find((x) => x.Email === email).HasOptedOutOfEmail, true, `${email} opted out`);
   assert.equal(await rejections(s, 'Newsletter_Topics__c'), 2, 'one refusal per record, none repeated by the later write');
   assert.equal((await s.records('Didomi_Sync_Error__c')).length, 2);
+});
+
+test("a refused field never keeps an older, broader grant: it gets its no-consent value, and the person's refused value is dead-lettered", async () => {
+  const s = await stack();
+  s.emu.seed({ Lead: [{ LastName: 'Topics', Company: 'Acme', Email: 'topics@example.com' }] });
+  const token = await s.token();
+  // First the person subscribes to Weekly digest and Offers: both exist in the picklist.
+  await s.post(
+    eventCreated('topics@example.com', at(1), { purposes: { [PURPOSE]: true }, preferences: { [PREFERENCE]: [VALUE_WEEKLY, VALUE_OFFERS] } }),
+    token,
+  );
+  await s.waitForDrain();
+  const lead = async () => (await s.records('Lead')).find((x) => x.Email === 'topics@example.com');
+  assert.equal((await lead()).Newsletter_Topics__c, 'Offers;Weekly digest');
+  // Then drops Offers and adds a topic the org's picklist does not have yet: that value is refused.
+  await s.post(eventCreated('topics@example.com', at(2), { purposes: { [PURPOSE]: true }, preferences: { [PREFERENCE]: [VALUE_WEEKLY, 'NEWTOPIC'] } }), token);
+  await s.waitForDrain();
+  let errors: any[] = [];
+  await until('the dead letter', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
+  assert.deepEqual(JSON.parse(errors[0].Payload__c), { Newsletter_Topics__c: 'NEWTOPIC;Weekly digest' }, "the person's value, for the admin to retry");
+  assert.match(errors[0].Message__c, /no-consent value/);
+  const after = await lead();
+  assert.ok(!String(after.Newsletter_Topics__c ?? '').includes('Offers'), `Offers was withdrawn but the field still says ${after.Newsletter_Topics__c}`);
+  assert.equal(after.Newsletter_Topics__c ?? null, null, 'the no-consent value: empty');
+  assert.equal(after.Weekly_Digest__c, true, 'the rest of the record is written');
 });
 
 test('a Didomi_Consents__c snapshot over 131,072 characters is truncated (valid JSON, marked) and the withdrawal lands', async () => {

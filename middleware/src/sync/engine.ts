@@ -17,7 +17,7 @@ import { cleared, project, type FieldValues } from './project.ts';
 import { retryDelayMs } from './retry.ts';
 import { creationSkipReason, writableRecords } from './match-rules.ts';
 import { unaccounted, type RecordResult } from './result-accounting.ts';
-import { MAX_ISOLATION_ROUNDS, refusedFields, withoutFields } from './field-isolation.ts';
+import { MAX_ISOLATION_ROUNDS, noConsentFallback, refusedFields, withoutFields } from './field-isolation.ts';
 import { collectionsByType } from './collections.ts';
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
@@ -50,6 +50,8 @@ interface RecordOp {
   fields: FieldValues;
   /** Fields Salesforce refused and this op was resent without (field-isolation.ts): remembered as written, so they are not repeated. */
   refused?: FieldValues;
+  /** Fields resent with their no-consent value after a refusal: if refused again, they are left out. */
+  fallback?: Set<string>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -520,9 +522,19 @@ class Engine implements SyncEngine {
   /** Dead-letters only the refused fields and resends the record without them (field-isolation.ts). */
   private isolate(o: RecordOp, drop: string[], code: string, message: string, resend: RecordOp[]) {
     const { rest, refused } = withoutFields(o.fields, drop);
-    this.recordFailure(o, code, `${message} (field ${drop.join(', ')} left out; the rest of the record is sent without it)`, 'permanent', refused);
-    const all = { ...o.refused, ...refused };
-    if (Object.keys(rest).length) resend.push({ ...o, fields: rest, refused: all });
+    const tried = o.fallback ?? new Set<string>();
+    // A mapped field gets its no-consent value in place of the refused one (field-isolation.ts); a
+    // no-consent value refused in turn is left out. Only the person's own values are dead-lettered.
+    const fallback = noConsentFallback(o.target, refused, tried);
+    const own = Object.fromEntries(Object.entries(refused).filter(([f]) => !tried.has(f)));
+    const fields = Object.keys(own);
+    if (fields.length) {
+      const how = fields.every((f) => f in fallback) ? 'written with its no-consent value instead' : 'left out; the rest of the record is sent without it';
+      this.recordFailure(o, code, `${message} (field ${fields.join(', ')} ${how})`, 'permanent', own);
+    }
+    const all = { ...o.refused, ...own };
+    if (Object.keys(rest).length || Object.keys(fallback).length)
+      resend.push({ ...o, fields: { ...rest, ...fallback }, refused: all, fallback: new Set([...tried, ...Object.keys(fallback)]) });
     else if (o.id) o.work.written[o.id] = { ...(o.work.written[o.id] ?? {}), ...all };
   }
 

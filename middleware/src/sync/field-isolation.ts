@@ -3,7 +3,8 @@
 // Collections"; SOAP API Developer Guide "Error": fields = "the fields that affected the error
 // condition"; e.g. INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, STRING_TOO_LONG), so the record is sent
 // again without them, and only they are dead-lettered.
-import type { FieldValues } from './project.ts';
+import { noConsentValue, type FieldValues } from './project.ts';
+import type { Target } from './config-types.ts';
 import type { RecordResult } from './result-accounting.ts';
 
 /** Rounds of "drop the refused fields and resend" per batch: each drops at least one field, and only refused records are resent. */
@@ -34,4 +35,22 @@ export function withoutFields(sent: FieldValues, drop: string[]): { rest: FieldV
   const refused: FieldValues = {};
   for (const [f, v] of Object.entries(sent)) (drop.includes(f) ? refused : rest)[f] = v;
   return { rest, refused };
+}
+
+/**
+ * What to resend in place of refused fields: each mapped field's no-consent value (absence of consent
+ * is refusal, DESIGN.md "Safety"), so a field whose new value Salesforce refuses never keeps an older,
+ * broader grant (topics since withdrawn). Not for a field whose no-consent value was itself refused
+ * (`tried`), nor when that value is the refused one.
+ */
+export function noConsentFallback(target: Target, refused: FieldValues, tried: ReadonlySet<string>): FieldValues {
+  const out: FieldValues = {};
+  for (const [field, value] of Object.entries(refused)) {
+    if (tried.has(field)) continue;
+    const m = target.mappings.find((x) => x.field.toLowerCase() === field.toLowerCase());
+    if (!m) continue;
+    const none = noConsentValue(m);
+    if (none !== value) out[field] = none;
+  }
+  return out;
 }
