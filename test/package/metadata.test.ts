@@ -459,4 +459,8 @@ test('consent data model (issue 16): external ids on Individual and ContactPoint
   const scratch = JSON.parse(readFileSync(join(ROOT, 'config/project-scratch-def.json'), 'utf8'));
   // Metadata API Developer Guide, "PartyDataModelSettings": the Individual object and consent enablement.
   assert.equal(scratch.settings.partyDataModelSettings?.enableConsentManagement, true, 'the scratch org enables the consent data model');
+  // The package adds fields to Individual and ContactPointTypeConsent, so the org that builds a package
+  // version needs them too (Salesforce DX Developer Guide, "Project Configuration File": definitionFile).
+  const project = JSON.parse(readFileSync(join(ROOT, 'sfdx-project.json'), 'utf8'));
+  assert.equal(project.packageDirectories[0].definitionFile, 'config/project-scratch-def.json');
 });
