@@ -77,6 +77,28 @@ test("a person's consent lands in the consent model: one Individual linked from 
   assert.equal((await s.records('DataUsePurpose')).filter((p) => p.Name === 'Marketing').length, 1, 'the DataUsePurpose is created once');
 });
 
+test("the org's own Individual is found, not duplicated: a Contact already linked to one makes it the person's, and the Lead is linked to it", async () => {
+  const s = await stack();
+  const {
+    Individual: [own],
+  } = s.emu.seed({ Individual: [{ LastName: 'Own' }] });
+  s.emu.seed({
+    Lead: [{ LastName: 'Ow', Company: 'Acme', Email: 'own@example.com' }],
+    Contact: [{ LastName: 'Ow', Email: 'own@example.com', IndividualId: own }],
+  });
+  await s.post(eventCreated('own@example.com', at(1), GIVEN));
+  await s.waitForDrain();
+  const individuals = await s.records('Individual');
+  assert.equal(individuals.length, 1, 'no second Individual');
+  assert.equal(individuals[0].Didomi_User_Id__c, 'own@example.com', 'the Didomi id is set on the existing one');
+  assert.equal(individuals[0].LastName, 'Own', 'its name is untouched');
+  const [lead] = (await s.records('Lead')).filter((r) => r.Email === 'own@example.com');
+  const [contact] = (await s.records('Contact')).filter((r) => r.Email === 'own@example.com');
+  assert.equal(contact.IndividualId, own);
+  assert.equal(lead.IndividualId, own);
+  for (const x of (await consentsOf(s, 'own@example.com')).values()) assert.equal(x.PartyId, own);
+});
+
 test('never duplicated across retries: with rows failing to lock at random, every person ends with one Individual and one consent per purpose and channel', async () => {
   const s = await stack();
   const N = 20;

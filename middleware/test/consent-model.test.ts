@@ -37,12 +37,26 @@ const written = (): Written => ({ [LEAD]: { Didomi_User_Id__c: U } });
 
 test('plan: an Individual only for a person with a record, and only once (the upsert key is the Didomi user id)', () => {
   const s = state(eventCreated(U, at(1), { purposes: { [PURPOSE]: true } }));
-  assert.deepEqual(planIndividual(U, s, [EMAIL], written()), { Didomi_User_Id__c: U, LastName: U });
+  assert.deepEqual(planIndividual(U, s, [EMAIL], written()), { fields: { Didomi_User_Id__c: U, LastName: U } });
   assert.equal(planIndividual(U, s, [EMAIL], {}), null, 'no record: no Individual');
   assert.equal(planIndividual(U, s, [], written()), null, 'no consent model mapping: nothing');
   assert.equal(planIndividual(U, s, [EMAIL], { ...written(), [IND]: { Didomi_User_Id__c: U, LastName: U } }), null, 'already there');
   assert.deepEqual(planLinks(s, written(), IND), [{ id: LEAD, object: 'Lead', fields: { IndividualId: IND } }]);
   assert.deepEqual(planLinks(s, { [LEAD]: { IndividualId: IND } }, IND), [], 'already linked: nothing written');
+});
+
+test("plan: the org's own Individual is adopted, never replaced; a record pointing at another Individual keeps it", () => {
+  const s = state(eventCreated(U, at(1), { purposes: { [PURPOSE]: true } }));
+  const OWN = '0PK00000000000ZAAA';
+  const CONTACT = '003000000000001AAA';
+  const w: Written = { ...written(), [CONTACT]: { Didomi_User_Id__c: U } };
+  const current = new Map<string, string | null>([
+    [LEAD, null],
+    [CONTACT, OWN],
+  ]);
+  assert.deepEqual(planIndividual(U, s, [EMAIL], w, current), { id: OWN, fields: { Didomi_User_Id__c: U } }, 'adopt: the Didomi id is set on it');
+  assert.deepEqual(planLinks(s, w, OWN, current), [{ id: LEAD, object: 'Lead', fields: { IndividualId: OWN } }], 'only the record pointing nowhere');
+  assert.deepEqual(planLinks(s, w, IND, current), [{ id: LEAD, object: 'Lead', fields: { IndividualId: IND } }], 'the Contact keeps its Individual');
 });
 
 test('plan: a purpose and a preference value become OptIn / OptOut with CaptureDate the Didomi time, CaptureSource Didomi', () => {

@@ -6,7 +6,7 @@
 import { CONSENT_MODEL } from '../salesforce/api-names.ts';
 import type { SalesforceClient } from '../salesforce/client.ts';
 import { inList } from '../salesforce/soql.ts';
-import { individualId, planConsents, planIndividual, planLinks, type Written } from './consent-model.ts';
+import { individualId, planConsents, planIndividual, planLinks, type CurrentLinks, type Written } from './consent-model.ts';
 import type { ConsentModelMapping, SyncConfig, Target } from './config-types.ts';
 import type { ConsentState } from './consent-state.ts';
 import type { FieldValues } from './project.ts';
@@ -40,16 +40,23 @@ export class ConsentModelSync {
   }
 
   /** Returns the number of record operations sent. */
-  async sync<W extends ModelWork>(config: SyncConfig, works: W[], write: (ops: ModelOp<W>[]) => Promise<void>): Promise<number> {
+  async sync<W extends ModelWork>(
+    config: SyncConfig,
+    works: W[],
+    write: (ops: ModelOp<W>[]) => Promise<void>,
+    matches: Map<string, Map<string, any[]>> = new Map(),
+  ): Promise<number> {
     const mappings = config.consentModel ?? [];
     const target = config.targets[0];
     if (!mappings.length || !target) return 0;
     const live = works.filter((w) => !w.transient);
+    const current = currentLinks(matches);
     const I = CONSENT_MODEL.individual;
     const individuals: ModelOp<W>[] = [];
     for (const w of live) {
-      const fields = planIndividual(w.user.userKey, w.state, mappings, w.written);
-      if (fields) individuals.push({ work: w, target, kind: 'upsert', fields, sobject: I.object, externalId: I.fields.userId });
+      const plan = planIndividual(w.user.userKey, w.state, mappings, w.written, current);
+      if (plan?.id) individuals.push({ work: w, target, kind: 'update', id: plan.id, fields: plan.fields, sobject: I.object });
+      else if (plan) individuals.push({ work: w, target, kind: 'upsert', fields: plan.fields, sobject: I.object, externalId: I.fields.userId });
     }
     await this.ensurePurposes(mappings, live);
     if (individuals.length) await write(individuals);
@@ -61,7 +68,7 @@ export class ConsentModelSync {
       const ind = individualId(w.user.userKey, w.written);
       if (!ind && !Object.keys(w.written).length) continue;
       if (ind) {
-        for (const l of planLinks(w.state, w.written, ind)) {
+        for (const l of planLinks(w.state, w.written, ind, current)) {
           const t = config.targets.find((x) => x.object === l.object);
           if (t) ops.push({ work: w, target: t, kind: 'update', id: l.id, fields: l.fields });
         }
@@ -111,4 +118,15 @@ export class ConsentModelSync {
       missing(`DataUsePurpose lookup failed: ${(e as Error).message}`);
     }
   }
+}
+
+/** What the match query read of each record's IndividualId (engine.ts selects it where the object has it). */
+function currentLinks(matches: Map<string, Map<string, any[]>>): CurrentLinks {
+  const out: CurrentLinks = new Map();
+  for (const [object, byKey] of matches) {
+    const field = CONSENT_MODEL.recordLink[object];
+    if (!field) continue;
+    for (const records of byKey.values()) for (const r of records) if (field in r) out.set(r.Id, r[field] ?? null);
+  }
+  return out;
 }

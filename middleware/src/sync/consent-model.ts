@@ -47,19 +47,46 @@ export function linkedRecords(written: Written): { id: string; object: string }[
   return out;
 }
 
-/** Fields to upsert the person's Individual with, or null when it exists already or there is no record to link it from. */
-export function planIndividual(userKey: string, state: ConsentState, mappings: ConsentModelMapping[], written: Written): FieldValues | null {
+/** The IndividualId each matched record holds now (record id -> Individual id or null), from the match query. */
+export type CurrentLinks = Map<string, string | null>;
+
+/**
+ * How to get the person's Individual, or null when it exists already or there is no record to link it
+ * from: adopt the Individual a matched record already points at (the org's own, e.g. made by another
+ * app: its consents stay together), else upsert one by the Didomi user id.
+ */
+export function planIndividual(
+  userKey: string,
+  state: ConsentState,
+  mappings: ConsentModelMapping[],
+  written: Written,
+  current: CurrentLinks = new Map(),
+): { id?: string; fields: FieldValues } | null {
   if (!mappings.length || isDeleted(state) || individualId(userKey, written) || !linkedRecords(written).length) return null;
+  const adopt = linkedRecords(written)
+    .map((r) => current.get(r.id))
+    .filter((x): x is string => !!x)
+    .sort()[0];
+  if (adopt) return { id: adopt, fields: { [IND]: userKey } };
   // Individual.LastName is required (Object Reference: Individual); the sync knows the person by their Didomi id only.
-  return { [IND]: userKey, LastName: userKey.slice(0, 80) };
+  return { fields: { [IND]: userKey, LastName: userKey.slice(0, 80) } };
 }
 
-/** Record updates that point each of the person's records at their Individual (only those not pointing there yet). */
-export function planLinks(state: ConsentState, written: Written, individual: string): { id: string; object: string; fields: FieldValues }[] {
+/**
+ * Record updates that point each of the person's records at their Individual: only records pointing
+ * nowhere yet; a record that points at another Individual keeps it (the sync never moves a record
+ * away from privacy data it did not write).
+ */
+export function planLinks(
+  state: ConsentState,
+  written: Written,
+  individual: string,
+  current: CurrentLinks = new Map(),
+): { id: string; object: string; fields: FieldValues }[] {
   if (isDeleted(state)) return [];
   return linkedRecords(written)
     .map((r) => ({ ...r, field: CONSENT_MODEL.recordLink[r.object] }))
-    .filter((r) => written[r.id]?.[r.field] !== individual)
+    .filter((r) => written[r.id]?.[r.field] !== individual && !current.get(r.id))
     .map((r) => ({ id: r.id, object: r.object, fields: { [r.field]: individual } }));
 }
 

@@ -264,7 +264,7 @@ class Engine implements SyncEngine {
       written = ops.length;
       writing = true;
       await this.write(ops);
-      written += await this.consentModel.sync(config, works, (more) => this.write(more));
+      written += await this.consentModel.sync(config, works, (more) => this.write(more), matches);
     } catch (e) {
       const msg = e instanceof SalesforceError ? e.message : `unexpected: ${(e as Error).message}`;
       const unknown = writing && e instanceof SalesforceError && (e.code === 'TIMEOUT' || e.code === 'NETWORK_ERROR');
@@ -298,7 +298,7 @@ class Engine implements SyncEngine {
     const subs: { sub: CompositeSubrequest; target: Target }[] = [];
     for (const t of targets) {
       const matchField = soqlIdent(t.matchField);
-      const converted = t.object === 'Lead' ? ', IsConverted' : '';
+      const converted = (t.object === 'Lead' ? ', IsConverted' : '') + (t.fields.has('individualid') ? ', IndividualId' : ''); // IndividualId: consent-model-sync.ts
       for (const chunk of inChunks(keys, matchField === RECORD_FIELDS.userId ? 10_000 : 5_000)) {
         const cond =
           matchField === RECORD_FIELDS.userId
