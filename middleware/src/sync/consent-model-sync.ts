@@ -82,7 +82,9 @@ export class ConsentModelSync {
         );
       }
     }
-    // Records first, then consents: each collection holds few type runs (Salesforce refuses more than 10 per request).
+    // Grouped by type (Leads, Contacts, then consents): a collection holds few type runs, and Salesforce
+    // refuses more than 10 per request (REST API Developer Guide, sObject Collections).
+    ops.sort((a, b) => a.target.object.localeCompare(b.target.object));
     ops.push(...consents);
     if (ops.length) await write(ops);
     return individuals.length + ops.length;
