@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 console.log(c(1, 'Didomi Consent Sync: demo on the org emulator and SQLite\n'));
 const stack: Stack = await startStack({
   env: { BATCH_WAIT_MS: '200', HEARTBEAT_MS: '1000', CONFIG_REFRESH_MS: '1000', LOG_LEVEL: 'silent' },
-  seed: { leadUpsert: true, leadDeletion: 'Clear Consent Fields', account: true },
+  seed: { leadUpsert: true, leadDeletion: 'Clear Consent Fields', account: true, consentModel: true },
 });
 const emu = stack.emu;
 
@@ -205,8 +205,26 @@ const check = async () => {
   const errors = (await stack.records('Didomi_Sync_Error__c')).filter((x) => x.Error_Code__c === 'FIELD_CUSTOM_VALIDATION_EXCEPTION');
   // Upsert mode is on for Leads: Henry's converted Lead must not get a second, unconverted Lead.
   const henryLeads = (await stack.records('Lead')).filter((r) => String(r.Email).toLowerCase() === 'henry@example.com').length;
-  return { rows, errors, henryLeads, done: rows.every((r) => r.ok) && errors.length === 1 && henryLeads === 1 };
+  const model = await consentModel('alice@example.com');
+  const modelOk =
+    !!model.individual &&
+    model.linked === 2 &&
+    model.consents.find((x) => x.purpose === 'Marketing' && x.channel === 'Email')?.status === 'OptIn' &&
+    (await consentModel('bob@example.com')).consents.find((x) => x.purpose === 'Marketing' && x.channel === 'Email')?.status === 'OptOut';
+  return { rows, errors, henryLeads, model, modelOk, done: rows.every((r) => r.ok) && errors.length === 1 && henryLeads === 1 && modelOk };
 };
+/** A person's Individual, how many of their records point at it, and their ContactPointTypeConsent records (issue 16). */
+async function consentModel(email: string) {
+  const individual = (await stack.records('Individual')).find((i) => i.Didomi_User_Id__c === email);
+  const purposes = new Map((await stack.records('DataUsePurpose')).map((p) => [p.Id, p.Name]));
+  const people = [...(await stack.records('Lead')), ...(await stack.records('Contact'))];
+  const consents = individual
+    ? (await stack.records('ContactPointTypeConsent'))
+        .filter((x) => x.PartyId === individual.Id)
+        .map((x) => ({ purpose: purposes.get(x.DataUsePurposeId), channel: x.ContactPointType, status: x.PrivacyConsentStatus, at: x.CaptureDate }))
+    : [];
+  return { individual, linked: individual ? people.filter((r) => r.IndividualId === individual.Id).length : 0, consents };
+}
 const started = Date.now();
 let result = await check();
 for (let i = 0; !result.done && Date.now() - started < 30_000; i++) {
@@ -233,6 +251,12 @@ for (const { e, rec, ok } of result.rows) {
 console.log(
   `${result.henryLeads === 1 ? c(32, 'OK  ') : c(31, 'FAIL')} converted lead: ${result.henryLeads} Lead(s) with henry@example.com (upsert mode created no duplicate)`,
 );
+const m = result.model;
+console.log(
+  `${result.modelOk ? c(32, 'OK  ') : c(31, 'FAIL')} consent model: alice@example.com -> Individual ${m.individual?.Id ?? '(none)'}, linked from ${m.linked} records (Lead, Contact)`,
+);
+for (const x of [...m.consents].sort((a, b) => `${a.purpose}${a.channel}`.localeCompare(`${b.purpose}${b.channel}`)))
+  console.log(`${' '.repeat(27)}ContactPointTypeConsent ${x.purpose} / ${x.channel}: ${x.status} (CaptureDate ${x.at}, CaptureSource Didomi)`);
 const err = result.errors[0];
 console.log(
   `\nError queue (Didomi_Sync_Error__c): ${result.errors.length} open${err ? `: ${err.Name} ${err.Error_Code__c} for ${err.Organization_User_Id__c}: "${err.Message__c}"` : ''}`,
@@ -248,7 +272,10 @@ if (args.once) {
   await stack.close();
   if (!result.done) {
     console.error(
-      c(31, `\n${result.rows.filter((r) => !r.ok).length} record(s) did not reach the expected values; ${result.henryLeads} Lead(s) for the converted lead`),
+      c(
+        31,
+        `\n${result.rows.filter((r) => !r.ok).length} record(s) did not reach the expected values; ${result.henryLeads} Lead(s) for the converted lead; consent model ${result.modelOk ? 'ok' : 'not reached'}`,
+      ),
     );
     process.exit(1);
   }

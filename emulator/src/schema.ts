@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import { consentModelObjects, PERSON_ACCOUNT_CONSENT_FIELDS } from './consent-model-schema.ts';
 
 export type FieldType =
   'id' | 'string' | 'textarea' | 'boolean' | 'datetime' | 'date' | 'double' | 'int' | 'picklist' | 'multipicklist' | 'email' | 'phone' | 'reference';
@@ -75,7 +76,7 @@ export interface ExtraFieldSpec {
   externalId?: boolean;
 }
 
-function f(name: string, type: FieldType, o: Partial<FieldDef> = {}): FieldDef {
+export function f(name: string, type: FieldType, o: Partial<FieldDef> = {}): FieldDef {
   const system = ['Id', 'CreatedDate', 'LastModifiedDate', 'SystemModstamp', 'IsDeleted', 'Name'].includes(name);
   return {
     name,
@@ -103,7 +104,7 @@ function f(name: string, type: FieldType, o: Partial<FieldDef> = {}): FieldDef {
   };
 }
 
-const audit = () => [
+export const audit = () => [
   f('Id', 'id', { nillable: false, createable: false, updateable: false, length: 18 }),
   f('IsDeleted', 'boolean', { createable: false, updateable: false }),
   f('CreatedDate', 'datetime', { createable: false, updateable: false, nillable: false }),
@@ -161,6 +162,7 @@ function standardObjects(): ObjectDef[] {
     f('PersonEmail', 'email', { length: 80, fls: true, flsField: 'Contact.Email' }),
     f('PersonHasOptedOutOfEmail', 'boolean', { fls: true, flsField: 'Contact.HasOptedOutOfEmail' }),
     f('PersonDoNotCall', 'boolean', { fls: true, flsField: 'Contact.DoNotCall' }),
+    ...PERSON_ACCOUNT_CONSENT_FIELDS(),
   ];
   const user = [...audit().filter((x) => x.name !== 'OwnerId'), f('Username', 'string', { length: 80 }), f('IsActive', 'boolean')];
   return [
@@ -168,10 +170,11 @@ function standardObjects(): ObjectDef[] {
     obj('Contact', 'Contact', 'Contacts', '003', false, contact),
     obj('Account', 'Account', 'Accounts', '001', false, account),
     obj('User', 'User', 'Users', '005', false, user),
+    ...consentModelObjects(),
   ];
 }
 
-function obj(name: string, label: string, labelPlural: string, keyPrefix: string, custom: boolean, fields: FieldDef[]): ObjectDef {
+export function obj(name: string, label: string, labelPlural: string, keyPrefix: string, custom: boolean, fields: FieldDef[]): ObjectDef {
   const map = new Map(fields.map((x) => [x.name.toLowerCase(), x]));
   return { name, label, labelPlural, keyPrefix, custom, fields: map, uniqueFields: fields.filter((x) => x.unique).map((x) => x.name.toLowerCase()) };
 }

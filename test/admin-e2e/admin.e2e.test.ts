@@ -128,6 +128,23 @@ describe('on a seeded org', () => {
     await shot('targets');
   });
 
+  test('mappings: a Consent Model mapping asks for a data use purpose and a channel instead of a field, and is saved', async () => {
+    await choose('Kind', 'Consent Model');
+    assert.equal(await page.getByRole('combobox', { name: 'Salesforce field', exact: true }).count(), 0, 'no field to pick');
+    await page.getByLabel('Purpose id').fill('marketing');
+    await page.getByLabel('Data use purpose (name)').fill('Marketing');
+    await choose('Contact point type', 'Phone');
+    await page.locator('[data-id="save-mapping"] button').click();
+    await page.locator('c-didomi-mapping-editor tr[data-field="IndividualId"]').waitFor();
+    const leadTarget = records('Didomi_Sync_Target__c').find((r) => r.Object__c === 'Lead')!;
+    const saved = records('Didomi_Field_Mapping__c').find((m) => m.Target__c === leadTarget.Id && m.Kind__c === 'Consent Model');
+    assert.ok(saved, 'saved in the org');
+    assert.deepEqual(
+      [saved.Purpose_Id__c, saved.Data_Use_Purpose__c, saved.Contact_Point_Type__c, saved.Field_Api_Name__c],
+      ['marketing', 'Marketing', 'Phone', 'IndividualId'],
+    );
+  });
+
   test('error queue: a dead letter gets a retry request', async () => {
     await page.getByRole('tab', { name: 'Error queue' }).click();
     await page.getByText('3 dead letter(s)').waitFor();

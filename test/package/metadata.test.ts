@@ -21,6 +21,8 @@ import {
   ERROR_STATUSES,
   DELETION_BEHAVIORS,
   PERMISSION_SETS,
+  CONSENT_MODEL,
+  CONTACT_POINT_TYPES,
 } from '../../middleware/src/salesforce/api-names.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -225,7 +227,7 @@ const STANDARD = loadSchema(undefined);
 
 test('permission sets reference only objects and fields that exist; no profile changes', () => {
   assert.ok(!existsSync(join(BASE, 'profiles')));
-  const standard = new Set(['Lead', 'Contact', 'Account']);
+  const standard = new Set(['Lead', 'Contact', 'Account', 'Individual', 'DataUsePurpose', 'ContactPointTypeConsent']);
   for (const ps of Object.values(PERMISSION_SETS)) {
     const p = permset(ps);
     assert.ok(p.label && p.description);
@@ -272,6 +274,18 @@ const STANDARD_GRANTS: Record<string, 'read' | 'edit'> = {
   'Contact.HasOptedOutOfEmail': 'edit',
   'Lead.DoNotCall': 'edit',
   'Contact.DoNotCall': 'edit',
+  // Consent data model (issue 16; Object Reference: Lead, Contact, ContactPointTypeConsent): the link to the
+  // Individual and the consent's optional fields. Required ones (Name, PartyId, Individual.LastName) take no FLS.
+  'Lead.IndividualId': 'edit',
+  'Contact.IndividualId': 'edit',
+  'ContactPointTypeConsent.CaptureContactPointType': 'edit',
+  'ContactPointTypeConsent.CaptureDate': 'edit',
+  'ContactPointTypeConsent.CaptureSource': 'edit',
+  'ContactPointTypeConsent.ContactPointType': 'edit',
+  'ContactPointTypeConsent.DataUsePurposeId': 'edit',
+  'ContactPointTypeConsent.DoubleConsentCaptureDate': 'edit',
+  'ContactPointTypeConsent.EffectiveFrom': 'edit',
+  'ContactPointTypeConsent.PrivacyConsentStatus': 'edit',
 };
 
 test('the integration permission set grants field-level security on the standard match and consent fields, never on person account fields', () => {
@@ -307,6 +321,8 @@ test('the integration permission set can edit every field the middleware writes,
     // the standard consent field the package documents: the profile grants no field access, so the package must
     'Contact.HasOptedOutOfEmail',
     'Lead.HasOptedOutOfEmail',
+    `${CONSENT_MODEL.individual.object}.${CONSENT_MODEL.individual.fields.userId}`,
+    `${CONSENT_MODEL.consent.object}.${CONSENT_MODEL.consent.fields.key}`,
   ];
   for (const f of writes) assert.ok(editable.has(f), `integration can edit ${f}`);
   assert.deepEqual(
@@ -422,4 +438,40 @@ test('Salesforce Code Analyzer (npm run lint) runs its PMD and regex engines and
   ]) {
     assert.match(run.stdout, new RegExp(rule), `${rule} reported`);
   }
+});
+
+test('consent data model (issue 16): external ids on Individual and ContactPointTypeConsent, the mapping fields, object access per permission set', () => {
+  for (const [o, f] of [
+    [CONSENT_MODEL.individual.object, CONSENT_MODEL.individual.fields.userId],
+    [CONSENT_MODEL.consent.object, CONSENT_MODEL.consent.fields.key],
+  ]) {
+    const x = field(o, f);
+    assert.deepEqual([x.type, x.length, x.externalId, x.unique], ['Text', '255', 'true', 'true'], `${o}.${f}`);
+    assert.ok(x.description && x.inlineHelpText);
+  }
+  assert.deepEqual(customFields(CONSENT_MODEL.individual.object), [CONSENT_MODEL.individual.fields.userId], 'no other field on Individual');
+  assert.deepEqual(customFields(CONSENT_MODEL.consent.object), [CONSENT_MODEL.consent.fields.key]);
+  const channel = field(FIELD_MAPPING.object, FIELD_MAPPING.fields.contactPointType);
+  assert.equal(channel.valueSet.restricted, 'true');
+  assert.deepEqual(picklist(channel), [...CONTACT_POINT_TYPES]);
+  assert.equal(field(FIELD_MAPPING.object, FIELD_MAPPING.fields.dataUsePurpose).type, 'Text');
+  const objects = (ps: string) => new Map<string, any>(permset(ps).objectPermissions.map((op: any) => [op.object, op]));
+  const integration = objects(PERMISSION_SETS.integration);
+  const admin = objects(PERMISSION_SETS.admin);
+  for (const o of ['Individual', 'DataUsePurpose', 'ContactPointTypeConsent']) {
+    const i = integration.get(o);
+    assert.deepEqual([i?.allowRead, i?.allowCreate, i?.allowEdit, i?.allowDelete], ['true', 'true', 'true', 'false'], `integration on ${o}`);
+    const a = admin.get(o);
+    assert.deepEqual([a?.allowRead, a?.allowCreate, a?.allowEdit], ['true', 'false', 'false'], `admin reads ${o}`);
+  }
+  const ip = new Map<string, any>(permset(PERMISSION_SETS.integration).fieldPermissions.map((f: any) => [f.field, f]));
+  for (const f of [`Individual.${CONSENT_MODEL.individual.fields.userId}`, `ContactPointTypeConsent.${CONSENT_MODEL.consent.fields.key}`])
+    assert.equal(ip.get(f)?.editable, 'true', f);
+  const scratch = JSON.parse(readFileSync(join(ROOT, 'config/project-scratch-def.json'), 'utf8'));
+  // Metadata API Developer Guide, "PartyDataModelSettings": the Individual object and consent enablement.
+  assert.equal(scratch.settings.partyDataModelSettings?.enableConsentManagement, true, 'the scratch org enables the consent data model');
+  // The package adds fields to Individual and ContactPointTypeConsent, so the org that builds a package
+  // version needs them too (Salesforce DX Developer Guide, "Project Configuration File": definitionFile).
+  const project = JSON.parse(readFileSync(join(ROOT, 'sfdx-project.json'), 'utf8'));
+  assert.equal(project.packageDirectories[0].definitionFile, 'config/project-scratch-def.json');
 });

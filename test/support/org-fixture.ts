@@ -42,7 +42,16 @@ export interface SeedOptions {
   contact?: boolean;
   /** A target for person accounts, matched on PersonEmail. */
   account?: boolean;
+  /** Consent Model mappings (issue 16) on the Lead target: see CONSENT_MODEL_MAPPINGS. */
+  consentModel?: boolean;
 }
+
+/** Didomi choices recorded as ContactPointTypeConsent: DataUsePurpose name and channel per purpose or preference value. */
+export const CONSENT_MODEL_MAPPINGS = [
+  { Purpose_Id__c: PURPOSE, Data_Use_Purpose__c: 'Marketing', Contact_Point_Type__c: 'Email' },
+  { Purpose_Id__c: PHONE_PURPOSE, Data_Use_Purpose__c: 'Marketing', Contact_Point_Type__c: 'Phone' },
+  { Purpose_Id__c: PURPOSE, Preference_Id__c: PREFERENCE, Value_Id__c: VALUE_WEEKLY, Data_Use_Purpose__c: 'Weekly digest', Contact_Point_Type__c: 'Email' },
+];
 
 /** Seeds targets and mappings through the control API (not counted as API calls). */
 export async function seedSyncConfig(emu: Emulator, o: SeedOptions = {}) {
@@ -98,6 +107,8 @@ export async function seedSyncConfig(emu: Emulator, o: SeedOptions = {}) {
       m(contact, 'Preference Value', 'Weekly_Digest__c', { Purpose_Id__c: PURPOSE, Preference_Id__c: PREFERENCE, Value_Id__c: VALUE_WEEKLY }),
     );
   }
+  // Field_Api_Name__c is required on every mapping; a Consent Model mapping names the record's link to its Individual.
+  if (o.consentModel) for (const x of CONSENT_MODEL_MAPPINGS) mappings.push(m(lead, 'Consent Model', 'IndividualId', x));
   if (account) mappings.push(m(account, 'Purpose', 'PersonHasOptedOutOfEmail', { Purpose_Id__c: PURPOSE, Invert__c: true }));
   const mids = emu.seed({ Didomi_Field_Mapping__c: mappings });
   return { leadTargetId: lead, contactTargetId: contact, accountTargetId: account, mappingIds: mids.Didomi_Field_Mapping__c };

@@ -41,11 +41,31 @@ export const FIELD_MAPPING = {
     valueLabels: 'Value_Labels__c', // Long Text Area: JSON object value id -> label
     regulation: 'Regulation__c', // Text(40), default "gdpr"; "any" accepts every regulation
     active: 'Active__c', // Checkbox, default true
+    dataUsePurpose: 'Data_Use_Purpose__c', // Text(80), for kind "Consent Model": DataUsePurpose.Name
+    contactPointType: 'Contact_Point_Type__c', // restricted picklist, see CONTACT_POINT_TYPES, for kind "Consent Model"
   },
 } as const;
 
-export const MAPPING_KINDS = ['Purpose', 'Preference', 'Preference Value', 'User Attribute'] as const;
+export const MAPPING_KINDS = ['Purpose', 'Preference', 'Preference Value', 'User Attribute', 'Consent Model'] as const;
 export type MappingKind = (typeof MAPPING_KINDS)[number];
+
+/**
+ * Salesforce's consent data model (Object Reference: Individual, DataUsePurpose, ContactPointTypeConsent;
+ * available when Data Protection and Privacy is enabled). The package adds one external id to each
+ * object the sync upserts, so a retry never duplicates a record.
+ */
+export const CONSENT_MODEL = {
+  individual: { object: 'Individual', fields: { userId: 'Didomi_User_Id__c' } }, // Text(255), External ID, unique
+  purpose: { object: 'DataUsePurpose' },
+  consent: { object: 'ContactPointTypeConsent', fields: { key: 'Didomi_Consent_Key__c' } }, // Text(255), External ID, unique
+  /** The lookup from each record to its Individual (Object Reference: Lead, Contact). */
+  recordLink: { Lead: 'IndividualId', Contact: 'IndividualId' } as Record<string, string>,
+  captureSource: 'Didomi',
+} as const;
+
+/** ContactPointTypeConsent.ContactPointType, a restricted picklist (Object Reference). */
+export const CONTACT_POINT_TYPES = ['Email', 'MailingAddress', 'Phone', 'Social', 'Web'] as const;
+export type ContactPointType = (typeof CONTACT_POINT_TYPES)[number];
 
 export const SYNC_STATUS = {
   object: 'Didomi_Sync_Status__c',

@@ -3,17 +3,19 @@
 // are reported (as problems) and skipped; they never stop the others.
 import { createHash } from 'node:crypto';
 import {
+  CONTACT_POINT_TYPES,
   DELETION_BEHAVIORS,
   FIELD_MAPPING,
   MAPPING_KINDS,
   SYNC_TARGET,
   TARGET_OBJECTS,
+  type ContactPointType,
   type DeletionBehavior,
   type MappingKind,
   type TargetObject,
 } from '../salesforce/api-names.ts';
 import { fieldTypeAllowed } from './project.ts';
-import type { FieldInfo, Mapping, SyncConfig, Target } from './config-types.ts';
+import type { ConsentModelMapping, FieldInfo, Mapping, SyncConfig, Target } from './config-types.ts';
 
 const T = SYNC_TARGET.fields;
 const M = FIELD_MAPPING.fields;
@@ -52,6 +54,7 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
   const problems: SyncConfig['problems'] = [];
   const targets: Target[] = [];
   const unusable: SyncConfig['unusable'] = [];
+  const consentModel: ConsentModelMapping[] = [];
   const seenObjects = new Set<string>();
   for (const r of targetRows) {
     const object = r[T.targetObject] as TargetObject;
@@ -92,6 +95,12 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
         problem(`unknown mapping kind ${kind}`);
         continue;
       }
+      if (kind === 'Consent Model') {
+        const cm = consentModelMapping(m, consentModel);
+        if (typeof cm === 'string') problem(cm);
+        else consentModel.push(cm);
+        continue;
+      }
       if (!fi) {
         problem(`field ${object}.${fieldName} does not exist or is not visible to the integration user`);
         continue;
@@ -111,6 +120,7 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
         Preference: ['purposeId', 'preferenceId'],
         'Preference Value': ['purposeId', 'preferenceId', 'valueId'],
         'User Attribute': ['attributePath'],
+        'Consent Model': [],
       };
       const missing = needs[kind].filter((k) => !m[M[k]]);
       if (missing.length) {
@@ -148,7 +158,7 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
     .update(JSON.stringify([targetRows, mappingRows]))
     .digest('hex')
     .slice(0, 16);
-  return { targets, problems, unusable, fingerprint };
+  return { targets, problems, unusable, fingerprint, consentModel };
 }
 
 /** Match fields the query can use: visible to the integration user, filterable, and holding text. */
@@ -158,4 +168,25 @@ function checkMatchField(object: string, name: string, fi: FieldInfo | undefined
   if (!['string', 'email', 'phone'].includes(fi.type))
     return `match field ${object}.${fi.name} of type ${fi.type} cannot hold a Didomi user id: choose a text or email field`;
   return null;
+}
+
+/** A "Consent Model" mapping, or why it cannot be used. It writes no field of its target: Field_Api_Name__c is not read. */
+function consentModelMapping(m: any, seen: ConsentModelMapping[]): ConsentModelMapping | string {
+  const purposeName = String(m[M.dataUsePurpose] ?? '').trim();
+  const channel = m[M.contactPointType] as ContactPointType;
+  if (!m[M.purposeId]) return `a Consent Model mapping needs ${M.purposeId}`;
+  if (!!m[M.preferenceId] !== !!m[M.valueId]) return `a Consent Model mapping of a preference value needs both ${M.preferenceId} and ${M.valueId}`;
+  if (!purposeName) return `a Consent Model mapping needs ${M.dataUsePurpose} (the Data Use Purpose name)`;
+  if (!CONTACT_POINT_TYPES.includes(channel)) return `a Consent Model mapping needs ${M.contactPointType} (one of ${CONTACT_POINT_TYPES.join(', ')})`;
+  if (seen.some((x) => x.dataUsePurpose.toLowerCase() === purposeName.toLowerCase() && x.contactPointType === channel))
+    return `${purposeName} / ${channel} is mapped twice in the consent model; only the first mapping is used`;
+  return {
+    id: m.Id,
+    purposeId: m[M.purposeId],
+    preferenceId: m[M.preferenceId] || null,
+    valueId: m[M.valueId] || null,
+    dataUsePurpose: purposeName,
+    contactPointType: channel,
+    regulation: String(m[M.regulation] || 'gdpr').toLowerCase(),
+  };
 }

@@ -1,5 +1,5 @@
 // Targets and mappings as read from the org (Didomi_Sync_Target__c, Didomi_Field_Mapping__c).
-import type { DeletionBehavior, MappingKind, TargetObject } from '../salesforce/api-names.ts';
+import type { ContactPointType, DeletionBehavior, MappingKind, TargetObject } from '../salesforce/api-names.ts';
 
 export interface FieldInfo {
   name: string;
@@ -37,8 +37,22 @@ export interface Target {
   fields: Map<string, FieldInfo>;
 }
 
+/** A Didomi purpose (or preference value) recorded in Salesforce's consent data model (sync/consent-model.ts). */
+export interface ConsentModelMapping {
+  id: string;
+  purposeId: string;
+  preferenceId: string | null;
+  valueId: string | null;
+  /** DataUsePurpose.Name */
+  dataUsePurpose: string;
+  contactPointType: ContactPointType;
+  regulation: string;
+}
+
 export interface SyncConfig {
   targets: Target[];
+  /** Mappings of kind "Consent Model", from every target, one per (DataUsePurpose, contact point type). */
+  consentModel?: ConsentModelMapping[];
   /** Problems found while validating mappings, reported into the org. */
   problems: { mappingId: string; targetObject: string; field: string; message: string }[];
   /** Targets that cannot be matched (their match field is missing, unreadable or not filterable): skipped, their users dead-lettered. */

@@ -24,6 +24,7 @@ import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
 import { keepLeases } from './lease-keeper.ts';
 import { DidomiApi } from '../didomi/api-client.ts';
+import { ConsentModelSync } from './consent-model-sync.ts';
 
 const MAX_COLLECTION = 200; // reference/salesforce.md: sObject Collections, at most 200 records
 const MAX_HEAVY_PER_COMPOSITE = 5; // reference: at most 5 collections or queries per composite
@@ -52,6 +53,9 @@ interface RecordOp {
   refused?: FieldValues;
   /** Fields resent with their no-consent value after a refusal: if refused again, they are left out. */
   fallback?: Set<string>;
+  /** Consent data model (consent-model-sync.ts): the sObject written when not the target's, and the upsert's external id. */
+  sobject?: string;
+  externalId?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,6 +70,7 @@ class Engine implements SyncEngine {
   private readonly auth: JwtBearerAuth;
   private readonly budget: ApiBudget;
   readonly client: SalesforceClient;
+  private consentModel: ConsentModelSync;
   private config: SyncConfig | null = null;
   private reportedProblems = '';
   private stopping = false;
@@ -111,6 +116,7 @@ class Engine implements SyncEngine {
         },
       },
     });
+    this.consentModel = new ConsentModelSync(this.client);
   }
 
   async start(): Promise<void> {
@@ -280,6 +286,7 @@ class Engine implements SyncEngine {
       written = ops.length;
       writing = true;
       await this.write(ops);
+      written += await this.consentModel.sync(config, works, (more) => this.write(more), matches);
     } catch (e) {
       const msg = e instanceof SalesforceError ? e.message : `unexpected: ${(e as Error).message}`;
       const unknown = writing && e instanceof SalesforceError && (e.code === 'TIMEOUT' || e.code === 'NETWORK_ERROR');
@@ -318,7 +325,7 @@ class Engine implements SyncEngine {
     const subs: { sub: CompositeSubrequest; target: Target }[] = [];
     for (const t of targets) {
       const matchField = soqlIdent(t.matchField);
-      const converted = t.object === 'Lead' ? ', IsConverted' : '';
+      const converted = (t.object === 'Lead' ? ', IsConverted' : '') + (t.fields.has('individualid') ? ', IndividualId' : ''); // IndividualId: consent-model-sync.ts
       for (const chunk of inChunks(keys, matchField === RECORD_FIELDS.userId ? 10_000 : 5_000)) {
         const cond =
           matchField === RECORD_FIELDS.userId
@@ -452,17 +459,23 @@ class Engine implements SyncEngine {
           method: 'PATCH',
           url: `${base}/composite/sobjects`,
           referenceId: `u${groups.length}`,
-          body: { allOrNone: false, records: part.map((o) => ({ attributes: { type: o.target.object }, id: o.id, ...o.fields })) },
+          body: { allOrNone: false, records: part.map((o) => ({ attributes: { type: o.sobject ?? o.target.object }, id: o.id, ...o.fields })) },
         },
       });
     }
-    for (const object of TARGET_OBJECTS) {
-      for (const part of chunk(ops.filter((o) => o.kind === 'upsert' && o.target.object === object))) {
+    const upserts = new Map<string, RecordOp[]>(); // "object/external id field" -> ops
+    for (const o of ops.filter((x) => x.kind === 'upsert')) {
+      const path = `${o.sobject ?? o.target.object}/${o.externalId ?? RECORD_FIELDS.userId}`;
+      upserts.set(path, [...(upserts.get(path) ?? []), o]);
+    }
+    for (const [path, list] of upserts) {
+      const object = path.split('/')[0];
+      for (const part of chunk(list)) {
         groups.push({
           ops: part,
           sub: {
             method: 'PATCH',
-            url: `${base}/composite/sobjects/${object}/${RECORD_FIELDS.userId}`,
+            url: `${base}/composite/sobjects/${path}`,
             referenceId: `c${groups.length}`,
             body: { allOrNone: false, records: part.map((o) => ({ attributes: { type: object }, ...o.fields })) },
           },
@@ -511,7 +524,7 @@ class Engine implements SyncEngine {
         const kind = classifyCode(e.statusCode);
         const drop =
           kind === 'permanent' && resend && o.kind !== 'delete'
-            ? refusedFields(o.fields, (res as RecordResult).errors, o.kind === 'upsert' ? [RECORD_FIELDS.userId] : [])
+            ? refusedFields(o.fields, (res as RecordResult).errors, o.kind === 'upsert' ? [o.externalId ?? RECORD_FIELDS.userId] : [])
             : null;
         if (drop) this.isolate(o, drop, e.statusCode, e.message, resend!);
         else this.recordFailure(o, e.statusCode, e.message, kind);
@@ -545,7 +558,7 @@ class Engine implements SyncEngine {
       return;
     }
     const key = createHash('sha256')
-      .update([w.user.userKey, o.target.object, o.id ?? 'new', code, ...Object.keys(only ?? {})].join('|'))
+      .update([w.user.userKey, o.sobject ?? o.target.object, o.id ?? 'new', code, ...Object.keys(only ?? {})].join('|'))
       .digest('hex')
       .slice(0, 40);
     const didomiId = w.state.facts.didomiId?.v;
@@ -561,7 +574,7 @@ class Engine implements SyncEngine {
         [F.organizationUserId]: w.user.userKey.slice(0, 255),
         [F.didomiUserId]: typeof didomiId === 'string' ? didomiId : null,
         [F.eventId]: typeof eventId === 'string' ? eventId.slice(0, 255) : null,
-        [F.targetObject]: o.target.object,
+        [F.targetObject]: o.sobject ?? o.target.object,
         [F.recordId]: o.id ?? null,
         [F.code]: code.slice(0, 255),
         [F.message]: message.slice(0, 32000),

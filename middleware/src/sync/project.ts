@@ -9,7 +9,7 @@ import type { Mapping, Target } from './config-types.ts';
 export type FieldValues = Record<string, string | boolean | null>;
 
 /** The value that counts among the keys a mapping accepts (one regulation, or the newest of all with "any"). */
-function pick(state: ConsentState, prefix: string, suffix: string, regulation: string): Stamped | undefined {
+export function pick(state: ConsentState, prefix: string, suffix: string, regulation: string): Stamped | undefined {
   if (regulation !== 'any') return effective(state, `${prefix}:${regulation}:${suffix}`);
   let best: Stamped | undefined;
   for (const [k, f] of effectiveFacts(state)) {
@@ -128,5 +128,7 @@ export function fieldTypeAllowed(kind: Mapping['kind'], type: string): boolean {
       return ['string', 'textarea', 'picklist', 'multipicklist'].includes(type);
     case 'User Attribute':
       return ['string', 'textarea', 'picklist', 'email', 'phone'].includes(type);
+    case 'Consent Model':
+      return true; // writes no field of the target (sync/consent-model.ts)
   }
 }

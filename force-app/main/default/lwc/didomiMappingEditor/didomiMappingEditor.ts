@@ -8,6 +8,8 @@ import { createRecord, deleteRecord, updateRecord } from 'lightning/uiRecordApi'
 import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import { LABELS, format } from 'c/didomiSyncLabels';
 import {
+  CONSENT_MODEL_FIELD,
+  CONTACT_POINT_TYPES,
   MAPPING_KINDS,
   changedValue,
   emptyMapping,
@@ -32,6 +34,8 @@ function toDraft(row: Record<string, any>): MappingRow {
     preferenceId: row.Preference_Id__c ?? '',
     valueId: row.Value_Id__c ?? '',
     attributePath: row.Attribute_Path__c ?? '',
+    dataUsePurpose: row.Data_Use_Purpose__c ?? '',
+    contactPointType: row.Contact_Point_Type__c ?? '',
     field: row.Field_Api_Name__c ?? '',
     invert: !!row.Invert__c,
     valueLabels: row.Value_Labels__c ?? '',
@@ -56,6 +60,10 @@ function toFields(d: MappingDraft): Record<string, unknown> {
     Invert__c: boolean ? d.invert : false,
     Value_Labels__c: kind === 'Preference' && d.valueLabels.trim() ? d.valueLabels.trim() : null,
     Regulation__c: d.regulation.trim() || null,
+    // The consent model: a DataUsePurpose name and channel; the field is the record's link to its Individual.
+    ...(kind === 'Consent Model'
+      ? { Field_Api_Name__c: CONSENT_MODEL_FIELD, Data_Use_Purpose__c: d.dataUsePurpose.trim(), Contact_Point_Type__c: d.contactPointType }
+      : {}),
   };
 }
 
@@ -116,6 +124,12 @@ export default class DidomiMappingEditor extends LightningElement {
                   Regulation__c {
                     value
                   }
+                  Data_Use_Purpose__c {
+                    value
+                  }
+                  Contact_Point_Type__c {
+                    value
+                  }
                 }
               }
             }
@@ -152,7 +166,11 @@ export default class DidomiMappingEditor extends LightningElement {
   get rows() {
     return this.mappings.map((m) => {
       const f = this.objectInfo?.fields[m.field];
-      const source = m.kind === 'User Attribute' ? m.attributePath : [m.purposeId, m.preferenceId, m.valueId].filter(Boolean).join(' › ');
+      const source =
+        m.kind === 'User Attribute'
+          ? m.attributePath
+          : [m.purposeId, m.preferenceId, m.valueId].filter(Boolean).join(' › ') +
+            (m.kind === 'Consent Model' ? ` → ${m.dataUsePurpose} / ${m.contactPointType}` : '');
       return {
         ...m,
         key: m.id,
@@ -185,6 +203,15 @@ export default class DidomiMappingEditor extends LightningElement {
   }
   get isAttribute() {
     return this.draft.kind === 'User Attribute';
+  }
+  get isConsentModel() {
+    return this.draft.kind === 'Consent Model';
+  }
+  get writesField() {
+    return this.draft.kind !== 'Consent Model';
+  }
+  get contactPointTypeOptions() {
+    return CONTACT_POINT_TYPES.map((v) => ({ label: v, value: v }));
   }
   get isBoolean() {
     return this.draft.kind === 'Purpose' || this.draft.kind === 'Preference Value';
@@ -244,7 +271,7 @@ export default class DidomiMappingEditor extends LightningElement {
       // Target__c is the master-detail parent: set on create, never re-parented.
       if (this.draft.id) await updateRecord({ fields: { Id: this.draft.id, ...toFields(this.draft) } });
       else await createRecord({ apiName: 'Didomi_Field_Mapping__c', fields: { Target__c: this.targetId, ...toFields(this.draft) } });
-      this.dispatchEvent(new ShowToastEvent({ title: LABELS.Mapping_Saved, message: this.draft.field, variant: 'success' }));
+      this.dispatchEvent(new ShowToastEvent({ title: LABELS.Mapping_Saved, message: this.draft.field || this.draft.dataUsePurpose, variant: 'success' }));
       this.draft = emptyMapping();
       this.search = '';
       await this.result?.refresh?.();

@@ -50,6 +50,8 @@ import Mapping_Purpose_Id from '@salesforce/label/c.Didomi_Mapping_Purpose_Id';
 import Mapping_Preference_Id from '@salesforce/label/c.Didomi_Mapping_Preference_Id';
 import Mapping_Value_Id from '@salesforce/label/c.Didomi_Mapping_Value_Id';
 import Mapping_Attribute_Path from '@salesforce/label/c.Didomi_Mapping_Attribute_Path';
+import Mapping_Data_Use_Purpose from '@salesforce/label/c.Didomi_Mapping_Data_Use_Purpose';
+import Mapping_Contact_Point_Type from '@salesforce/label/c.Didomi_Mapping_Contact_Point_Type';
 import Mapping_Field from '@salesforce/label/c.Didomi_Mapping_Field';
 import Mapping_Field_Search from '@salesforce/label/c.Didomi_Mapping_Field_Search';
 import Mapping_Field_None from '@salesforce/label/c.Didomi_Mapping_Field_None';
@@ -141,6 +143,8 @@ export const LABELS = {
   Mapping_Preference_Id,
   Mapping_Value_Id,
   Mapping_Attribute_Path,
+  Mapping_Data_Use_Purpose,
+  Mapping_Contact_Point_Type,
   Mapping_Field,
   Mapping_Field_Search,
   Mapping_Field_None,

@@ -6,8 +6,12 @@
 // refuses a mapping the tab would refuse, so an invalid mapping never reaches a sync.
 import { LABELS, format } from 'c/didomiSyncLabels';
 
-export type MappingKind = 'Purpose' | 'Preference' | 'Preference Value' | 'User Attribute';
-export const MAPPING_KINDS: MappingKind[] = ['Purpose', 'Preference', 'Preference Value', 'User Attribute'];
+export type MappingKind = 'Purpose' | 'Preference' | 'Preference Value' | 'User Attribute' | 'Consent Model';
+export const MAPPING_KINDS: MappingKind[] = ['Purpose', 'Preference', 'Preference Value', 'User Attribute', 'Consent Model'];
+/** ContactPointTypeConsent.ContactPointType (Object Reference), for kind Consent Model. */
+export const CONTACT_POINT_TYPES = ['Email', 'MailingAddress', 'Phone', 'Social', 'Web'];
+/** A Consent Model mapping writes no field of its own: it links each record's Individual (middleware/src/sync/consent-model.ts). */
+export const CONSENT_MODEL_FIELD = 'IndividualId';
 export const TARGET_OBJECTS = ['Lead', 'Contact', 'Account'];
 export const DELETION_BEHAVIORS = ['Ignore', 'Clear Consent Fields', 'Delete Record'];
 export const ERROR_STATUSES = ['Open', 'Retry Requested', 'Dismissed', 'Resolved'];
@@ -18,6 +22,7 @@ const ALLOWED_TYPES: Record<MappingKind, string[]> = {
   'Preference Value': ['Boolean'],
   Preference: ['String', 'TextArea', 'Picklist', 'MultiPicklist'],
   'User Attribute': ['String', 'TextArea', 'Picklist', 'Email', 'Phone'],
+  'Consent Model': [],
 };
 
 /** Plain words for a UI API data type, as Setup names them. */
@@ -46,12 +51,15 @@ const REQUIRED: Record<MappingKind, (keyof MappingDraft)[]> = {
   Preference: ['purposeId', 'preferenceId'],
   'Preference Value': ['purposeId', 'preferenceId', 'valueId'],
   'User Attribute': ['attributePath'],
+  'Consent Model': ['purposeId', 'dataUsePurpose', 'contactPointType'],
 };
 const DRAFT_LABELS: Partial<Record<keyof MappingDraft, string>> = {
   purposeId: LABELS.Mapping_Purpose_Id,
   preferenceId: LABELS.Mapping_Preference_Id,
   valueId: LABELS.Mapping_Value_Id,
   attributePath: LABELS.Mapping_Attribute_Path,
+  dataUsePurpose: LABELS.Mapping_Data_Use_Purpose,
+  contactPointType: LABELS.Mapping_Contact_Point_Type,
   field: LABELS.Mapping_Field,
   kind: LABELS.Mapping_Kind,
 };
@@ -64,6 +72,9 @@ export interface MappingDraft {
   preferenceId: string;
   valueId: string;
   attributePath: string;
+  /** Kind Consent Model: DataUsePurpose name and ContactPointType. */
+  dataUsePurpose: string;
+  contactPointType: string;
   field: string;
   invert: boolean;
   valueLabels: string;
@@ -78,7 +89,20 @@ export interface FieldOption {
 }
 
 export function emptyMapping(): MappingDraft {
-  return { kind: '', purposeId: '', preferenceId: '', valueId: '', attributePath: '', field: '', invert: false, valueLabels: '', regulation: '', active: true };
+  return {
+    kind: '',
+    purposeId: '',
+    preferenceId: '',
+    valueId: '',
+    attributePath: '',
+    dataUsePurpose: '',
+    contactPointType: '',
+    field: '',
+    invert: false,
+    valueLabels: '',
+    regulation: '',
+    active: true,
+  };
 }
 
 export function fieldTypeAllowed(kind: MappingKind, dataType: string): boolean {
@@ -107,7 +131,12 @@ function isJsonObject(text: string): boolean {
 }
 
 /** The key that identifies where a mapping reads from in Didomi (two mappings must not read the same thing into one target twice). */
-export function sourceKey(m: Pick<MappingDraft, 'kind' | 'purposeId' | 'preferenceId' | 'valueId' | 'attributePath'>): string {
+export function sourceKey(
+  m: Pick<MappingDraft, 'kind' | 'purposeId' | 'preferenceId' | 'valueId' | 'attributePath'> &
+    Partial<Pick<MappingDraft, 'dataUsePurpose' | 'contactPointType'>>,
+): string {
+  // The consent model keeps one consent per (DataUsePurpose, channel), as the middleware does.
+  if (m.kind === 'Consent Model') return `cm:${(m.dataUsePurpose ?? '').trim().toLowerCase()}:${m.contactPointType}`;
   return m.kind === 'User Attribute' ? `attr:${m.attributePath}` : `${m.kind}:${m.purposeId}:${m.preferenceId}:${m.valueId}`;
 }
 
@@ -115,6 +144,7 @@ export function sourceKey(m: Pick<MappingDraft, 'kind' | 'purposeId' | 'preferen
 export function validateMapping(draft: MappingDraft, objectInfo: UiObjectInfo | undefined, all: MappingDraft[]): string | null {
   const existing = all.filter((m) => !draft.id || m.id !== draft.id);
   if (!draft.kind) return format(LABELS.Mapping_Required, LABELS.Mapping_Kind);
+  if (draft.kind === 'Consent Model') return validateConsentModel(draft, existing);
   const missing = [...REQUIRED[draft.kind], 'field' as const].filter((k) => !String(draft[k] ?? '').trim());
   if (missing.length) return format(LABELS.Mapping_Required, missing.map((k) => DRAFT_LABELS[k]).join(', '));
   const info = objectInfo?.fields[draft.field];
@@ -128,6 +158,15 @@ export function validateMapping(draft: MappingDraft, objectInfo: UiObjectInfo | 
   if (sameField) return format(LABELS.Mapping_Duplicate_Field, info.label);
   const sameSource = existing.find((m) => sourceKey(m) === sourceKey(draft));
   if (sameSource) return format(LABELS.Mapping_Duplicate_Source, draft.kind.toLowerCase(), sameSource.field);
+  return null;
+}
+
+function validateConsentModel(draft: MappingDraft, existing: MappingDraft[]): string | null {
+  const missing = REQUIRED['Consent Model'].filter((k) => !String(draft[k] ?? '').trim());
+  if (missing.length) return format(LABELS.Mapping_Required, missing.map((k) => DRAFT_LABELS[k]).join(', '));
+  if (!CONTACT_POINT_TYPES.includes(draft.contactPointType)) return format(LABELS.Mapping_Required, LABELS.Mapping_Contact_Point_Type);
+  const same = existing.find((m) => sourceKey(m) === sourceKey(draft));
+  if (same) return format(LABELS.Mapping_Duplicate_Source, draft.kind.toLowerCase(), `${draft.dataUsePurpose} / ${draft.contactPointType}`);
   return null;
 }
 

@@ -1,0 +1,134 @@
+// Writes a batch's consents into Salesforce's consent data model (planning: consent-model.ts), after
+// the record fields are written and through the engine's same write path (sObject Collections inside
+// /composite, only changed records). Per batch: one call for the Individuals still missing, one for
+// the consents and IndividualId links, plus, once per purpose name and process, a query (and a create)
+// for the DataUsePurpose records.
+import { CONSENT_MODEL } from '../salesforce/api-names.ts';
+import type { SalesforceClient } from '../salesforce/client.ts';
+import { inList } from '../salesforce/soql.ts';
+import { individualId, planConsents, planIndividual, planLinks, type CurrentLinks, type Written } from './consent-model.ts';
+import type { ConsentModelMapping, SyncConfig, Target } from './config-types.ts';
+import type { ConsentState } from './consent-state.ts';
+import type { FieldValues } from './project.ts';
+
+/** The parts of the engine's work item and record operation this module uses (engine.ts). */
+export interface ModelWork {
+  user: { userKey: string };
+  state: ConsentState;
+  written: Written;
+  transient: string | null;
+}
+export interface ModelOp<W extends ModelWork> {
+  work: W;
+  target: Target;
+  kind: 'update' | 'upsert';
+  id?: string;
+  fields: FieldValues;
+  /** The sObject written when it is not the target's object, and the external id an upsert goes by. */
+  sobject?: string;
+  externalId?: string;
+}
+
+export class ConsentModelSync {
+  /** DataUsePurpose ids by lower-case name: they are few and change rarely. */
+  private purposes = new Map<string, string>();
+
+  private readonly client: SalesforceClient;
+
+  constructor(client: SalesforceClient) {
+    this.client = client;
+  }
+
+  /** Returns the number of record operations sent. */
+  async sync<W extends ModelWork>(
+    config: SyncConfig,
+    works: W[],
+    write: (ops: ModelOp<W>[]) => Promise<void>,
+    matches: Map<string, Map<string, any[]>> = new Map(),
+  ): Promise<number> {
+    const mappings = config.consentModel ?? [];
+    const target = config.targets[0];
+    if (!mappings.length || !target) return 0;
+    const live = works.filter((w) => !w.transient);
+    const current = currentLinks(matches);
+    const I = CONSENT_MODEL.individual;
+    const individuals: ModelOp<W>[] = [];
+    for (const w of live) {
+      const plan = planIndividual(w.user.userKey, w.state, mappings, w.written, current);
+      if (plan?.id) individuals.push({ work: w, target, kind: 'update', id: plan.id, fields: plan.fields, sobject: I.object });
+      else if (plan) individuals.push({ work: w, target, kind: 'upsert', fields: plan.fields, sobject: I.object, externalId: I.fields.userId });
+    }
+    await this.ensurePurposes(mappings, live);
+    if (individuals.length) await write(individuals);
+    const ops: ModelOp<W>[] = [];
+    const consents: ModelOp<W>[] = [];
+    const C = CONSENT_MODEL.consent;
+    for (const w of live) {
+      if (w.transient) continue;
+      const ind = individualId(w.user.userKey, w.written);
+      if (!ind && !Object.keys(w.written).length) continue;
+      if (ind) {
+        for (const l of planLinks(w.state, w.written, ind, current)) {
+          const t = config.targets.find((x) => x.object === l.object);
+          if (t) ops.push({ work: w, target: t, kind: 'update', id: l.id, fields: l.fields });
+        }
+      }
+      for (const c of planConsents(w.user.userKey, w.state, mappings, w.written, ind ?? '', this.purposes)) {
+        if (!ind && !c.id) continue;
+        consents.push(
+          c.id
+            ? { work: w, target, kind: 'update', id: c.id, fields: c.fields, sobject: C.object }
+            : { work: w, target, kind: 'upsert', fields: c.fields, sobject: C.object, externalId: C.fields.key },
+        );
+      }
+    }
+    // Grouped by type (Leads, Contacts, then consents): a collection holds few type runs, and Salesforce
+    // refuses more than 10 per request (REST API Developer Guide, sObject Collections).
+    ops.sort((a, b) => a.target.object.localeCompare(b.target.object));
+    ops.push(...consents);
+    if (ops.length) await write(ops);
+    return individuals.length + ops.length;
+  }
+
+  /** Finds the DataUsePurpose records by name, creating the missing ones; a person whose purpose is missing is retried. */
+  private async ensurePurposes(mappings: ConsentModelMapping[], works: ModelWork[]) {
+    const names = [...new Set(mappings.map((m) => m.dataUsePurpose))].filter((n) => !this.purposes.has(n.toLowerCase()));
+    if (!names.length) return;
+    const P = CONSENT_MODEL.purpose.object;
+    const missing = (why: string) => {
+      for (const w of works) w.transient ??= why;
+    };
+    try {
+      const soql = `SELECT Id, Name FROM ${P} WHERE Name IN ${inList(names)} ORDER BY CreatedDate, Id`;
+      const found = await this.client.request('GET', `${this.client.base}/query?q=${encodeURIComponent(soql)}`, undefined, 'query');
+      for (const r of found.body.records ?? []) if (!this.purposes.has(String(r.Name).toLowerCase())) this.purposes.set(String(r.Name).toLowerCase(), r.Id);
+      const create = names.filter((n) => !this.purposes.has(n.toLowerCase()));
+      if (!create.length) return;
+      const res = await this.client.request(
+        'POST',
+        `${this.client.base}/composite/sobjects`,
+        { allOrNone: false, records: create.map((Name) => ({ attributes: { type: P }, Name })) },
+        'collections',
+      );
+      const failed: string[] = [];
+      (res.body as any[]).forEach((r, i) => {
+        if (r.success) this.purposes.set(create[i].toLowerCase(), r.id);
+        else failed.push(`${create[i]}: ${r.errors?.[0]?.statusCode ?? 'UNKNOWN'} ${r.errors?.[0]?.message ?? ''}`);
+      });
+      if (failed.length) missing(`DataUsePurpose not created (${failed.join('; ')})`);
+    } catch (e) {
+      missing(`DataUsePurpose lookup failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** What the match query read of each record's IndividualId (engine.ts selects it where the object has it). */
+function currentLinks(matches: Map<string, Map<string, any[]>>): CurrentLinks {
+  const out: CurrentLinks = new Map();
+  for (const [object, byKey] of matches) {
+    const field = CONSENT_MODEL.recordLink[object];
+    if (!field) continue;
+    for (const records of byKey.values()) for (const r of records) if (field in r) out.set(r.Id, r[field] ?? null);
+  }
+  return out;
+}
