@@ -17,38 +17,44 @@ const restricted = (values: string[]) => ({
   restrictedPicklist: true,
 });
 const required = { nillable: false, requiredOnCreate: true };
+// Every field but the name, the party and the audit fields is under field-level security ("With certain
+// page layout and field-level security settings, some fields aren't visible or editable", Object Reference);
+// the integration user needs a permission set grant for each one it reads or writes.
+const fls = { fls: true };
 
-export const PERSON_ACCOUNT_CONSENT_FIELDS = (): FieldDef[] => [f('PersonIndividualId', 'reference', { referenceTo: ['Individual'] })];
+export const PERSON_ACCOUNT_CONSENT_FIELDS = (): FieldDef[] => [
+  f('PersonIndividualId', 'reference', { referenceTo: ['Individual'], fls: true, flsField: 'Contact.IndividualId' }),
+];
 
 export function consentModelObjects(): ObjectDef[] {
   const individual = [
     ...audit(),
-    f('FirstName', 'string', { length: 40 }),
+    f('FirstName', 'string', { length: 40, ...fls }),
     f('LastName', 'string', { length: 80, ...required }),
     f('Name', 'string', { length: 121, createable: false, updateable: false }),
-    f('HasOptedOutProcessing', 'boolean'),
-    f('HasOptedOutTracking', 'boolean'),
-    f('ShouldForget', 'boolean'),
+    f('HasOptedOutProcessing', 'boolean', { ...fls }),
+    f('HasOptedOutTracking', 'boolean', { ...fls }),
+    f('ShouldForget', 'boolean', { ...fls }),
   ];
   const purpose = [
     ...audit(),
     f('Name', 'string', { length: 80, ...required, createable: true, updateable: true }),
-    f('CanDataSubjectOptOut', 'boolean'),
-    f('Description', 'string', { length: 255 }),
+    f('CanDataSubjectOptOut', 'boolean', { ...fls }),
+    f('Description', 'string', { length: 255, ...fls }),
   ];
   const consent = [
     ...audit(),
     f('Name', 'string', { length: 255, ...required, createable: true, updateable: true }),
     f('PartyId', 'reference', { referenceTo: ['Individual'], ...required }),
-    f('DataUsePurposeId', 'reference', { referenceTo: ['DataUsePurpose'] }),
-    f('ContactPointType', 'picklist', { ...restricted(CHANNELS), ...required }),
-    f('CaptureContactPointType', 'picklist', restricted(CHANNELS)),
-    f('PrivacyConsentStatus', 'picklist', { ...restricted(STATUSES), ...required }),
-    f('CaptureDate', 'datetime', required),
-    f('CaptureSource', 'string', { length: 255, ...required }),
-    f('DoubleConsentCaptureDate', 'datetime'),
-    f('EffectiveFrom', 'datetime'),
-    f('EffectiveTo', 'datetime'),
+    f('DataUsePurposeId', 'reference', { referenceTo: ['DataUsePurpose'], ...fls }),
+    f('ContactPointType', 'picklist', { ...restricted(CHANNELS), ...required, ...fls }),
+    f('CaptureContactPointType', 'picklist', { ...restricted(CHANNELS), ...fls }),
+    f('PrivacyConsentStatus', 'picklist', { ...restricted(STATUSES), ...required, ...fls }),
+    f('CaptureDate', 'datetime', { ...required, ...fls }),
+    f('CaptureSource', 'string', { length: 255, ...required, ...fls }),
+    f('DoubleConsentCaptureDate', 'datetime', { ...fls }),
+    f('EffectiveFrom', 'datetime', { ...fls }),
+    f('EffectiveTo', 'datetime', { ...fls }),
   ];
   return [
     obj('Individual', 'Individual', 'Individuals', '0PK', false, individual),

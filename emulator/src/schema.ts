@@ -139,7 +139,7 @@ function standardObjects(): ObjectDef[] {
     f('IsConverted', 'boolean', { label: 'Converted', updateable: false }),
     f('ConvertedContactId', 'reference', { referenceTo: ['Contact'], createable: false, updateable: false }),
     f('ConvertedAccountId', 'reference', { referenceTo: ['Account'], createable: false, updateable: false }),
-    f('IndividualId', 'reference', { referenceTo: ['Individual'] }),
+    f('IndividualId', 'reference', { referenceTo: ['Individual'], fls: true }),
   ];
   const contact = [
     ...audit(),
@@ -151,7 +151,7 @@ function standardObjects(): ObjectDef[] {
     f('Phone', 'phone', { length: 40, fls: true }),
     f('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out', fls: true }),
     f('DoNotCall', 'boolean', { label: 'Do Not Call', fls: true }),
-    f('IndividualId', 'reference', { referenceTo: ['Individual'] }),
+    f('IndividualId', 'reference', { referenceTo: ['Individual'], fls: true }),
   ];
   const account = [
     ...audit(),

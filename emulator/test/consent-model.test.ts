@@ -24,8 +24,8 @@ test('Individual, DataUsePurpose, ContactPointTypeConsent: required fields, rest
       { attributes: { type: 'Individual' }, LastName: 'Martin', Didomi_User_Id__c: 'a@example.com' },
       { attributes: { type: 'DataUsePurpose' }, Name: 'Marketing' },
       { attributes: { type: 'Lead' }, LastName: 'L', Company: 'C' },
-      { attributes: { type: 'Individual' }, FirstName: 'NoLastName' },
-      { attributes: { type: 'DataUsePurpose' }, Description: 'no name' },
+      { attributes: { type: 'Individual' }, Didomi_User_Id__c: 'no-last-name@example.com' },
+      { attributes: { type: 'DataUsePurpose' } },
     ],
   });
   assert.deepEqual(codes(base.body), ['ok', 'ok', 'ok', 'REQUIRED_FIELD_MISSING LastName', 'REQUIRED_FIELD_MISSING Name']);
