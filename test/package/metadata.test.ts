@@ -15,6 +15,9 @@ import {
   FIELD_MAPPING,
   SYNC_STATUS,
   SYNC_ERROR,
+  BULK_REQUEST,
+  BULK_ACTIONS,
+  BULK_REQUEST_STATUSES,
   TARGET_OBJECTS,
   MAPPING_KINDS,
   ERROR_STATUSES,
@@ -54,7 +57,7 @@ test('the Salesforce CLI converts force-app to Metadata API format with every co
   );
   const pkg = xml.parse(readFileSync(join(out, 'package.xml'), 'utf8')).Package;
   const members = (type: string) => (pkg.types as any[]).find((t) => t.name === type)?.members ?? [];
-  for (const o of [SYNC_TARGET, FIELD_MAPPING, SYNC_STATUS, SYNC_ERROR]) assert.ok(members('CustomObject').includes(o.object), o.object);
+  for (const o of [SYNC_TARGET, FIELD_MAPPING, SYNC_STATUS, SYNC_ERROR, BULK_REQUEST]) assert.ok(members('CustomObject').includes(o.object), o.object);
   for (const o of TARGET_OBJECTS) for (const f of Object.values(RECORD_FIELDS)) assert.ok(members('CustomField').includes(`${o}.${f}`), `${o}.${f}`);
   for (const p of Object.values(PERMISSION_SETS)) assert.ok(members('PermissionSet').includes(p), p);
   assert.deepEqual(members('ExternalClientApplication'), ['Didomi_Consent_Sync']);
@@ -172,6 +175,7 @@ test('api-names.ts and force-app agree both ways (no drift)', () => {
     [FIELD_MAPPING.object, FIELD_MAPPING.fields],
     [SYNC_STATUS.object, SYNC_STATUS.fields],
     [SYNC_ERROR.object, SYNC_ERROR.fields],
+    [BULK_REQUEST.object, BULK_REQUEST.fields],
     ...TARGET_OBJECTS.map((o) => [o, RECORD_FIELDS] as [string, Record<string, string>]),
   ];
   for (const [obj, fields] of expectations) {
@@ -220,6 +224,7 @@ test('the integration permission set can edit every field the middleware writes,
     ...Object.values(SYNC_ERROR.fields)
       .filter((f) => f !== SYNC_ERROR.fields.status)
       .map((f) => `${SYNC_ERROR.object}.${f}`),
+    ...[BULK_REQUEST.fields.affected, BULK_REQUEST.fields.processedAt, BULK_REQUEST.fields.message].map((f) => `${BULK_REQUEST.object}.${f}`),
   ];
   for (const f of writes) assert.ok(editable.has(f), `integration can edit ${f}`);
   assert.deepEqual(
@@ -238,6 +243,31 @@ test('the integration permission set can edit every field the middleware writes,
   assert.equal(objects[FIELD_MAPPING.object].allowEdit, 'false');
   for (const o of Object.values(objects) as any[]) assert.equal(o.allowDelete, 'false', `${o.object}: no delete`);
   assert.equal(objects[SYNC_ERROR.object].allowCreate, 'true');
+  assert.deepEqual([objects[BULK_REQUEST.object].allowRead, objects[BULK_REQUEST.object].allowEdit], ['true', 'true'], 'reads and closes bulk requests');
+});
+
+test('bulk requests: admins create them, the middleware closes them; closed picklists with their defaults', () => {
+  const pick = (f: string) => field(BULK_REQUEST.object, f);
+  assert.deepEqual(picklist(pick(BULK_REQUEST.fields.action)), Object.keys(BULK_ACTIONS));
+  assert.deepEqual(picklist(pick(BULK_REQUEST.fields.status)), [...BULK_REQUEST_STATUSES]);
+  assert.deepEqual(
+    picklist(pick(BULK_REQUEST.fields.fromStatus)),
+    ERROR_STATUSES.filter((s) => s !== 'Resolved'),
+  );
+  for (const [f, def] of [
+    [BULK_REQUEST.fields.status, 'Pending'],
+    [BULK_REQUEST.fields.fromStatus, 'Open'],
+  ]) {
+    assert.equal(pick(f).valueSet.restricted, 'true');
+    assert.equal((pick(f).valueSet.valueSetDefinition.value as any[]).find((v) => v.default === 'true').fullName, def, `${f} default`);
+  }
+  const admin = Object.fromEntries(permset(PERMISSION_SETS.admin).objectPermissions.map((o: any) => [o.object, o]));
+  assert.deepEqual([admin[BULK_REQUEST.object].allowCreate, admin[BULK_REQUEST.object].allowEdit], ['true', 'false'], 'admins create, never edit, a request');
+  assert.ok(
+    permset(PERMISSION_SETS.admin).fieldPermissions.some(
+      (f: any) => f.field === `${BULK_REQUEST.object}.${BULK_REQUEST.fields.targetObject}` && f.editable === 'true',
+    ),
+  );
 });
 
 test('scripts: bash -n and shellcheck pass, strict mode everywhere', () => {

@@ -18,6 +18,7 @@ import { retryDelayMs } from './retry.ts';
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
+import { BULK_REQUESTS_SOQL, carryOutBulkRequests } from './bulk-requests.ts';
 import { DidomiApi } from '../didomi/api-client.ts';
 
 const MAX_COLLECTION = 200; // reference/salesforce.md: sObject Collections, at most 200 records
@@ -629,6 +630,7 @@ class Engine implements SyncEngine {
         url: `${base}/query?q=${encodeURIComponent(`SELECT Id, ${E.organizationUserId}, ${E.attempts} FROM ${SYNC_ERROR.object} WHERE ${E.status} = ${soqlString('Retry Requested')} LIMIT 200`)}`,
         referenceId: 'retry',
       },
+      { method: 'GET', url: `${base}/query?q=${encodeURIComponent(BULK_REQUESTS_SOQL)}`, referenceId: 'bulk' },
       ...TARGET_OBJECTS.map((o) => ({ method: 'GET' as const, url: `${base}/sobjects/${o}/describe`, referenceId: `describe${o}` })),
     ];
     let res: CompositeSubresponse[];
@@ -668,6 +670,10 @@ class Engine implements SyncEngine {
         this.notify();
       }
     }
+    const bulk = by.get('bulk');
+    // Retry / dismiss every dead letter with a code (sync/bulk-requests.ts); retried rows are picked up above next run.
+    if (ok(bulk) && bulk!.body.records.length)
+      await carryOutBulkRequests(bulk!.body.records, { client: this.client, logger: this.d.logger, now: this.now }).catch(() => 0);
     if (!ok(by.get('status'))) this.d.logger.warn({ body: by.get('status')?.body }, 'heartbeat not written');
     if ((await this.d.store.stats()).deadLettersUnsynced || this.resolvedErrors.length) await this.pushErrors().catch(() => undefined);
   }
