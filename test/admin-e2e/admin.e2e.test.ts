@@ -128,19 +128,86 @@ describe('on a seeded org', () => {
     await shot('targets');
   });
 
-  test('error queue: a dead letter gets a retry request', async () => {
+  test('error queue: counts per code with whole codes, a selection kept across pages, details, search', async () => {
     await page.getByRole('tab', { name: 'Error queue' }).click();
-    await page.getByText('3 dead letter(s)').waitFor();
-    const row = page.locator('lightning-datatable tbody tr', { hasText: 'max@example.com' });
-    await row.locator('input[type="checkbox"]').check({ force: true });
+    await page.getByText('48 dead letter(s)').waitFor();
+    const byCode = page.locator('[data-id="by-code"] tbody tr');
+    await byCode.first().waitFor();
+    assert.deepEqual(
+      await byCode.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-code'), tr.querySelector('[data-id="code-count"]')!.textContent])),
+      [
+        ['FIELD_CUSTOM_VALIDATION_EXCEPTION', '45'],
+        ['INVALID_EMAIL_ADDRESS', '1'],
+        ['REQUIRED_FIELD_MISSING', '1'],
+        ['STRING_TOO_LONG', '1'],
+      ],
+    );
+    // the longest code is shown whole, in the counts and in the table
+    const code = page.locator('[data-id="by-code"] [data-code="FIELD_CUSTOM_VALIDATION_EXCEPTION"] [data-id="show-code"] button');
+    assert.equal(await code.innerText(), 'FIELD_CUSTOM_VALIDATION_EXCEPTION');
+    assert.ok(await code.evaluate((b) => b.scrollWidth <= b.clientWidth + 1), 'the code is not cut off');
+
+    const rowOf = (text: string) => page.locator('lightning-datatable tbody tr', { hasText: text });
+    await rowOf('max@example.com').locator('input[type="checkbox"]').check({ force: true });
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByText('Page 2 of 3').waitFor();
+    await rowOf('lead20@example.com').locator('input[type="checkbox"]').check({ force: true });
+    await page.getByText('2 selected across pages').waitFor();
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await page.getByText('Page 1 of 3').waitFor();
+    assert.equal(await rowOf('max@example.com').locator('input[type="checkbox"]').isChecked(), true, 'the first page keeps its selection');
     await page.getByRole('button', { name: 'Request retry' }).click();
-    await page.getByText('2 dead letter(s)').waitFor();
-    const dl = records('Didomi_Sync_Error__c').find((r) => r.Organization_User_Id__c === 'max@example.com')!;
-    assert.equal(dl.Status__c, 'Retry Requested');
-    assert.equal(records('Didomi_Sync_Error__c').filter((r) => r.Status__c === 'Open').length, 2);
-    await choose('Status', 'Retry Requested');
-    await page.locator('lightning-datatable tbody tr', { hasText: 'max@example.com' }).waitFor();
+    await page.getByText('46 dead letter(s)').waitFor();
+    const retried = records('Didomi_Sync_Error__c').filter((r) => r.Status__c === 'Retry Requested');
+    assert.deepEqual(retried.map((r) => r.Organization_User_Id__c).sort(), ['lead20@example.com', 'max@example.com']);
+
+    await page.getByRole('searchbox', { name: 'Didomi user' }).fill('lead7@');
+    await page.getByText('1 dead letter(s)').waitFor();
+    await rowOf('lead7@example.com')
+      .locator('button', { hasText: /Show actions|Show Actions/ })
+      .click();
+    await page.getByRole('menuitem', { name: 'Show details' }).click();
+    const payload = page.locator('[data-id="detail-payload"]');
+    await payload.waitFor();
+    assert.equal(JSON.parse(await payload.innerText()).HasOptedOutOfEmail, true);
+    assert.equal(await page.locator('[data-id="detail-message"]').innerText(), 'Marketing preferences of this lead are locked by Legal');
+    await shot('error-details');
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByText('46 dead letter(s)').waitFor();
+  });
+
+  test('error queue: "dismiss all" of a code for Lead becomes one bulk request for the middleware', async () => {
+    await choose('Object', 'Lead');
+    const row = page.locator('[data-id="by-code"] [data-code="FIELD_CUSTOM_VALIDATION_EXCEPTION"]');
+    await row.getByRole('button', { name: 'Dismiss all 29' }).click();
+    const confirm = page.locator('[data-id="confirm"]');
+    assert.match(await confirm.innerText(), /Dismiss all 29 dead letters with code FIELD_CUSTOM_VALIDATION_EXCEPTION \(status Open, object Lead\)/);
+    assert.equal(records('Didomi_Sync_Bulk_Request__c').length, 0, 'nothing before the confirmation');
+    await confirm.getByRole('button', { name: 'Confirm' }).click();
+    await page.locator('[data-id="pending"]').waitFor();
+    const requests = records('Didomi_Sync_Bulk_Request__c');
+    assert.equal(requests.length, 1);
+    assert.deepEqual(
+      [requests[0].Action__c, requests[0].Error_Code__c, requests[0].From_Status__c, requests[0].Target_Object__c, requests[0].Status__c],
+      ['Dismiss', 'FIELD_CUSTOM_VALIDATION_EXCEPTION', 'Open', 'Lead', 'Pending'],
+    );
+    assert.equal(records('Didomi_Sync_Error__c').filter((r) => r.Status__c === 'Dismissed').length, 1, 'the tab changed no dead letter itself');
     await shot('error-queue');
+    for (const [width, name] of [
+      [1440, 'wide'],
+      [800, 'narrow'],
+    ] as const) {
+      await page.setViewportSize({ width, height: 900 });
+      // the row-action click above scrolled the table sideways; show it from its first column
+      await page.locator('c-didomi-error-queue lightning-datatable .slds-scrollable_x').evaluateAll((els) => els.forEach((e) => (e.scrollLeft = 0)));
+      const card = (await page.locator('c-didomi-error-queue article.slds-card').boundingBox())!;
+      const table = (await page.locator('c-didomi-error-queue .queue-table').boundingBox())!;
+      const fits = table.x >= card.x - 1 && table.x + table.width <= card.x + card.width + 1;
+      assert.ok(fits, `the table stays inside its card at ${width} px`);
+      await shot(`error-queue-${name}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await choose('Object', 'All');
   });
 
   test('status: a stale heartbeat turns the panel red', async () => {
@@ -194,6 +261,32 @@ describe('with the middleware running', () => {
     await choose('Status', 'Resolved');
     await page.locator('lightning-datatable tbody tr', { hasText: 'grace@example.com' }).waitFor();
     await shot('error-resolved');
+    assert.deepEqual(pageErrors, [], 'no script error in the page');
+  });
+
+  test('"retry all" of a code from the tab is carried out by the middleware, server-side', async () => {
+    stack.emu.seed({
+      Didomi_Sync_Error__c: Array.from({ length: 250 }, (_, i) => ({
+        Error_Code__c: 'UNABLE_TO_LOCK_ROW',
+        Status__c: 'Dismissed',
+        Target_Object__c: 'Contact',
+        Organization_User_Id__c: `locked${i}@example.com`,
+        Message__c: 'unable to obtain exclusive access to this record',
+      })),
+    });
+    await choose('Status', 'Dismissed');
+    const row = page.locator('[data-id="by-code"] [data-code="UNABLE_TO_LOCK_ROW"]');
+    await row.getByRole('button', { name: 'Retry all 250' }).click();
+    await page.locator('[data-id="confirm"]').getByRole('button', { name: 'Confirm' }).click();
+    const deadline = Date.now() + 20_000;
+    const request = () => records('Didomi_Sync_Bulk_Request__c')[0];
+    while (request()?.Status__c !== 'Done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(request()?.Status__c, 'Done', 'the middleware carried the request out');
+    assert.equal(request().Records_Affected__c, 250);
+    const locked = records('Didomi_Sync_Error__c').filter((r) => r.Error_Code__c === 'UNABLE_TO_LOCK_ROW');
+    assert.equal(locked.filter((r) => r.Status__c === 'Dismissed').length, 0, 'none left dismissed');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await row.waitFor({ state: 'detached' });
     assert.deepEqual(pageErrors, [], 'no script error in the page');
   });
 });

@@ -76,6 +76,36 @@ import Errors_Select_First from '@salesforce/label/c.Didomi_Errors_Select_First'
 import Errors_Count from '@salesforce/label/c.Didomi_Errors_Count';
 import Errors_Previous from '@salesforce/label/c.Didomi_Errors_Previous';
 import Errors_Next from '@salesforce/label/c.Didomi_Errors_Next';
+import Errors_Auto_Refresh from '@salesforce/label/c.Didomi_Errors_Auto_Refresh';
+import Errors_Code_Filter from '@salesforce/label/c.Didomi_Errors_Code_Filter';
+import Errors_Object_Filter from '@salesforce/label/c.Didomi_Errors_Object_Filter';
+import Errors_From from '@salesforce/label/c.Didomi_Errors_From';
+import Errors_To from '@salesforce/label/c.Didomi_Errors_To';
+import Errors_Clear_Filters from '@salesforce/label/c.Didomi_Errors_Clear_Filters';
+import Errors_Search from '@salesforce/label/c.Didomi_Errors_Search';
+import Errors_Search_Help from '@salesforce/label/c.Didomi_Errors_Search_Help';
+import Errors_By_Code from '@salesforce/label/c.Didomi_Errors_By_Code';
+import Errors_Actions from '@salesforce/label/c.Didomi_Errors_Actions';
+import Errors_No_Code from '@salesforce/label/c.Didomi_Errors_No_Code';
+import Errors_Show_Code from '@salesforce/label/c.Didomi_Errors_Show_Code';
+import Errors_Retry_All from '@salesforce/label/c.Didomi_Errors_Retry_All';
+import Errors_Dismiss_All from '@salesforce/label/c.Didomi_Errors_Dismiss_All';
+import Errors_Confirm_Retry from '@salesforce/label/c.Didomi_Errors_Confirm_Retry';
+import Errors_Confirm_Dismiss from '@salesforce/label/c.Didomi_Errors_Confirm_Dismiss';
+import Errors_Confirm from '@salesforce/label/c.Didomi_Errors_Confirm';
+import Errors_Bulk_Sent from '@salesforce/label/c.Didomi_Errors_Bulk_Sent';
+import Errors_Bulk_Pending from '@salesforce/label/c.Didomi_Errors_Bulk_Pending';
+import Errors_Selected from '@salesforce/label/c.Didomi_Errors_Selected';
+import Errors_Clear_Selection from '@salesforce/label/c.Didomi_Errors_Clear_Selection';
+import Errors_Page from '@salesforce/label/c.Didomi_Errors_Page';
+import Errors_Page_Size from '@salesforce/label/c.Didomi_Errors_Page_Size';
+import Errors_Details from '@salesforce/label/c.Didomi_Errors_Details';
+import Errors_Close from '@salesforce/label/c.Didomi_Errors_Close';
+import Errors_Payload from '@salesforce/label/c.Didomi_Errors_Payload';
+import Errors_Didomi_User from '@salesforce/label/c.Didomi_Errors_Didomi_User';
+import Errors_Open_Failed_Record from '@salesforce/label/c.Didomi_Errors_Open_Failed_Record';
+import Col_Record from '@salesforce/label/c.Didomi_Col_Record';
+import Col_Count from '@salesforce/label/c.Didomi_Col_Count';
 import Col_Number from '@salesforce/label/c.Didomi_Col_Number';
 import Col_Code from '@salesforce/label/c.Didomi_Col_Code';
 import Col_Message from '@salesforce/label/c.Didomi_Col_Message';
@@ -167,6 +197,36 @@ export const LABELS = {
   Errors_Count,
   Errors_Previous,
   Errors_Next,
+  Errors_Auto_Refresh,
+  Errors_Code_Filter,
+  Errors_Object_Filter,
+  Errors_From,
+  Errors_To,
+  Errors_Clear_Filters,
+  Errors_Search,
+  Errors_Search_Help,
+  Errors_By_Code,
+  Errors_Actions,
+  Errors_No_Code,
+  Errors_Show_Code,
+  Errors_Retry_All,
+  Errors_Dismiss_All,
+  Errors_Confirm_Retry,
+  Errors_Confirm_Dismiss,
+  Errors_Confirm,
+  Errors_Bulk_Sent,
+  Errors_Bulk_Pending,
+  Errors_Selected,
+  Errors_Clear_Selection,
+  Errors_Page,
+  Errors_Page_Size,
+  Errors_Details,
+  Errors_Close,
+  Errors_Payload,
+  Errors_Didomi_User,
+  Errors_Open_Failed_Record,
+  Col_Record,
+  Col_Count,
   Col_Number,
   Col_Code,
   Col_Message,
