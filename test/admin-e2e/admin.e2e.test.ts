@@ -128,6 +128,47 @@ describe('on a seeded org', () => {
     await shot('targets');
   });
 
+  test("targets: Didomi's connector configuration is imported, each field checked first, refusals listed", async () => {
+    const config = {
+      type_id: 'sf-sales-cloud',
+      authentication: { url: 'https://acme.my.salesforce.com', client_id: 'cid', client_secret: 'never-stored' },
+      properties: { sobject: ['Lead'] },
+      mappings: [
+        { id: 'Marketing_Consent_CPRA__c', value: 'consents_purposes_analytics_enabled' },
+        { id: 'HasOptedOutOfEmail', value: 'consents_purposes_marketing_enabled' },
+        { id: 'Weekly_Digest__c', value: 'consents_purposes_offers_enabled' },
+        { id: 'Consent_Country__c', value: 'consents_purposes_country_enabled' },
+        { id: 'City', value: 'tFyHkpl', type: 'pmp-widget-id' },
+      ],
+      upsert_mode: true,
+    };
+    const before = records('Didomi_Field_Mapping__c').length;
+    await page.getByRole('tab', { name: 'Targets and mappings' }).click();
+    await page.getByLabel('Connector configuration (JSON)').fill(JSON.stringify(config, null, 2));
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    const rows = page.locator('[data-id="import-rows"] tbody tr');
+    await rows.first().waitFor();
+    const results = await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[3].textContent));
+    assert.deepEqual(results.slice(0, 2), ['Ready to import', 'Ready to import (inverted: an opt-out field is true when consent is refused)']);
+    assert.match(results[2]!, /Weekly Digest is already written by another mapping of this target/);
+    assert.match(results[3]!, /Consent Country \(Consent_Country__c\) is a text field: a Purpose mapping can only write checkbox/);
+    assert.match(results[4]!, /A widget id \(tFyHkpl\) names a Didomi widget/);
+    assert.match(await page.locator('[data-id="import-target"]').innerText(), /The Lead target exists: the mappings are added to it/);
+    await shot('import-checked');
+    await page.getByRole('button', { name: 'Import 2 mapping(s)' }).click();
+    await page.locator('[data-id="import-done"]').waitFor();
+    const leadTarget = records('Didomi_Sync_Target__c').find((r) => r.Object__c === 'Lead')!;
+    const added = records('Didomi_Field_Mapping__c').slice(before);
+    assert.deepEqual(
+      added.map((m) => [m.Target__c, m.Kind__c, m.Purpose_Id__c, m.Field_Api_Name__c, m.Invert__c]),
+      [
+        [leadTarget.Id, 'Purpose', 'analytics', 'Marketing_Consent_CPRA__c', false],
+        [leadTarget.Id, 'Purpose', 'marketing', 'HasOptedOutOfEmail', true],
+      ],
+    );
+    assert.ok(!JSON.stringify(records('Didomi_Sync_Target__c')).includes('never-stored'), 'credentials are not stored');
+  });
+
   test('error queue: counts per code with whole codes, a selection kept across pages, details, search', async () => {
     await page.getByRole('tab', { name: 'Error queue' }).click();
     await page.getByText('48 dead letter(s)').waitFor();

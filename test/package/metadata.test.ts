@@ -43,6 +43,7 @@ const LWC_BUNDLES = [
   'didomiSyncTargets',
   'didomiMappingEditor',
   'didomiErrorQueue',
+  'didomiConfigImport',
   'didomiSyncRules',
   'didomiSyncLabels',
 ];

@@ -37,6 +37,33 @@ import Target_Duplicate from '@salesforce/label/c.Didomi_Target_Duplicate';
 import Target_Bad_Defaults from '@salesforce/label/c.Didomi_Target_Bad_Defaults';
 import Target_Missing_Defaults from '@salesforce/label/c.Didomi_Target_Missing_Defaults';
 import Target_Missing_Match from '@salesforce/label/c.Didomi_Target_Missing_Match';
+import Import_Title from '@salesforce/label/c.Didomi_Import_Title';
+import Import_Help from '@salesforce/label/c.Didomi_Import_Help';
+import Import_Paste from '@salesforce/label/c.Didomi_Import_Paste';
+import Import_Placeholder from '@salesforce/label/c.Didomi_Import_Placeholder';
+import Import_Upload from '@salesforce/label/c.Didomi_Import_Upload';
+import Import_Check from '@salesforce/label/c.Didomi_Import_Check';
+import Import_Widget_Id from '@salesforce/label/c.Didomi_Import_Widget_Id';
+import Import_No_Value from '@salesforce/label/c.Didomi_Import_No_Value';
+import Import_Unknown_Value from '@salesforce/label/c.Didomi_Import_Unknown_Value';
+import Import_Inverted from '@salesforce/label/c.Didomi_Import_Inverted';
+import Import_Bad_Json from '@salesforce/label/c.Didomi_Import_Bad_Json';
+import Import_Wrong_Type from '@salesforce/label/c.Didomi_Import_Wrong_Type';
+import Import_One_Object from '@salesforce/label/c.Didomi_Import_One_Object';
+import Import_Unknown_Object from '@salesforce/label/c.Didomi_Import_Unknown_Object';
+import Import_Bad_Upsert from '@salesforce/label/c.Didomi_Import_Bad_Upsert';
+import Import_No_Mappings from '@salesforce/label/c.Didomi_Import_No_Mappings';
+import Import_No_Field from '@salesforce/label/c.Didomi_Import_No_Field';
+import Import_Upsert_Needs_Defaults from '@salesforce/label/c.Didomi_Import_Upsert_Needs_Defaults';
+import Import_Ok from '@salesforce/label/c.Didomi_Import_Ok';
+import Import_Summary from '@salesforce/label/c.Didomi_Import_Summary';
+import Import_Existing_Target from '@salesforce/label/c.Didomi_Import_Existing_Target';
+import Import_New_Target from '@salesforce/label/c.Didomi_Import_New_Target';
+import Import_Button from '@salesforce/label/c.Didomi_Import_Button';
+import Import_Done from '@salesforce/label/c.Didomi_Import_Done';
+import Import_Didomi_Property from '@salesforce/label/c.Didomi_Import_Didomi_Property';
+import Import_As from '@salesforce/label/c.Didomi_Import_As';
+import Import_Result from '@salesforce/label/c.Didomi_Import_Result';
 import Save from '@salesforce/label/c.Didomi_Save';
 import Cancel from '@salesforce/label/c.Didomi_Cancel';
 import Delete from '@salesforce/label/c.Didomi_Delete';
@@ -158,6 +185,33 @@ export const LABELS = {
   Target_Bad_Defaults,
   Target_Missing_Defaults,
   Target_Missing_Match,
+  Import_Title,
+  Import_Help,
+  Import_Paste,
+  Import_Placeholder,
+  Import_Upload,
+  Import_Check,
+  Import_Widget_Id,
+  Import_No_Value,
+  Import_Unknown_Value,
+  Import_Inverted,
+  Import_Bad_Json,
+  Import_Wrong_Type,
+  Import_One_Object,
+  Import_Unknown_Object,
+  Import_Bad_Upsert,
+  Import_No_Mappings,
+  Import_No_Field,
+  Import_Upsert_Needs_Defaults,
+  Import_Ok,
+  Import_Summary,
+  Import_Existing_Target,
+  Import_New_Target,
+  Import_Button,
+  Import_Done,
+  Import_Didomi_Property,
+  Import_As,
+  Import_Result,
   Save,
   Cancel,
   Delete,
