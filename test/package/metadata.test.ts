@@ -16,6 +16,7 @@ import {
   SYNC_STATUS,
   SYNC_ERROR,
   BULK_REQUEST,
+  CATALOGUE,
   BULK_ACTIONS,
   BULK_REQUEST_STATUSES,
   TARGET_OBJECTS,
@@ -58,7 +59,8 @@ test('the Salesforce CLI converts force-app to Metadata API format with every co
   );
   const pkg = xml.parse(readFileSync(join(out, 'package.xml'), 'utf8')).Package;
   const members = (type: string) => (pkg.types as any[]).find((t) => t.name === type)?.members ?? [];
-  for (const o of [SYNC_TARGET, FIELD_MAPPING, SYNC_STATUS, SYNC_ERROR, BULK_REQUEST]) assert.ok(members('CustomObject').includes(o.object), o.object);
+  for (const o of [SYNC_TARGET, FIELD_MAPPING, SYNC_STATUS, SYNC_ERROR, BULK_REQUEST, CATALOGUE])
+    assert.ok(members('CustomObject').includes(o.object), o.object);
   for (const o of TARGET_OBJECTS) for (const f of Object.values(RECORD_FIELDS)) assert.ok(members('CustomField').includes(`${o}.${f}`), `${o}.${f}`);
   for (const p of Object.values(PERMISSION_SETS)) assert.ok(members('PermissionSet').includes(p), p);
   assert.deepEqual(members('ExternalClientApplication'), ['Didomi_Consent_Sync']);
@@ -177,6 +179,7 @@ test('api-names.ts and force-app agree both ways (no drift)', () => {
     [SYNC_STATUS.object, SYNC_STATUS.fields],
     [SYNC_ERROR.object, SYNC_ERROR.fields],
     [BULK_REQUEST.object, BULK_REQUEST.fields],
+    [CATALOGUE.object, CATALOGUE.fields],
     ...TARGET_OBJECTS.map((o) => [o, RECORD_FIELDS] as [string, Record<string, string>]),
   ];
   for (const [obj, fields] of expectations) {
@@ -226,6 +229,9 @@ test('the integration permission set can edit every field the middleware writes,
       .filter((f) => f !== SYNC_ERROR.fields.status)
       .map((f) => `${SYNC_ERROR.object}.${f}`),
     ...[BULK_REQUEST.fields.affected, BULK_REQUEST.fields.processedAt, BULK_REQUEST.fields.message].map((f) => `${BULK_REQUEST.object}.${f}`),
+    ...Object.values(CATALOGUE.fields)
+      .filter((f) => f !== CATALOGUE.fields.kind)
+      .map((f) => `${CATALOGUE.object}.${f}`),
   ];
   for (const f of writes) assert.ok(editable.has(f), `integration can edit ${f}`);
   assert.deepEqual(

@@ -107,6 +107,19 @@ export const BULK_REQUEST = {
 export const BULK_ACTIONS = { Retry: 'Retry Requested', Dismiss: 'Dismissed' } as const;
 export const BULK_REQUEST_STATUSES = ['Pending', 'Done', 'Failed'] as const;
 
+/** Didomi's purposes, preferences and values with their names, for the admin tab's pickers (didomi/catalogue.ts). */
+export const CATALOGUE = {
+  object: 'Didomi_Catalogue_Entry__c',
+  fields: {
+    kind: 'Kind__c', // restricted picklist: Purpose | Preference | Preference Value
+    didomiId: 'Didomi_Id__c', // Text(255)
+    preferenceId: 'Preference_Id__c', // Text(255): a value's preference
+    key: 'Entry_Key__c', // Text(255), External ID, unique, case-sensitive: kind|preference|id
+    names: 'Names__c', // Long Text Area: JSON language -> name
+    lastSeenAt: 'Last_Seen_At__c', // DateTime
+  },
+} as const;
+
 export const PERMISSION_SETS = {
   admin: 'Didomi_Sync_Admin',
   integration: 'Didomi_Sync_Integration',

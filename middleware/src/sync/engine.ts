@@ -19,6 +19,7 @@ import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
 import { BULK_REQUESTS_SOQL, carryOutBulkRequests } from './bulk-requests.ts';
+import { CatalogueSync } from './catalogue-sync.ts';
 import { DidomiApi } from '../didomi/api-client.ts';
 
 const MAX_COLLECTION = 200; // reference/salesforce.md: sObject Collections, at most 200 records
@@ -72,6 +73,7 @@ class Engine implements SyncEngine {
   /** Users whose dead letters the admin asked to retry: user key -> error record ids. */
   private retrying = new Map<string, string[]>();
   private resolvedErrors: string[] = [];
+  private catalogue: CatalogueSync | null = null;
   private today = { date: '', accepted: 0, synced: 0, failed: 0 };
   private lastSuccess: string | null = null;
   private lastError: { at: string; message: string } | null = null;
@@ -134,6 +136,7 @@ class Engine implements SyncEngine {
       organizationId: c.DIDOMI_ORGANIZATION_ID,
       timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
     });
+    this.catalogue = new CatalogueSync({ client: this.client, didomi, logger: this.d.logger, now: this.now, everyMs: c.CATALOGUE_REFRESH_MS });
     const reverse = new ReverseSync(
       {
         client: this.client,
@@ -675,6 +678,7 @@ class Engine implements SyncEngine {
     if (ok(bulk) && bulk!.body.records.length)
       await carryOutBulkRequests(bulk!.body.records, { client: this.client, logger: this.d.logger, now: this.now }).catch(() => 0);
     if (!ok(by.get('status'))) this.d.logger.warn({ body: by.get('status')?.body }, 'heartbeat not written');
+    await this.catalogue?.tick(); // Didomi's catalogue for the admin tab, when the Didomi API is configured
     if ((await this.d.store.stats()).deadLettersUnsynced || this.resolvedErrors.length) await this.pushErrors().catch(() => undefined);
   }
 
