@@ -11,7 +11,8 @@ import { startPreview, type Preview } from '../../preview/serve.ts';
 import { ROOT, buildPreview } from '../../preview/build.ts';
 import { startStack, CONSUMER_KEY, type Stack } from '../support/stack.ts';
 import { eventCreated } from '../support/didomi-events.ts';
-import { PURPOSE } from '../support/org-fixture.ts';
+import { PURPOSE, PHONE_PURPOSE, PREFERENCE, VALUE_WEEKLY, VALUE_OFFERS, VALUE_EVENTS } from '../support/org-fixture.ts';
+import { startDidomiApiStub, type DidomiApiStub } from '../support/didomi-api.ts';
 
 const SHOTS = join(ROOT, 'results/screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -265,8 +266,42 @@ describe('on a seeded org', () => {
 
 describe('with the middleware running', () => {
   let stack: Stack;
+  let didomi: DidomiApiStub;
   before(async () => {
-    stack = await startStack({ env: { BATCH_WAIT_MS: '200', HEARTBEAT_MS: '1000', CONFIG_REFRESH_MS: '1000', LOG_LEVEL: 'silent' } });
+    // Didomi's API with a catalogue, which the middleware copies into the org for the tab's pickers.
+    const api = { key: 'didomi-api-key', secret: 'didomi-api-secret-0123456789', organizationId: 'acme-corp' };
+    didomi = await startDidomiApiStub({
+      ...api,
+      catalogue: {
+        purposes: [
+          { id: PURPOSE, description: { en: 'Marketing', fr: 'Prospection' } },
+          { id: PHONE_PURPOSE, description: { en: 'Phone calls' } },
+        ],
+        preferences: [
+          {
+            id: PREFERENCE,
+            name: { en: 'Newsletter topics' },
+            values: [
+              { id: VALUE_WEEKLY, name: { en: 'Weekly digest' } },
+              { id: VALUE_OFFERS, name: { en: 'Offers' } },
+              { id: VALUE_EVENTS, name: { en: 'Events' } },
+            ],
+          },
+        ],
+      },
+    });
+    stack = await startStack({
+      env: {
+        BATCH_WAIT_MS: '200',
+        HEARTBEAT_MS: '1000',
+        CONFIG_REFRESH_MS: '1000',
+        LOG_LEVEL: 'silent',
+        DIDOMI_API_URL: didomi.url,
+        DIDOMI_API_KEY: api.key,
+        DIDOMI_API_SECRET: api.secret,
+        DIDOMI_ORGANIZATION_ID: api.organizationId,
+      },
+    });
     stack.emu.seed({ Lead: [{ FirstName: 'Grace', LastName: 'Blanc', Company: 'Acme', Email: 'grace@example.com' }] });
     await stack.emu.setFaults({
       validationRules: [{ sobject: 'Lead', field: 'Email', value: 'grace@example.com', message: 'Marketing preferences of this lead are locked by Legal' }],
@@ -277,6 +312,7 @@ describe('with the middleware running', () => {
     await page?.close();
     await preview?.close();
     await stack?.close();
+    await didomi?.close();
   });
 
   test('a dead letter retried from the tab is replayed by the middleware and resolved', async () => {
@@ -305,6 +341,27 @@ describe('with the middleware running', () => {
     assert.deepEqual(pageErrors, [], 'no script error in the page');
   });
 
+  test('the Didomi catalogue copied by the middleware gives names in the mappings and pickers by name', async () => {
+    const deadline = Date.now() + 20_000;
+    while (records('Didomi_Catalogue_Entry__c').length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(records('Didomi_Catalogue_Entry__c').length, 6, 'two purposes, one preference, three values');
+    await page.reload();
+    await page.getByRole('tab', { name: 'Targets and mappings' }).click();
+    await page.locator('tr[data-object="Lead"]').getByRole('button', { name: 'Mappings' }).click();
+    const editor = page.locator('c-didomi-mapping-editor');
+    await editor.getByText('Marketing', { exact: true }).first().waitFor();
+    assert.ok(await editor.getByText('Marketing › Newsletter topics › Weekly digest').count(), 'a preference value mapping shows names');
+    await choose('Kind', 'Preference');
+    await choose('Purpose id', /^Marketing/);
+    await choose('Preference id', /^Newsletter topics/);
+    assert.deepEqual(JSON.parse(await page.getByLabel('Value labels (JSON)').inputValue()), {
+      [VALUE_WEEKLY]: 'Weekly digest',
+      [VALUE_OFFERS]: 'Offers',
+      [VALUE_EVENTS]: 'Events',
+    });
+    await shot('mapping-catalogue');
+  });
+
   test('"retry all" of a code from the tab is carried out by the middleware, server-side', async () => {
     stack.emu.seed({
       Didomi_Sync_Error__c: Array.from({ length: 250 }, (_, i) => ({
@@ -315,6 +372,7 @@ describe('with the middleware running', () => {
         Message__c: 'unable to obtain exclusive access to this record',
       })),
     });
+    await page.getByRole('tab', { name: 'Error queue' }).click();
     await choose('Status', 'Dismissed');
     const row = page.locator('[data-id="by-code"] [data-code="UNABLE_TO_LOCK_ROW"]');
     await row.getByRole('button', { name: 'Retry all 250' }).click();

@@ -19,6 +19,9 @@ import {
   type MappingDraft,
   type MappingKind,
 } from 'c/didomiSyncRules';
+import { buildCatalogue, isEmpty, options as catalogueOptions, sourceNames, valueLabels } from './catalogue';
+// eslint-disable-next-line no-unused-vars -- used in a type annotation only, which the LWC lint parser does not count
+import type { Catalogue } from './catalogue';
 
 interface MappingRow extends MappingDraft {
   id: string;
@@ -73,6 +76,46 @@ export default class DidomiMappingEditor extends LightningElement {
   search = '';
   formError = '';
   saving = false;
+
+  catalogue: Catalogue = { purposes: [], preferences: [] };
+
+  // Didomi's catalogue, copied into the org by the middleware when the Didomi API is configured.
+  @wire(graphql, {
+    query: gql`
+      query didomiCatalogue {
+        uiapi {
+          query {
+            Didomi_Catalogue_Entry__c(first: 2000) {
+              edges {
+                node {
+                  Id
+                  Name {
+                    value
+                  }
+                  Kind__c {
+                    value
+                  }
+                  Didomi_Id__c {
+                    value
+                  }
+                  Preference_Id__c {
+                    value
+                  }
+                  Names__c {
+                    value
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    `,
+  })
+  wiredCatalogue(result: GraphQLResult) {
+    const conn = result.data?.uiapi?.query?.Didomi_Catalogue_Entry__c;
+    if (conn) this.catalogue = buildCatalogue(nodes(conn), navigator.language || 'en');
+  }
 
   @wire(getObjectInfo, { objectApiName: '$objectApiName' })
   wiredObjectInfo({ data, error }: { data?: UiObjectInfo; error?: LdsError }) {
@@ -130,7 +173,7 @@ export default class DidomiMappingEditor extends LightningElement {
     if (result.errors?.length) {
       this.loadError = reduceErrors(result.errors);
       this.loaded = true;
-    } else if (result.data) {
+    } else if (result.data?.uiapi?.query?.Didomi_Field_Mapping__c) {
       this.mappings = nodes(result.data.uiapi.query.Didomi_Field_Mapping__c).map(toDraft);
       this.loadError = '';
       this.loaded = true;
@@ -152,7 +195,7 @@ export default class DidomiMappingEditor extends LightningElement {
   get rows() {
     return this.mappings.map((m) => {
       const f = this.objectInfo?.fields[m.field];
-      const source = m.kind === 'User Attribute' ? m.attributePath : [m.purposeId, m.preferenceId, m.valueId].filter(Boolean).join(' › ');
+      const source = m.kind === 'User Attribute' ? m.attributePath : sourceNames(this.catalogue, m.purposeId, m.preferenceId, m.valueId);
       return {
         ...m,
         key: m.id,
@@ -192,6 +235,19 @@ export default class DidomiMappingEditor extends LightningElement {
   get hasValueLabels() {
     return this.draft.kind === 'Preference';
   }
+  /** With Didomi's catalogue: pickers by name; without: free-text ids with an example. */
+  get hasCatalogue() {
+    return !isEmpty(this.catalogue);
+  }
+  get purposeOptions() {
+    return catalogueOptions(this.catalogue.purposes, this.draft.purposeId);
+  }
+  get preferenceOptions() {
+    return catalogueOptions(this.catalogue.preferences, this.draft.preferenceId);
+  }
+  get valueOptions() {
+    return catalogueOptions(this.catalogue.preferences.find((p) => p.id === this.draft.preferenceId)?.values ?? [], this.draft.valueId);
+  }
   get labelsPlaceholder() {
     return '{"dK7rBBXk": "Weekly"}';
   }
@@ -210,6 +266,11 @@ export default class DidomiMappingEditor extends LightningElement {
   handleChange(event: Event) {
     const name = (event.target as HTMLElement).dataset.field as keyof MappingDraft;
     this.draft = { ...this.draft, [name]: changedValue(event) } as MappingDraft;
+    // A preference's value labels come from the catalogue unless the admin wrote their own.
+    if (this.draft.kind === 'Preference' && !this.draft.valueLabels.trim()) {
+      const filled = valueLabels(this.catalogue.preferences.find((p) => p.id === this.draft.preferenceId));
+      if (filled) this.draft = { ...this.draft, valueLabels: filled };
+    }
     this.formError = '';
   }
 

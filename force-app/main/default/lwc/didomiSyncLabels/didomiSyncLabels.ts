@@ -76,6 +76,9 @@ import Mapping_Kind from '@salesforce/label/c.Didomi_Mapping_Kind';
 import Mapping_Purpose_Id from '@salesforce/label/c.Didomi_Mapping_Purpose_Id';
 import Mapping_Preference_Id from '@salesforce/label/c.Didomi_Mapping_Preference_Id';
 import Mapping_Value_Id from '@salesforce/label/c.Didomi_Mapping_Value_Id';
+import Mapping_Purpose_Help from '@salesforce/label/c.Didomi_Mapping_Purpose_Help';
+import Mapping_Preference_Help from '@salesforce/label/c.Didomi_Mapping_Preference_Help';
+import Mapping_Value_Help from '@salesforce/label/c.Didomi_Mapping_Value_Help';
 import Mapping_Attribute_Path from '@salesforce/label/c.Didomi_Mapping_Attribute_Path';
 import Mapping_Field from '@salesforce/label/c.Didomi_Mapping_Field';
 import Mapping_Field_Search from '@salesforce/label/c.Didomi_Mapping_Field_Search';
@@ -224,6 +227,9 @@ export const LABELS = {
   Mapping_Purpose_Id,
   Mapping_Preference_Id,
   Mapping_Value_Id,
+  Mapping_Purpose_Help,
+  Mapping_Preference_Help,
+  Mapping_Value_Help,
   Mapping_Attribute_Path,
   Mapping_Field,
   Mapping_Field_Search,
