@@ -10,12 +10,9 @@
 // `consents_purposes_<purpose>_preferences_<preference>_channel_<channel>_enabled` (one channel of
 // a preference: imported as a preference value). Anything else is refused with its reason.
 import { LABELS, format } from 'c/didomiSyncLabels';
-import { TARGET_OBJECTS, emptyMapping, requiredOnCreate, validateMapping, type MappingDraft } from 'c/didomiSyncRules';
+import { OPT_OUT_FIELDS, TARGET_OBJECTS, emptyMapping, requiredOnCreate, validateMapping, type MappingDraft } from 'c/didomiSyncRules';
 
 export const CONNECTOR_TYPE = 'sf-sales-cloud';
-
-/** Standard opt-out checkboxes: true means "do not contact", the opposite of a consent. */
-export const OPT_OUT_FIELDS = ['HasOptedOutOfEmail', 'HasOptedOutOfFax', 'DoNotCall'];
 
 export interface ImportRow {
   index: number;

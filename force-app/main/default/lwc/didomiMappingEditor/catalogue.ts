@@ -80,3 +80,28 @@ export function valueLabels(pref: CataloguePreference | undefined): string {
   if (!pref?.values.length) return '';
   return JSON.stringify(Object.fromEntries(pref.values.map((v) => [v.id, v.name])));
 }
+
+const squash = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/__c$/, '')
+    .replace(/[^a-z0-9]/g, '');
+
+/**
+ * "Map every purpose to a checkbox field": each purpose no mapping reads yet, with the unused
+ * updateable checkbox whose label or API name contains the purpose's name (or '' to choose).
+ */
+export function purposeSuggestions(c: Catalogue, objectInfo: UiObjectInfo | undefined, mapped: { kind: string; purposeId: string; field: string }[]) {
+  const taken = new Set(mapped.map((m) => m.field.toLowerCase()));
+  const readPurposes = new Set(mapped.filter((m) => m.kind === 'Purpose').map((m) => m.purposeId));
+  const checkboxes = Object.values(objectInfo?.fields ?? {}).filter((f) => f.updateable && f.dataType === 'Boolean' && !taken.has(f.apiName.toLowerCase()));
+  const used = new Set<string>();
+  return c.purposes
+    .filter((p) => !readPurposes.has(p.id))
+    .map((p) => {
+      const key = squash(p.name);
+      const match = key ? checkboxes.find((f) => !used.has(f.apiName) && (squash(f.label).includes(key) || squash(f.apiName).includes(key))) : undefined;
+      if (match) used.add(match.apiName);
+      return { purposeId: p.id, name: p.name, field: match?.apiName ?? '' };
+    });
+}

@@ -9,6 +9,7 @@ import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import { LABELS, format } from 'c/didomiSyncLabels';
 import {
   MAPPING_KINDS,
+  OPT_OUT_FIELDS,
   changedValue,
   emptyMapping,
   fieldOptions,
@@ -19,7 +20,7 @@ import {
   type MappingDraft,
   type MappingKind,
 } from 'c/didomiSyncRules';
-import { buildCatalogue, isEmpty, options as catalogueOptions, sourceNames, valueLabels } from './catalogue';
+import { buildCatalogue, isEmpty, options as catalogueOptions, purposeSuggestions, sourceNames, valueLabels } from './catalogue';
 // eslint-disable-next-line no-unused-vars -- used in a type annotation only, which the LWC lint parser does not count
 import type { Catalogue } from './catalogue';
 
@@ -78,6 +79,9 @@ export default class DidomiMappingEditor extends LightningElement {
   saving = false;
 
   catalogue: Catalogue = { purposes: [], preferences: [] };
+  /** "Map every purpose to a checkbox field": one row per unmapped purpose, with the field to write. */
+  quickStart: { purposeId: string; name: string; field: string }[] | null = null;
+  quickStartErrors: string[] = [];
 
   // Didomi's catalogue, copied into the org by the middleware when the Didomi API is configured.
   @wire(graphql, {
@@ -314,6 +318,55 @@ export default class DidomiMappingEditor extends LightningElement {
     } finally {
       this.saving = false;
     }
+  }
+
+  // ---------- quick start: every purpose to a checkbox ----------
+
+  get canQuickStart() {
+    return this.hasCatalogue && !!this.objectInfo && purposeSuggestions(this.catalogue, this.objectInfo, this.mappings).length > 0;
+  }
+  get checkboxOptions() {
+    return [{ label: LABELS.Quick_Start_None, value: '' }, ...fieldOptions(this.objectInfo, 'Purpose').map((o) => ({ label: o.label, value: o.value }))];
+  }
+  get quickStartCount() {
+    return format(LABELS.Quick_Start_Create, (this.quickStart ?? []).filter((r) => r.field).length);
+  }
+  handleQuickStart() {
+    this.quickStart = purposeSuggestions(this.catalogue, this.objectInfo, this.mappings);
+    this.quickStartErrors = [];
+  }
+  handleQuickStartField(event: Event) {
+    const id = (event.target as HTMLElement).dataset.purpose;
+    this.quickStart = (this.quickStart ?? []).map((r) => (r.purposeId === id ? { ...r, field: String(changedValue(event) ?? '') } : r));
+  }
+  handleQuickStartCancel() {
+    this.quickStart = null;
+    this.quickStartErrors = [];
+  }
+  /** Each chosen row becomes a purpose mapping, checked like a hand-made one; a refused row is listed and the others are saved. */
+  async handleQuickStartCreate() {
+    const accepted: MappingDraft[] = [];
+    const errors: string[] = [];
+    for (const r of (this.quickStart ?? []).filter((x) => x.field)) {
+      // A consent written into an opt-out checkbox is inverted, so a refusal never reads as "may contact".
+      const draft: MappingDraft = { ...emptyMapping(), kind: 'Purpose', purposeId: r.purposeId, field: r.field, invert: OPT_OUT_FIELDS.includes(r.field) };
+      const why = validateMapping(draft, this.objectInfo, [...this.mappings, ...accepted]);
+      if (why) errors.push(`${r.name}: ${why}`);
+      else accepted.push(draft);
+    }
+    this.saving = true;
+    const outcomes = await Promise.allSettled(
+      accepted.map((d) => createRecord({ apiName: 'Didomi_Field_Mapping__c', fields: { Target__c: this.targetId, ...toFields(d) } })),
+    );
+    outcomes.forEach((o, i) => {
+      if (o.status === 'rejected') errors.push(`${accepted[i].field}: ${reduceErrors(o.reason)}`);
+    });
+    this.saving = false;
+    this.quickStartErrors = errors;
+    if (!errors.length) this.quickStart = null;
+    const done = outcomes.filter((o) => o.status === 'fulfilled').length;
+    if (done) this.dispatchEvent(new ShowToastEvent({ title: format(LABELS.Quick_Start_Done, done), variant: 'success' }));
+    await this.result?.refresh?.();
   }
 
   async handleDelete(event: Event) {

@@ -79,6 +79,11 @@ import Mapping_Value_Id from '@salesforce/label/c.Didomi_Mapping_Value_Id';
 import Mapping_Purpose_Help from '@salesforce/label/c.Didomi_Mapping_Purpose_Help';
 import Mapping_Preference_Help from '@salesforce/label/c.Didomi_Mapping_Preference_Help';
 import Mapping_Value_Help from '@salesforce/label/c.Didomi_Mapping_Value_Help';
+import Quick_Start from '@salesforce/label/c.Didomi_Quick_Start';
+import Quick_Start_Help from '@salesforce/label/c.Didomi_Quick_Start_Help';
+import Quick_Start_None from '@salesforce/label/c.Didomi_Quick_Start_None';
+import Quick_Start_Create from '@salesforce/label/c.Didomi_Quick_Start_Create';
+import Quick_Start_Done from '@salesforce/label/c.Didomi_Quick_Start_Done';
 import Mapping_Attribute_Path from '@salesforce/label/c.Didomi_Mapping_Attribute_Path';
 import Mapping_Field from '@salesforce/label/c.Didomi_Mapping_Field';
 import Mapping_Field_Search from '@salesforce/label/c.Didomi_Mapping_Field_Search';
@@ -230,6 +235,11 @@ export const LABELS = {
   Mapping_Purpose_Help,
   Mapping_Preference_Help,
   Mapping_Value_Help,
+  Quick_Start,
+  Quick_Start_Help,
+  Quick_Start_None,
+  Quick_Start_Create,
+  Quick_Start_Done,
   Mapping_Attribute_Path,
   Mapping_Field,
   Mapping_Field_Search,

@@ -39,11 +39,11 @@ const SAVED = {
 };
 
 const isCatalogue = (c: any) => !c?.variables;
-async function setup(catalogue: Record<string, unknown>[] | null) {
+async function setup(catalogue: Record<string, unknown>[] | null, mappings: Record<string, unknown>[] = [SAVED], refresh?: () => Promise<void>) {
   const el = mount('c-didomi-mapping-editor', DidomiMappingEditor, { targetId: TARGET_ID, objectApiName: 'Lead' });
   await flush();
   (getObjectInfo as any).emit(LEAD_INFO);
-  (graphql as any).emit(gqlData('Didomi_Field_Mapping__c', connection([SAVED])), (c: any) => !isCatalogue(c));
+  (graphql as any).emit(gqlData('Didomi_Field_Mapping__c', connection(mappings)), (c: any) => !isCatalogue(c), refresh);
   if (catalogue) (graphql as any).emit(gqlData('Didomi_Catalogue_Entry__c', connection(catalogue)), isCatalogue);
   await flush();
   return el;
@@ -108,6 +108,70 @@ describe('c-didomi-mapping-editor with the Didomi catalogue', () => {
     Object.defineProperty(navigator, 'language', { value: 'fr-FR', configurable: true });
     const el = await setup(CATALOGUE);
     expect($(el, 'tr[data-field="Marketing_Consent__c"] td:nth-child(2)').textContent).toBe('Prospection › Sujets › Offres');
+  });
+
+  it('"map every purpose to a checkbox field": proposes a checkbox by name, inverts an opt-out field, skips what is left unchosen', async () => {
+    const refresh = jest.fn().mockResolvedValue(undefined);
+    const el = await setup([...CATALOGUE, entry('Purpose', 'phone-Q1', { en: 'Phone' })], [], refresh);
+    $(el, '[data-id="quick-start"]').click();
+    await flush();
+    const pickers = [...el.shadowRoot!.querySelectorAll('[data-id="quick-start-panel"] lightning-combobox')] as any[];
+    expect(pickers.map((p) => [p.label, p.value])).toEqual([
+      ['Analytics', ''],
+      ['Marketing', 'Marketing_Consent__c'],
+      ['Phone', ''],
+    ]);
+    expect(pickers[0].options.map((o: any) => o.value)).toEqual(['', 'HasOptedOutOfEmail', 'Marketing_Consent__c']);
+    await expect(el).toBeAccessible();
+    change(pickers[0], 'HasOptedOutOfEmail');
+    await flush();
+    expect($(el, '[data-id="quick-create"]').label).toBe('c.Didomi_Quick_Start_Create');
+    $(el, '[data-id="quick-create"]').click();
+    await flush();
+    expect(
+      (createRecord as jest.Mock).mock.calls.map((c) => [
+        c[0].fields.Purpose_Id__c,
+        c[0].fields.Field_Api_Name__c,
+        c[0].fields.Invert__c,
+        c[0].fields.Target__c,
+      ]),
+    ).toEqual([
+      ['analytics-Xy12', 'HasOptedOutOfEmail', true, TARGET_ID],
+      ['marketing-9HmMn6Vt', 'Marketing_Consent__c', false, TARGET_ID],
+    ]);
+    expect(refresh).toHaveBeenCalled();
+    expect($(el, '[data-id="quick-start-panel"]')).toBeNull();
+  });
+
+  it('"map every purpose" refuses two purposes into one field and saves the rest', async () => {
+    const el = await setup(CATALOGUE, []);
+    $(el, '[data-id="quick-start"]').click();
+    await flush();
+    const pickers = [...el.shadowRoot!.querySelectorAll('[data-id="quick-start-panel"] lightning-combobox')] as any[];
+    change(pickers[0], 'Marketing_Consent__c');
+    await flush();
+    $(el, '[data-id="quick-create"]').click();
+    await flush();
+    expect((createRecord as jest.Mock).mock.calls.map((c) => c[0].fields.Purpose_Id__c)).toEqual(['analytics-Xy12']);
+    expect($(el, '[data-id="quick-start-panel"] [role="alert"]').textContent).toBe('Marketing: c.Didomi_Mapping_Duplicate_Field');
+  });
+
+  it('offers no quick start when every purpose is mapped, or without a catalogue', async () => {
+    const both = [
+      { ...SAVED, Id: 'a01000000000002AAA', Kind__c: 'Purpose', Purpose_Id__c: 'marketing-9HmMn6Vt', Preference_Id__c: null, Value_Id__c: null },
+      {
+        ...SAVED,
+        Id: 'a01000000000003AAA',
+        Kind__c: 'Purpose',
+        Purpose_Id__c: 'analytics-Xy12',
+        Preference_Id__c: null,
+        Value_Id__c: null,
+        Field_Api_Name__c: 'HasOptedOutOfEmail',
+      },
+    ];
+    expect($(await setup(CATALOGUE, both), '[data-id="quick-start"]')).toBeNull();
+    unmountAll();
+    expect($(await setup(null, []), '[data-id="quick-start"]')).toBeNull();
   });
 
   it('without a catalogue: free-text ids, with an example and help', async () => {
