@@ -129,6 +129,27 @@ describe('on a seeded org', () => {
     await shot('targets');
   });
 
+  test('mappings: a deactivated mapping shows as inactive and reopens unticked, so the next save keeps it off', async () => {
+    const row = page.locator('c-didomi-mapping-editor tr[data-field="Weekly_Digest__c"]');
+    await row.getByRole('button', { name: /^Edit/ }).click();
+    const form = page.locator('c-didomi-mapping-editor [data-id="mapping-form"]');
+    const active = form.getByLabel('Active', { exact: true });
+    assert.equal(await active.isChecked(), true);
+    await form.getByText('Active', { exact: true }).click();
+    assert.equal(await active.isChecked(), false);
+    await page.locator('[data-id="save-mapping"] button').click();
+    const deadline = Date.now() + 10_000;
+    const saved = () => records('Didomi_Field_Mapping__c').find((m) => m.Field_Api_Name__c === 'Weekly_Digest__c')!;
+    while (saved().Active__c !== false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(saved().Active__c, false, 'saved inactive');
+    await row.getByText('Inactive').waitFor();
+    await row.getByRole('button', { name: /^Edit/ }).click();
+    assert.equal(await active.isChecked(), false, 'reopened unticked');
+    await page.locator('[data-id="save-mapping"] button').click();
+    await row.getByText('Inactive').waitFor();
+    assert.equal(saved().Active__c, false, 'a save without touching Active keeps it off');
+  });
+
   test("targets: Didomi's connector configuration is imported, each field checked first, refusals listed", async () => {
     const config = {
       type_id: 'sf-sales-cloud',

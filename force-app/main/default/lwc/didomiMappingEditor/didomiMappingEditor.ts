@@ -163,6 +163,9 @@ export default class DidomiMappingEditor extends LightningElement {
                   Regulation__c {
                     value
                   }
+                  Active__c {
+                    value
+                  }
                 }
               }
             }
