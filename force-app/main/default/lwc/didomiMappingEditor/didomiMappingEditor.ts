@@ -82,6 +82,7 @@ export default class DidomiMappingEditor extends LightningElement {
   /** "Map every purpose to a checkbox field": one row per unmapped purpose, with the field to write. */
   quickStart: { purposeId: string; name: string; field: string }[] | null = null;
   quickStartErrors: string[] = [];
+  confirmingDelete: string | null = null;
 
   // Didomi's catalogue, copied into the org by the middleware when the Didomi API is configured.
   @wire(graphql, {
@@ -208,7 +209,9 @@ export default class DidomiMappingEditor extends LightningElement {
         key: m.id,
         source,
         fieldText: f ? `${f.label} (${m.field})` : m.field,
-        options: [m.active ? '' : LABELS.Mapping_Inactive, m.invert ? LABELS.Mapping_Invert : '', m.regulation].filter(Boolean).join(' · '),
+        // The middleware reads a blank regulation as GDPR (its default), so the table says so.
+        regulationText: m.regulation || 'gdpr',
+        options: [m.active ? '' : LABELS.Mapping_Inactive, m.invert ? LABELS.Mapping_Invert : ''].filter(Boolean).join(' · '),
         rowClass: m.id === this.draft.id ? 'slds-is-selected' : m.active ? '' : 'slds-text-color_weak',
         deleteLabel: `${LABELS.Delete}: ${m.field}`,
         editLabel: `${LABELS.Mapping_Edit}: ${m.field}`,
@@ -372,8 +375,21 @@ export default class DidomiMappingEditor extends LightningElement {
     await this.result?.refresh?.();
   }
 
-  async handleDelete(event: Event) {
-    const id = (event.currentTarget as HTMLElement).dataset.id!;
+  /** Delete asks first: a mapping removed by a stray click stops a consent reaching its field. */
+  handleDelete(event: Event) {
+    this.confirmingDelete = (event.currentTarget as HTMLElement).dataset.id ?? null;
+  }
+  handleCancelDelete() {
+    this.confirmingDelete = null;
+  }
+  get confirmDeleteText() {
+    const m = this.mappings.find((x) => x.id === this.confirmingDelete);
+    return m ? format(LABELS.Mapping_Confirm_Delete, m.field) : '';
+  }
+
+  async handleConfirmDelete() {
+    const id = this.confirmingDelete!;
+    this.confirmingDelete = null;
     try {
       await deleteRecord(id);
       this.dispatchEvent(new ShowToastEvent({ title: LABELS.Mapping_Deleted, variant: 'success' }));

@@ -79,6 +79,9 @@ import Mapping_Value_Id from '@salesforce/label/c.Didomi_Mapping_Value_Id';
 import Mapping_Purpose_Help from '@salesforce/label/c.Didomi_Mapping_Purpose_Help';
 import Mapping_Preference_Help from '@salesforce/label/c.Didomi_Mapping_Preference_Help';
 import Mapping_Value_Help from '@salesforce/label/c.Didomi_Mapping_Value_Help';
+import Mapping_Source from '@salesforce/label/c.Didomi_Mapping_Source';
+import Mapping_Options from '@salesforce/label/c.Didomi_Mapping_Options';
+import Mapping_Confirm_Delete from '@salesforce/label/c.Didomi_Mapping_Confirm_Delete';
 import Quick_Start from '@salesforce/label/c.Didomi_Quick_Start';
 import Quick_Start_Help from '@salesforce/label/c.Didomi_Quick_Start_Help';
 import Quick_Start_None from '@salesforce/label/c.Didomi_Quick_Start_None';
@@ -235,6 +238,9 @@ export const LABELS = {
   Mapping_Purpose_Help,
   Mapping_Preference_Help,
   Mapping_Value_Help,
+  Mapping_Source,
+  Mapping_Options,
+  Mapping_Confirm_Delete,
   Quick_Start,
   Quick_Start_Help,
   Quick_Start_None,
