@@ -75,6 +75,9 @@ describe('on a seeded org', () => {
     await page.getByText('Alive', { exact: true }).waitFor();
     await page.getByText('18,190').waitFor();
     await page.getByText('1,312 of 100,000 calls in the last 24 hours').waitFor();
+    await page.getByText('48 open dead letter(s)').waitFor();
+    assert.match(await page.locator('[data-id="oldest-pending"]').innerText(), /Oldest event waiting: 1 s/);
+    assert.equal(await page.locator('[data-id="counts-as-of"]').count(), 0, 'fresh counts need no date');
     await shot('status');
   });
 
@@ -241,7 +244,7 @@ describe('on a seeded org', () => {
 
   test('error queue: "dismiss all" of a code for Lead becomes one bulk request for the middleware', async () => {
     await choose('Object', 'Lead');
-    const row = page.locator('[data-id="by-code"] [data-code="FIELD_CUSTOM_VALIDATION_EXCEPTION"]');
+    const row = page.locator('[data-id="by-code"] tr[data-code="FIELD_CUSTOM_VALIDATION_EXCEPTION"]');
     await row.getByRole('button', { name: 'Dismiss all 29' }).click();
     const confirm = page.locator('[data-id="confirm"]');
     assert.match(await confirm.innerText(), /Dismiss all 29 dead letters with code FIELD_CUSTOM_VALIDATION_EXCEPTION \(status Open, object Lead\)/);
@@ -280,7 +283,10 @@ describe('on a seeded org', () => {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.getByText('Stale', { exact: true }).waitFor();
     assert.match(await page.locator('[data-id="stale-help"]').innerText(), /No heartbeat for 12 min/);
+    await page.locator('[data-id="counts-as-of"]').waitFor();
     await shot('status-stale');
+    await page.getByRole('button', { name: 'Open the error queue' }).click();
+    await page.locator('c-didomi-error-queue [data-id="count"]').waitFor();
     assert.deepEqual(pageErrors, [], 'no script error in the page');
   });
 });
@@ -395,7 +401,7 @@ describe('with the middleware running', () => {
     });
     await page.getByRole('tab', { name: 'Error queue' }).click();
     await choose('Status', 'Dismissed');
-    const row = page.locator('[data-id="by-code"] [data-code="UNABLE_TO_LOCK_ROW"]');
+    const row = page.locator('[data-id="by-code"] tr[data-code="UNABLE_TO_LOCK_ROW"]');
     await row.getByRole('button', { name: 'Retry all 250' }).click();
     await page.locator('[data-id="confirm"]').getByRole('button', { name: 'Confirm' }).click();
     const deadline = Date.now() + 20_000;

@@ -21,6 +21,11 @@ import Status_Api_Usage_Value from '@salesforce/label/c.Didomi_Status_Api_Usage_
 import Status_Last_Error from '@salesforce/label/c.Didomi_Status_Last_Error';
 import Status_No_Error from '@salesforce/label/c.Didomi_Status_No_Error';
 import Status_Instance from '@salesforce/label/c.Didomi_Status_Instance';
+import Status_Open_Dead_Letters from '@salesforce/label/c.Didomi_Status_Open_Dead_Letters';
+import Status_Open_Queue from '@salesforce/label/c.Didomi_Status_Open_Queue';
+import Status_Oldest_Pending from '@salesforce/label/c.Didomi_Status_Oldest_Pending';
+import Status_Nothing_Pending from '@salesforce/label/c.Didomi_Status_Nothing_Pending';
+import Status_Counts_As_Of from '@salesforce/label/c.Didomi_Status_Counts_As_Of';
 import Targets_Title from '@salesforce/label/c.Didomi_Targets_Title';
 import Targets_Empty from '@salesforce/label/c.Didomi_Targets_Empty';
 import Target_New from '@salesforce/label/c.Didomi_Target_New';
@@ -180,6 +185,11 @@ export const LABELS = {
   Status_Last_Error,
   Status_No_Error,
   Status_Instance,
+  Status_Open_Dead_Letters,
+  Status_Open_Queue,
+  Status_Oldest_Pending,
+  Status_Nothing_Pending,
+  Status_Counts_As_Of,
   Targets_Title,
   Targets_Empty,
   Target_New,
