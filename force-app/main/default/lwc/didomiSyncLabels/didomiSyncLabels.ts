@@ -42,6 +42,8 @@ import Target_Duplicate from '@salesforce/label/c.Didomi_Target_Duplicate';
 import Target_Bad_Defaults from '@salesforce/label/c.Didomi_Target_Bad_Defaults';
 import Target_Missing_Defaults from '@salesforce/label/c.Didomi_Target_Missing_Defaults';
 import Target_Missing_Match from '@salesforce/label/c.Didomi_Target_Missing_Match';
+import Target_Mapping_Count from '@salesforce/label/c.Didomi_Target_Mapping_Count';
+import Target_No_Mappings from '@salesforce/label/c.Didomi_Target_No_Mappings';
 import Import_Title from '@salesforce/label/c.Didomi_Import_Title';
 import Import_Help from '@salesforce/label/c.Didomi_Import_Help';
 import Import_Paste from '@salesforce/label/c.Didomi_Import_Paste';
@@ -206,6 +208,8 @@ export const LABELS = {
   Target_Bad_Defaults,
   Target_Missing_Defaults,
   Target_Missing_Match,
+  Target_Mapping_Count,
+  Target_No_Mappings,
   Import_Title,
   Import_Help,
   Import_Paste,

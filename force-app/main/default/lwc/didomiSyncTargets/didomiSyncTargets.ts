@@ -86,11 +86,47 @@ export default class DidomiSyncTargets extends LightningElement {
     if (result.errors?.length) {
       this.loadError = reduceErrors(result.errors);
       this.loaded = true;
-    } else if (result.data) {
+    } else if (result.data?.uiapi?.query?.Didomi_Sync_Target__c) {
       this.targets = nodes(result.data.uiapi.query.Didomi_Sync_Target__c).map(toDraft);
       this.loadError = '';
       this.loaded = true;
     }
+  }
+
+  /** Mappings per target id, from the GraphQL API's aggregate grouped on the master-detail (API v58.0+). */
+  mappingCounts = new Map<string, number>();
+  countsResult?: GraphQLResult;
+
+  @wire(graphql, {
+    query: gql`
+      query didomiMappingCounts {
+        uiapi {
+          aggregate {
+            Didomi_Field_Mapping__c(groupBy: { Target__c: { group: true } }, first: 200) {
+              edges {
+                node {
+                  aggregate {
+                    Target__c {
+                      value
+                    }
+                    Id {
+                      count {
+                        value
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    `,
+  })
+  wiredCounts(result: GraphQLResult) {
+    this.countsResult = result;
+    const edges: any[] | undefined = result.data?.uiapi?.aggregate?.Didomi_Field_Mapping__c?.edges;
+    if (edges) this.mappingCounts = new Map(edges.map((e) => [e.node.aggregate.Target__c.value, Number(e.node.aggregate.Id.count.value)]));
   }
 
   // Describes the object being edited: match-field choices and the fields an upsert must default.
@@ -116,6 +152,9 @@ export default class DidomiSyncTargets extends LightningElement {
       activeText: t.active ? LABELS.Yes : LABELS.No,
       upsertText: t.upsertMode ? LABELS.Yes : LABELS.No,
       rowClass: t.id === this.selectedId ? 'slds-hint-parent slds-is-selected' : 'slds-hint-parent',
+      mappingCount: this.mappingCounts.get(t.id!) ?? 0,
+      // Active with nothing mapped: the middleware matches records but writes no consent.
+      noMappings: t.active && !(this.mappingCounts.get(t.id!) ?? 0),
       mappingsLabel: `${LABELS.Target_Manage_Mappings}: ${t.object}`,
       editLabel: `${LABELS.Target_Edit}: ${t.object}`,
     }));
@@ -123,8 +162,10 @@ export default class DidomiSyncTargets extends LightningElement {
   get selectedTarget() {
     return this.targets.find((t) => t.id === this.selectedId) ?? null;
   }
+  /** One target per object: objects that have one are not offered for a new target. */
   get objectOptions() {
-    return TARGET_OBJECTS.map((o) => ({ label: o, value: o }));
+    const taken = new Set(this.targets.filter((t) => t.id !== this.draft?.id).map((t) => t.object));
+    return TARGET_OBJECTS.filter((o) => !taken.has(o)).map((o) => ({ label: o, value: o }));
   }
   get deletionOptions() {
     return DELETION_BEHAVIORS.map((o) => ({ label: o, value: o }));
@@ -185,10 +226,13 @@ export default class DidomiSyncTargets extends LightningElement {
     this.saving = true;
     try {
       if (draft.id) await updateRecord({ fields: { Id: draft.id, ...toFields(draft) } });
-      else await createRecord({ apiName: 'Didomi_Sync_Target__c', fields: toFields(draft) });
+      else {
+        const created = await createRecord({ apiName: 'Didomi_Sync_Target__c', fields: toFields(draft) });
+        this.selectedId = created?.id ?? this.selectedId; // a new target opens its mappings
+      }
       this.dispatchEvent(new ShowToastEvent({ title: LABELS.Target_Saved, message: draft.object, variant: 'success' }));
       this.draft = null;
-      await this.result?.refresh?.();
+      await Promise.all([this.result?.refresh?.(), this.countsResult?.refresh?.()]);
     } catch (e) {
       this.formError = reduceErrors(e);
     } finally {
