@@ -17,27 +17,28 @@ export const SEARCH_DEBOUNCE_MS = 300;
 /** updateRecord calls in flight at once when a selection is retried or dismissed (LDS has no bulk update). */
 const PARALLEL_UPDATES = 10;
 
-// Fixed widths add up to about 1,100 px so the message keeps room at 1,440 px; below that the
-// table scrolls inside its card. The record number and attempts are in the details panel.
+// Fixed widths add up to about 1,300 px, which fits a 1,440 px screen; below that the table
+// scrolls inside its card. The record number and attempts are in the details panel.
 const COLUMNS = [
-  { label: LABELS.Col_Status, fieldName: 'Status__c', type: 'text', initialWidth: 120 },
+  { label: LABELS.Col_Status, fieldName: 'Status__c', type: 'text', initialWidth: 110 },
   // Codes are long single words (FIELD_CUSTOM_VALIDATION_EXCEPTION): wide enough to read whole.
   { label: LABELS.Col_Code, fieldName: 'Error_Code__c', type: 'text', initialWidth: 290, wrapText: true },
-  { label: LABELS.Col_Message, fieldName: 'Message__c', type: 'text', wrapText: true },
-  { label: LABELS.Col_User, fieldName: 'Organization_User_Id__c', type: 'text', initialWidth: 200 },
+  // A fixed width: left flexible, it shrank to a letter per line at 800 px.
+  { label: LABELS.Col_Message, fieldName: 'Message__c', type: 'text', wrapText: true, initialWidth: 300 },
+  { label: LABELS.Col_User, fieldName: 'Organization_User_Id__c', type: 'text', initialWidth: 180 },
   { label: LABELS.Col_Object, fieldName: 'Target_Object__c', type: 'text', initialWidth: 90 },
   {
     label: LABELS.Col_Record,
     fieldName: 'recordUrl',
     type: 'url',
-    initialWidth: 170,
+    initialWidth: 160,
     typeAttributes: { label: { fieldName: 'Record_Id__c' }, target: '_self', tooltip: LABELS.Errors_Open_Failed_Record },
   },
   {
     label: LABELS.Col_Last_Failed,
     fieldName: 'Last_Failed_At__c',
     type: 'date',
-    initialWidth: 170,
+    initialWidth: 160,
     typeAttributes: { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' },
   },
   {

@@ -96,7 +96,7 @@ describe('c-didomi-error-queue', () => {
     expect(table.data[1].recordUrl).toBeNull();
     const col = (f: string) => table.columns.find((c: any) => c.fieldName === f);
     expect(col('Error_Code__c')).toMatchObject({ wrapText: true, initialWidth: 290 });
-    expect(col('Message__c').wrapText).toBe(true);
+    expect(col('Message__c')).toMatchObject({ wrapText: true, initialWidth: 300 });
     expect(col('recordUrl')).toMatchObject({ type: 'url', typeAttributes: { label: { fieldName: 'Record_Id__c' } } });
     expect(table.keyField).toBe('Id');
     expect($(el, '[data-id="count"]').textContent).toBe('c.Didomi_Errors_Count'.replace('{0}', '10,000'));
