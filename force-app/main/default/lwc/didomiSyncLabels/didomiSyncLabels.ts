@@ -42,6 +42,7 @@ import Target_Duplicate from '@salesforce/label/c.Didomi_Target_Duplicate';
 import Target_Bad_Defaults from '@salesforce/label/c.Didomi_Target_Bad_Defaults';
 import Target_Missing_Defaults from '@salesforce/label/c.Didomi_Target_Missing_Defaults';
 import Target_Missing_Match from '@salesforce/label/c.Didomi_Target_Missing_Match';
+import Target_Default_Help from '@salesforce/label/c.Didomi_Target_Default_Help';
 import Target_Mapping_Count from '@salesforce/label/c.Didomi_Target_Mapping_Count';
 import Target_No_Mappings from '@salesforce/label/c.Didomi_Target_No_Mappings';
 import Import_Title from '@salesforce/label/c.Didomi_Import_Title';
@@ -208,6 +209,7 @@ export const LABELS = {
   Target_Bad_Defaults,
   Target_Missing_Defaults,
   Target_Missing_Match,
+  Target_Default_Help,
   Target_Mapping_Count,
   Target_No_Mappings,
   Import_Title,

@@ -6,7 +6,17 @@ import { getObjectInfo } from 'lightning/uiObjectInfoApi';
 import { createRecord, updateRecord } from 'lightning/uiRecordApi';
 import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import { LABELS } from 'c/didomiSyncLabels';
-import { DELETION_BEHAVIORS, TARGET_OBJECTS, changedValue, emptyTarget, nodes, reduceErrors, validateTarget, type TargetDraft } from 'c/didomiSyncRules';
+import {
+  DELETION_BEHAVIORS,
+  TARGET_OBJECTS,
+  changedValue,
+  emptyTarget,
+  nodes,
+  reduceErrors,
+  requiredOnCreate,
+  validateTarget,
+  type TargetDraft,
+} from 'c/didomiSyncRules';
 
 const MATCH_TYPES = ['String', 'Email', 'Phone'];
 
@@ -178,6 +188,33 @@ export default class DidomiSyncTargets extends LightningElement {
     if (this.draft?.matchField && !options.some((o) => o.value === this.draft!.matchField))
       options.unshift({ label: this.draft.matchField, value: this.draft.matchField });
     return options;
+  }
+  /** The creation defaults as an object ({} while the JSON is being typed or is invalid). */
+  get defaultsObject(): Record<string, unknown> {
+    try {
+      const v = JSON.parse(this.draft?.creationDefaults || '{}');
+      return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+    } catch {
+      return {};
+    }
+  }
+  /** Upsert mode: one typed input per field the object requires on create (the match field is filled from Didomi). */
+  get requiredInputs() {
+    const info = this.objectInfo?.apiName === this.draft?.object ? this.objectInfo : undefined;
+    if (!this.draft?.upsertMode || !info) return [];
+    const defaults = this.defaultsObject;
+    return requiredOnCreate(info)
+      .filter((f) => f !== this.draft!.matchField)
+      .map((f) => ({ name: f, label: `${info.fields[f].label} (${f})`, value: defaults[f] === undefined ? '' : String(defaults[f]) }));
+  }
+  handleDefault(event: Event) {
+    const name = (event.target as HTMLElement).dataset.default!;
+    const value = String(changedValue(event) ?? '');
+    const defaults = { ...this.defaultsObject };
+    if (value.trim()) defaults[name] = value;
+    else delete defaults[name];
+    this.draft = { ...this.draft!, creationDefaults: Object.keys(defaults).length ? JSON.stringify(defaults) : '' };
+    this.formError = '';
   }
   get defaultsPlaceholder() {
     return '{"Company": "Unknown", "LastName": "Unknown"}';

@@ -77,3 +77,41 @@ describe('c-didomi-sync-targets, guided', () => {
     expect($$(el, '[data-id="target-form"]')).toHaveLength(0);
   });
 });
+
+describe('c-didomi-sync-targets, typed creation defaults', () => {
+  afterEach(() => {
+    unmountAll();
+    jest.clearAllMocks();
+  });
+
+  it('in upsert mode, one typed input per field the object requires on create fills the defaults', async () => {
+    const el = await setup([CONTACT], []);
+    $(el, '[data-id="new-target"]').click();
+    await flush();
+    change($(el, '[data-id="target-form"] [data-field="object"]'), 'Lead');
+    await flush();
+    (getObjectInfo as any).emit(LEAD_INFO);
+    await flush();
+    expect($$(el, '[data-default]')).toHaveLength(0); // not without upsert mode
+    change($(el, '[data-id="target-form"] [data-field="upsertMode"]'), true);
+    await flush();
+    const inputs = $$(el, '[data-default]');
+    expect(inputs.map((i) => [i.label, i.required])).toEqual([
+      ['Company (Company)', true],
+      ['Last Name (LastName)', true],
+    ]);
+    await expect(el).toBeAccessible();
+    change(inputs[0], 'Unknown company');
+    change(inputs[1], 'Unknown');
+    await flush();
+    expect($(el, '[data-id="target-form"] [data-field="creationDefaults"]').value).toBe('{"Company":"Unknown company","LastName":"Unknown"}');
+    (createRecord as jest.Mock).mockResolvedValueOnce({ id: 'a00000000000010AAA' });
+    $(el, '[data-id="save-target"]').click();
+    await flush();
+    expect((createRecord as jest.Mock).mock.calls[0][0].fields).toMatchObject({
+      Object__c: 'Lead',
+      Upsert_Mode__c: true,
+      Creation_Defaults__c: '{"Company":"Unknown company","LastName":"Unknown"}',
+    });
+  });
+});
