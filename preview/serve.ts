@@ -21,7 +21,7 @@ export interface Preview {
   close(): Promise<void>;
 }
 
-/** Demo data: a live heartbeat, a Contact target with one mapping, and a few dead letters. */
+/** Demo data: a live heartbeat, a Contact target with one mapping, and dead letters (a few, and 45 of one code). */
 export function seedDemo(emu: Emulator, now = Date.now()) {
   const iso = (ms: number) => new Date(ms).toISOString();
   const [contactTarget] = emu.seed({
@@ -74,6 +74,24 @@ export function seedDemo(emu: Emulator, now = Date.now()) {
       Dead_Letter_Key__c: `demo-${i + 1}`,
       First_Failed_At__c: iso(now - (i + 2) * 3_600_000),
       Last_Failed_At__c: iso(now - (i + 1) * 600_000),
+    })),
+  });
+  // A validation rule that blocked a campaign's worth of writes: enough dead letters for several
+  // pages and one large group in the queue's counts per code.
+  emu.seed({
+    Didomi_Sync_Error__c: Array.from({ length: 45 }, (_, i) => ({
+      Didomi_User_Id__c: `didomi-vr-${i + 1}`,
+      Organization_User_Id__c: `lead${i + 1}@example.com`,
+      Error_Code__c: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+      Message__c: 'Marketing preferences of this lead are locked by Legal',
+      Status__c: 'Open',
+      Attempts__c: 1,
+      Target_Object__c: i < 30 ? 'Lead' : 'Contact',
+      Record_Id__c: `${i < 30 ? '00Q' : '003'}0000000${String(i + 1).padStart(5, '0')}AAA`,
+      Dead_Letter_Key__c: `demo-vr-${i + 1}`,
+      Payload__c: JSON.stringify({ HasOptedOutOfEmail: true, Didomi_User_Id__c: `lead${i + 1}@example.com` }),
+      First_Failed_At__c: iso(now - 2 * 86_400_000),
+      Last_Failed_At__c: iso(now - 86_400_000 - i * 60_000),
     })),
   });
 }

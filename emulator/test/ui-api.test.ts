@@ -199,3 +199,52 @@ test('graphql: fragments, aliases and variables with defaults', async () => {
   assert.ok(!nodes.some((n: any) => n.Id === contact), 'and only Lead targets');
   assert.deepEqual([...new Set(nodes.map((n: any) => n.obj?.value))], ['Lead'], 'the fragment field, under its alias "obj"');
 });
+
+test('graphql aggregate: dead letters grouped by code with counts, filtered; ungrouped fields and DateTime grouping refused', async () => {
+  const codes = { REQUIRED_FIELD_MISSING: 3, UNABLE_TO_LOCK_ROW: 2, A_VERY_LONG_CODE_THAT_MUST_NOT_BE_CUT_OFF_ANYWHERE_IN_THE_QUEUE: 1 };
+  for (const [code, n] of Object.entries(codes))
+    for (let i = 0; i < n; i++) {
+      const r = await c.call('POST', '/ui-api/records', {
+        apiName: 'Didomi_Sync_Error__c',
+        fields: { Status__c: 'Open', Error_Code__c: code, Target_Object__c: i ? 'Contact' : 'Lead', Organization_User_Id__c: `agg${i}@example.com` },
+      });
+      assert.equal(r.status, 201);
+    }
+  const query = `query g($where: Didomi_Sync_Error__c_Filter) { uiapi { aggregate {
+    Didomi_Sync_Error__c(where: $where, groupBy: { Error_Code__c: { group: true } }, first: 200) {
+      edges { node { aggregate { Error_Code__c { value } Id { count { value } } } } }
+      totalCount
+    } } } }`;
+  const where = { and: [{ Status__c: { eq: 'Open' } }, { Error_Code__c: { in: Object.keys(codes) } }] };
+  const r = await gql(query, { where });
+  assert.deepEqual(r.body.errors, []);
+  const conn = r.body.data.uiapi.aggregate.Didomi_Sync_Error__c;
+  assert.deepEqual(
+    conn.edges.map((e: any) => [e.node.aggregate.Error_Code__c.value, e.node.aggregate.Id.count.value]),
+    [
+      ['A_VERY_LONG_CODE_THAT_MUST_NOT_BE_CUT_OFF_ANYWHERE_IN_THE_QUEUE', 1],
+      ['REQUIRED_FIELD_MISSING', 3],
+      ['UNABLE_TO_LOCK_ROW', 2],
+    ],
+  );
+  assert.equal(conn.totalCount, 3, 'totalCount counts groups');
+  const leads = await gql(query, { where: { and: [where, { Target_Object__c: { eq: 'Lead' } }] } });
+  assert.deepEqual(
+    leads.body.data.uiapi.aggregate.Didomi_Sync_Error__c.edges.map((e: any) => e.node.aggregate.Id.count.value),
+    [1, 1, 1],
+  );
+  const total = await gql(`{ uiapi { aggregate { Didomi_Sync_Error__c(where: { Error_Code__c: { eq: "REQUIRED_FIELD_MISSING" } }) {
+    edges { node { aggregate { Id { count { value } } Organization_User_Id__c { countDistinct { value } } } } } } } } }`);
+  assert.deepEqual(total.body.data.uiapi.aggregate.Didomi_Sync_Error__c.edges[0].node.aggregate, {
+    Id: { count: { value: 3 } },
+    Organization_User_Id__c: { countDistinct: { value: 3 } },
+  });
+  const ungrouped = await gql(`{ uiapi { aggregate { Didomi_Sync_Error__c(groupBy: { Error_Code__c: { group: true } }) {
+    edges { node { aggregate { Status__c { value } } } } } } } }`);
+  assert.match(ungrouped.body.errors[0].message, /Status__c' must be grouped or aggregated/);
+  const byDateTime = await gql(`{ uiapi { aggregate { Didomi_Sync_Error__c(groupBy: { Last_Failed_At__c: { group: true } }) {
+    edges { node { aggregate { Id { count { value } } } } } } } } }`);
+  assert.match(byDateTime.body.errors[0].message, /can't be grouped/);
+  const sumText = await gql(`{ uiapi { aggregate { Didomi_Sync_Error__c { edges { node { aggregate { Error_Code__c { sum { value } } } } } } } } }`);
+  assert.match(sumText.body.errors[0].message, /sum does not apply/);
+});

@@ -59,6 +59,8 @@ const EnvSchema = z
     DIDOMI_API_SECRET: z.string().optional(),
     DIDOMI_ORGANIZATION_ID: z.string().optional(),
     REVERSE_SYNC_MS: positiveInt.default(60_000),
+    /** How often Didomi's catalogue (purposes, preferences, values) is copied to the org, at most (sync/catalogue-sync.ts). */
+    CATALOGUE_REFRESH_MS: positiveInt.default(3_600_000),
   })
   .refine(
     (e) => {

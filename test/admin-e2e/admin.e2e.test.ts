@@ -11,7 +11,8 @@ import { startPreview, type Preview } from '../../preview/serve.ts';
 import { ROOT, buildPreview } from '../../preview/build.ts';
 import { startStack, CONSUMER_KEY, type Stack } from '../support/stack.ts';
 import { eventCreated } from '../support/didomi-events.ts';
-import { PURPOSE } from '../support/org-fixture.ts';
+import { PURPOSE, PHONE_PURPOSE, PREFERENCE, VALUE_WEEKLY, VALUE_OFFERS, VALUE_EVENTS } from '../support/org-fixture.ts';
+import { startDidomiApiStub, type DidomiApiStub } from '../support/didomi-api.ts';
 
 const SHOTS = join(ROOT, 'results/screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -74,6 +75,9 @@ describe('on a seeded org', () => {
     await page.getByText('Alive', { exact: true }).waitFor();
     await page.getByText('18,190').waitFor();
     await page.getByText('1,312 of 100,000 calls in the last 24 hours').waitFor();
+    await page.getByText('48 open dead letter(s)').waitFor();
+    assert.match(await page.locator('[data-id="oldest-pending"]').innerText(), /Oldest event waiting: 1 s/);
+    assert.equal(await page.locator('[data-id="counts-as-of"]').count(), 0, 'fresh counts need no date');
     await shot('status');
   });
 
@@ -145,19 +149,164 @@ describe('on a seeded org', () => {
     );
   });
 
-  test('error queue: a dead letter gets a retry request', async () => {
+  test('mappings: a deactivated mapping shows as inactive and reopens unticked, so the next save keeps it off', async () => {
+    const row = page.locator('c-didomi-mapping-editor tr[data-field="Weekly_Digest__c"]');
+    await row.getByRole('button', { name: /^Edit/ }).click();
+    const form = page.locator('c-didomi-mapping-editor [data-id="mapping-form"]');
+    const active = form.getByLabel('Active', { exact: true });
+    assert.equal(await active.isChecked(), true);
+    await form.getByText('Active', { exact: true }).click();
+    assert.equal(await active.isChecked(), false);
+    await page.locator('[data-id="save-mapping"] button').click();
+    const deadline = Date.now() + 10_000;
+    const saved = () => records('Didomi_Field_Mapping__c').find((m) => m.Field_Api_Name__c === 'Weekly_Digest__c')!;
+    while (saved().Active__c !== false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(saved().Active__c, false, 'saved inactive');
+    await row.getByText('Inactive').waitFor();
+    await row.getByRole('button', { name: /^Edit/ }).click();
+    assert.equal(await active.isChecked(), false, 'reopened unticked');
+    await page.locator('[data-id="save-mapping"] button').click();
+    await row.getByText('Inactive').waitFor();
+    assert.equal(saved().Active__c, false, 'a save without touching Active keeps it off');
+  });
+
+  test('targets and mappings at 800 px: each table stays inside its card', async () => {
+    await page.setViewportSize({ width: 800, height: 900 });
+    for (const card of ['c-didomi-sync-targets article.slds-card', 'c-didomi-mapping-editor article.slds-card']) {
+      const spill = await page
+        .locator(card)
+        .first()
+        .evaluate((a) => a.scrollWidth - a.clientWidth);
+      assert.ok(spill <= 1, `nothing spills out of ${card} at 800 px (${spill} px)`);
+    }
+    await shot('targets-narrow');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  test("targets: Didomi's connector configuration is imported, each field checked first, refusals listed", async () => {
+    const config = {
+      type_id: 'sf-sales-cloud',
+      authentication: { url: 'https://acme.my.salesforce.com', client_id: 'cid', client_secret: 'never-stored' },
+      properties: { sobject: ['Lead'] },
+      mappings: [
+        { id: 'Marketing_Consent_CPRA__c', value: 'consents_purposes_analytics_enabled' },
+        { id: 'HasOptedOutOfEmail', value: 'consents_purposes_marketing_enabled' },
+        { id: 'Weekly_Digest__c', value: 'consents_purposes_offers_enabled' },
+        { id: 'Consent_Country__c', value: 'consents_purposes_country_enabled' },
+        { id: 'City', value: 'tFyHkpl', type: 'pmp-widget-id' },
+      ],
+      upsert_mode: true,
+    };
+    const before = records('Didomi_Field_Mapping__c').length;
+    await page.getByRole('tab', { name: 'Targets and mappings' }).click();
+    await page.getByLabel('Connector configuration (JSON)').fill(JSON.stringify(config, null, 2));
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    const rows = page.locator('[data-id="import-rows"] tbody tr');
+    await rows.first().waitFor();
+    const results = await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[3].textContent));
+    assert.deepEqual(results.slice(0, 2), ['Ready to import', 'Ready to import (inverted: an opt-out field is true when consent is refused)']);
+    assert.match(results[2]!, /Weekly Digest is already written by another mapping of this target/);
+    assert.match(results[3]!, /Consent Country \(Consent_Country__c\) is a text field: a Purpose mapping can only write checkbox/);
+    assert.match(results[4]!, /A widget id \(tFyHkpl\) names a Didomi widget/);
+    assert.match(await page.locator('[data-id="import-target"]').innerText(), /The Lead target exists: the mappings are added to it/);
+    await shot('import-checked');
+    await page.getByRole('button', { name: 'Import 2 mapping(s)' }).click();
+    await page.locator('[data-id="import-done"]').waitFor();
+    const leadTarget = records('Didomi_Sync_Target__c').find((r) => r.Object__c === 'Lead')!;
+    const added = records('Didomi_Field_Mapping__c').slice(before);
+    assert.deepEqual(
+      added.map((m) => [m.Target__c, m.Kind__c, m.Purpose_Id__c, m.Field_Api_Name__c, m.Invert__c]),
+      [
+        [leadTarget.Id, 'Purpose', 'analytics', 'Marketing_Consent_CPRA__c', false],
+        [leadTarget.Id, 'Purpose', 'marketing', 'HasOptedOutOfEmail', true],
+      ],
+    );
+    assert.ok(!JSON.stringify(records('Didomi_Sync_Target__c')).includes('never-stored'), 'credentials are not stored');
+  });
+
+  test('error queue: counts per code with whole codes, a selection kept across pages, details, search', async () => {
     await page.getByRole('tab', { name: 'Error queue' }).click();
-    await page.getByText('3 dead letter(s)').waitFor();
-    const row = page.locator('lightning-datatable tbody tr', { hasText: 'max@example.com' });
-    await row.locator('input[type="checkbox"]').check({ force: true });
+    await page.getByText('48 dead letter(s)').waitFor();
+    const byCode = page.locator('[data-id="by-code"] tbody tr');
+    await byCode.first().waitFor();
+    assert.deepEqual(
+      await byCode.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-code'), tr.querySelector('[data-id="code-count"]')!.textContent])),
+      [
+        ['FIELD_CUSTOM_VALIDATION_EXCEPTION', '45'],
+        ['INVALID_EMAIL_ADDRESS', '1'],
+        ['REQUIRED_FIELD_MISSING', '1'],
+        ['STRING_TOO_LONG', '1'],
+      ],
+    );
+    // the longest code is shown whole, in the counts and in the table
+    const code = page.locator('[data-id="by-code"] [data-code="FIELD_CUSTOM_VALIDATION_EXCEPTION"] [data-id="show-code"] button');
+    assert.equal(await code.innerText(), 'FIELD_CUSTOM_VALIDATION_EXCEPTION');
+    assert.ok(await code.evaluate((b) => b.scrollWidth <= b.clientWidth + 1), 'the code is not cut off');
+
+    const rowOf = (text: string) => page.locator('lightning-datatable tbody tr', { hasText: text });
+    await rowOf('max@example.com').locator('input[type="checkbox"]').check({ force: true });
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByText('Page 2 of 3').waitFor();
+    await rowOf('lead20@example.com').locator('input[type="checkbox"]').check({ force: true });
+    await page.getByText('2 selected across pages').waitFor();
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await page.getByText('Page 1 of 3').waitFor();
+    assert.equal(await rowOf('max@example.com').locator('input[type="checkbox"]').isChecked(), true, 'the first page keeps its selection');
     await page.getByRole('button', { name: 'Request retry' }).click();
-    await page.getByText('2 dead letter(s)').waitFor();
-    const dl = records('Didomi_Sync_Error__c').find((r) => r.Organization_User_Id__c === 'max@example.com')!;
-    assert.equal(dl.Status__c, 'Retry Requested');
-    assert.equal(records('Didomi_Sync_Error__c').filter((r) => r.Status__c === 'Open').length, 2);
-    await choose('Status', 'Retry Requested');
-    await page.locator('lightning-datatable tbody tr', { hasText: 'max@example.com' }).waitFor();
+    await page.getByText('46 dead letter(s)').waitFor();
+    const retried = records('Didomi_Sync_Error__c').filter((r) => r.Status__c === 'Retry Requested');
+    assert.deepEqual(retried.map((r) => r.Organization_User_Id__c).sort(), ['lead20@example.com', 'max@example.com']);
+
+    await page.getByRole('searchbox', { name: 'Didomi user' }).fill('lead7@');
+    await page.getByText('1 dead letter(s)').waitFor();
+    await rowOf('lead7@example.com')
+      .locator('button', { hasText: /Show actions|Show Actions/ })
+      .click();
+    await page.getByRole('menuitem', { name: 'Show details' }).click();
+    const payload = page.locator('[data-id="detail-payload"]');
+    await payload.waitFor();
+    assert.equal(JSON.parse(await payload.innerText()).HasOptedOutOfEmail, true);
+    assert.equal(await page.locator('[data-id="detail-message"]').innerText(), 'Marketing preferences of this lead are locked by Legal');
+    await shot('error-details');
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByText('46 dead letter(s)').waitFor();
+  });
+
+  test('error queue: "dismiss all" of a code for Lead becomes one bulk request for the middleware', async () => {
+    await choose('Object', 'Lead');
+    const row = page.locator('[data-id="by-code"] tr[data-code="FIELD_CUSTOM_VALIDATION_EXCEPTION"]');
+    await row.getByRole('button', { name: 'Dismiss all 29' }).click();
+    const confirm = page.locator('[data-id="confirm"]');
+    assert.match(await confirm.innerText(), /Dismiss all 29 dead letters with code FIELD_CUSTOM_VALIDATION_EXCEPTION \(status Open, object Lead\)/);
+    assert.equal(records('Didomi_Sync_Bulk_Request__c').length, 0, 'nothing before the confirmation');
+    await confirm.getByRole('button', { name: 'Confirm' }).click();
+    await page.locator('[data-id="pending"]').waitFor();
+    const requests = records('Didomi_Sync_Bulk_Request__c');
+    assert.equal(requests.length, 1);
+    assert.deepEqual(
+      [requests[0].Action__c, requests[0].Error_Code__c, requests[0].From_Status__c, requests[0].Target_Object__c, requests[0].Status__c],
+      ['Dismiss', 'FIELD_CUSTOM_VALIDATION_EXCEPTION', 'Open', 'Lead', 'Pending'],
+    );
+    assert.equal(records('Didomi_Sync_Error__c').filter((r) => r.Status__c === 'Dismissed').length, 1, 'the tab changed no dead letter itself');
     await shot('error-queue');
+    for (const [width, name] of [
+      [1440, 'wide'],
+      [800, 'narrow'],
+    ] as const) {
+      await page.setViewportSize({ width, height: 900 });
+      // the row-action click above scrolled the table sideways; show it from its first column
+      await page.locator('c-didomi-error-queue lightning-datatable .slds-scrollable_x').evaluateAll((els) => els.forEach((e) => (e.scrollLeft = 0)));
+      const spill = await page.locator('c-didomi-error-queue article.slds-card').evaluate((a) => a.scrollWidth - a.clientWidth);
+      assert.ok(spill <= 1, `nothing spills out of the queue's card at ${width} px (${spill} px)`);
+      // the message column keeps a readable width (no letter-by-letter wrapping)
+      const message = await page
+        .locator('c-didomi-error-queue lightning-datatable th[aria-label="Message"]')
+        .evaluate((th) => th.getBoundingClientRect().width);
+      assert.ok(message >= 150, `message column ${message} px wide at ${width} px`);
+      await shot(`error-queue-${name}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await choose('Object', 'All');
   });
 
   test('status: a stale heartbeat turns the panel red', async () => {
@@ -167,15 +316,52 @@ describe('on a seeded org', () => {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.getByText('Stale', { exact: true }).waitFor();
     assert.match(await page.locator('[data-id="stale-help"]').innerText(), /No heartbeat for 12 min/);
+    await page.locator('[data-id="counts-as-of"]').waitFor();
     await shot('status-stale');
+    await page.getByRole('button', { name: 'Open the error queue' }).click();
+    await page.locator('c-didomi-error-queue [data-id="count"]').waitFor();
     assert.deepEqual(pageErrors, [], 'no script error in the page');
   });
 });
 
 describe('with the middleware running', () => {
   let stack: Stack;
+  let didomi: DidomiApiStub;
   before(async () => {
-    stack = await startStack({ env: { BATCH_WAIT_MS: '200', HEARTBEAT_MS: '1000', CONFIG_REFRESH_MS: '1000', LOG_LEVEL: 'silent' } });
+    // Didomi's API with a catalogue, which the middleware copies into the org for the tab's pickers.
+    const api = { key: 'didomi-api-key', secret: 'didomi-api-secret-0123456789', organizationId: 'acme-corp' };
+    didomi = await startDidomiApiStub({
+      ...api,
+      catalogue: {
+        purposes: [
+          { id: PURPOSE, description: { en: 'Marketing', fr: 'Prospection' } },
+          { id: PHONE_PURPOSE, description: { en: 'Phone calls' } },
+        ],
+        preferences: [
+          {
+            id: PREFERENCE,
+            name: { en: 'Newsletter topics' },
+            values: [
+              { id: VALUE_WEEKLY, name: { en: 'Weekly digest' } },
+              { id: VALUE_OFFERS, name: { en: 'Offers' } },
+              { id: VALUE_EVENTS, name: { en: 'Events' } },
+            ],
+          },
+        ],
+      },
+    });
+    stack = await startStack({
+      env: {
+        BATCH_WAIT_MS: '200',
+        HEARTBEAT_MS: '1000',
+        CONFIG_REFRESH_MS: '1000',
+        LOG_LEVEL: 'silent',
+        DIDOMI_API_URL: didomi.url,
+        DIDOMI_API_KEY: api.key,
+        DIDOMI_API_SECRET: api.secret,
+        DIDOMI_ORGANIZATION_ID: api.organizationId,
+      },
+    });
     stack.emu.seed({ Lead: [{ FirstName: 'Grace', LastName: 'Blanc', Company: 'Acme', Email: 'grace@example.com' }] });
     await stack.emu.setFaults({
       validationRules: [{ sobject: 'Lead', field: 'Email', value: 'grace@example.com', message: 'Marketing preferences of this lead are locked by Legal' }],
@@ -186,6 +372,7 @@ describe('with the middleware running', () => {
     await page?.close();
     await preview?.close();
     await stack?.close();
+    await didomi?.close();
   });
 
   test('a dead letter retried from the tab is replayed by the middleware and resolved', async () => {
@@ -211,6 +398,54 @@ describe('with the middleware running', () => {
     await choose('Status', 'Resolved');
     await page.locator('lightning-datatable tbody tr', { hasText: 'grace@example.com' }).waitFor();
     await shot('error-resolved');
+    assert.deepEqual(pageErrors, [], 'no script error in the page');
+  });
+
+  test('the Didomi catalogue copied by the middleware gives names in the mappings and pickers by name', async () => {
+    const deadline = Date.now() + 20_000;
+    while (records('Didomi_Catalogue_Entry__c').length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(records('Didomi_Catalogue_Entry__c').length, 6, 'two purposes, one preference, three values');
+    await page.reload();
+    await page.getByRole('tab', { name: 'Targets and mappings' }).click();
+    await page.locator('tr[data-object="Lead"]').getByRole('button', { name: 'Mappings' }).click();
+    const editor = page.locator('c-didomi-mapping-editor');
+    await editor.getByText('Marketing', { exact: true }).first().waitFor();
+    assert.ok(await editor.getByText('Marketing › Newsletter topics › Weekly digest').count(), 'a preference value mapping shows names');
+    await choose('Kind', 'Preference');
+    await choose('Purpose id', /^Marketing/);
+    await choose('Preference id', /^Newsletter topics/);
+    assert.deepEqual(JSON.parse(await page.getByLabel('Value labels (JSON)').inputValue()), {
+      [VALUE_WEEKLY]: 'Weekly digest',
+      [VALUE_OFFERS]: 'Offers',
+      [VALUE_EVENTS]: 'Events',
+    });
+    await shot('mapping-catalogue');
+  });
+
+  test('"retry all" of a code from the tab is carried out by the middleware, server-side', async () => {
+    stack.emu.seed({
+      Didomi_Sync_Error__c: Array.from({ length: 250 }, (_, i) => ({
+        Error_Code__c: 'UNABLE_TO_LOCK_ROW',
+        Status__c: 'Dismissed',
+        Target_Object__c: 'Contact',
+        Organization_User_Id__c: `locked${i}@example.com`,
+        Message__c: 'unable to obtain exclusive access to this record',
+      })),
+    });
+    await page.getByRole('tab', { name: 'Error queue' }).click();
+    await choose('Status', 'Dismissed');
+    const row = page.locator('[data-id="by-code"] tr[data-code="UNABLE_TO_LOCK_ROW"]');
+    await row.getByRole('button', { name: 'Retry all 250' }).click();
+    await page.locator('[data-id="confirm"]').getByRole('button', { name: 'Confirm' }).click();
+    const deadline = Date.now() + 20_000;
+    const request = () => records('Didomi_Sync_Bulk_Request__c')[0];
+    while (request()?.Status__c !== 'Done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(request()?.Status__c, 'Done', 'the middleware carried the request out');
+    assert.equal(request().Records_Affected__c, 250);
+    const locked = records('Didomi_Sync_Error__c').filter((r) => r.Error_Code__c === 'UNABLE_TO_LOCK_ROW');
+    assert.equal(locked.filter((r) => r.Status__c === 'Dismissed').length, 0, 'none left dismissed');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await row.waitFor({ state: 'detached' });
     assert.deepEqual(pageErrors, [], 'no script error in the page');
   });
 });

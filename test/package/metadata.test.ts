@@ -16,6 +16,10 @@ import {
   FIELD_MAPPING,
   SYNC_STATUS,
   SYNC_ERROR,
+  BULK_REQUEST,
+  CATALOGUE,
+  BULK_ACTIONS,
+  BULK_REQUEST_STATUSES,
   TARGET_OBJECTS,
   MAPPING_KINDS,
   ERROR_STATUSES,
@@ -43,6 +47,7 @@ const LWC_BUNDLES = [
   'didomiSyncTargets',
   'didomiMappingEditor',
   'didomiErrorQueue',
+  'didomiConfigImport',
   'didomiSyncRules',
   'didomiSyncLabels',
 ];
@@ -65,7 +70,8 @@ const ECA_TYPES = ['ExternalClientApplication', 'ExtlClntAppOauthSettings', 'Ext
 
 test('the Salesforce CLI converts force-app to Metadata API format with every component', () => {
   const { out, version, members } = convert('force-app');
-  for (const o of [SYNC_TARGET, FIELD_MAPPING, SYNC_STATUS, SYNC_ERROR]) assert.ok(members('CustomObject').includes(o.object), o.object);
+  for (const o of [SYNC_TARGET, FIELD_MAPPING, SYNC_STATUS, SYNC_ERROR, BULK_REQUEST, CATALOGUE])
+    assert.ok(members('CustomObject').includes(o.object), o.object);
   for (const o of TARGET_OBJECTS) for (const f of Object.values(RECORD_FIELDS)) assert.ok(members('CustomField').includes(`${o}.${f}`), `${o}.${f}`);
   for (const p of Object.values(PERMISSION_SETS)) assert.ok(members('PermissionSet').includes(p), p);
   for (const t of ECA_TYPES) assert.deepEqual(members(t), [], `${t} is not in the package: a Local External Client App cannot be packaged`);
@@ -213,6 +219,8 @@ test('api-names.ts and force-app agree both ways (no drift)', () => {
     [FIELD_MAPPING.object, FIELD_MAPPING.fields],
     [SYNC_STATUS.object, SYNC_STATUS.fields],
     [SYNC_ERROR.object, SYNC_ERROR.fields],
+    [BULK_REQUEST.object, BULK_REQUEST.fields],
+    [CATALOGUE.object, CATALOGUE.fields],
     ...TARGET_OBJECTS.map((o) => [o, RECORD_FIELDS] as [string, Record<string, string>]),
   ];
   for (const [obj, fields] of expectations) {
@@ -323,6 +331,10 @@ test('the integration permission set can edit every field the middleware writes,
     'Lead.HasOptedOutOfEmail',
     `${CONSENT_MODEL.individual.object}.${CONSENT_MODEL.individual.fields.userId}`,
     `${CONSENT_MODEL.consent.object}.${CONSENT_MODEL.consent.fields.key}`,
+    ...[BULK_REQUEST.fields.affected, BULK_REQUEST.fields.processedAt, BULK_REQUEST.fields.message].map((f) => `${BULK_REQUEST.object}.${f}`),
+    ...Object.values(CATALOGUE.fields)
+      .filter((f) => f !== CATALOGUE.fields.kind)
+      .map((f) => `${CATALOGUE.object}.${f}`),
   ];
   for (const f of writes) assert.ok(editable.has(f), `integration can edit ${f}`);
   assert.deepEqual(
@@ -341,6 +353,31 @@ test('the integration permission set can edit every field the middleware writes,
   assert.equal(objects[FIELD_MAPPING.object].allowEdit, 'false');
   for (const o of Object.values(objects) as any[]) assert.equal(o.allowDelete, 'false', `${o.object}: no delete`);
   assert.equal(objects[SYNC_ERROR.object].allowCreate, 'true');
+  assert.deepEqual([objects[BULK_REQUEST.object].allowRead, objects[BULK_REQUEST.object].allowEdit], ['true', 'true'], 'reads and closes bulk requests');
+});
+
+test('bulk requests: admins create them, the middleware closes them; closed picklists with their defaults', () => {
+  const pick = (f: string) => field(BULK_REQUEST.object, f);
+  assert.deepEqual(picklist(pick(BULK_REQUEST.fields.action)), Object.keys(BULK_ACTIONS));
+  assert.deepEqual(picklist(pick(BULK_REQUEST.fields.status)), [...BULK_REQUEST_STATUSES]);
+  assert.deepEqual(
+    picklist(pick(BULK_REQUEST.fields.fromStatus)),
+    ERROR_STATUSES.filter((s) => s !== 'Resolved'),
+  );
+  for (const [f, def] of [
+    [BULK_REQUEST.fields.status, 'Pending'],
+    [BULK_REQUEST.fields.fromStatus, 'Open'],
+  ]) {
+    assert.equal(pick(f).valueSet.restricted, 'true');
+    assert.equal((pick(f).valueSet.valueSetDefinition.value as any[]).find((v) => v.default === 'true').fullName, def, `${f} default`);
+  }
+  const admin = Object.fromEntries(permset(PERMISSION_SETS.admin).objectPermissions.map((o: any) => [o.object, o]));
+  assert.deepEqual([admin[BULK_REQUEST.object].allowCreate, admin[BULK_REQUEST.object].allowEdit], ['true', 'false'], 'admins create, never edit, a request');
+  assert.ok(
+    permset(PERMISSION_SETS.admin).fieldPermissions.some(
+      (f: any) => f.field === `${BULK_REQUEST.object}.${BULK_REQUEST.fields.targetObject}` && f.editable === 'true',
+    ),
+  );
 });
 
 test('scripts: bash -n and shellcheck pass, strict mode everywhere', () => {

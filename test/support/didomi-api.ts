@@ -1,11 +1,23 @@
 // A stand-in for Didomi's Consents API (reference/didomi.md "Consents API"): POST /sessions with an
 // API key gives a bearer token; POST /consents/events?organization_id= records what it is sent.
 // Tests can expire tokens (the next call gets 401) and make it unavailable (503).
+// It also serves a catalogue: GET /metadata/purposes and GET /preferences?organization_id=, paged
+// as Didomi pages ({ total, limit, skip, data }, $limit/$skip; at most PAGE_MAX a page, so a client
+// must follow the pages), with names as Didomi returns them (a string, or { en, fr, ... }).
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 
+export interface CatalogueStub {
+  purposes: Record<string, unknown>[];
+  preferences: Record<string, unknown>[];
+}
+const PAGE_MAX = 50;
+
 export interface DidomiApiStub {
   url: string;
+  catalogue: CatalogueStub;
+  /** GET requests served, by path. */
+  reads: Record<string, number>;
   events: { organizationId: string; body: any }[];
   logins: number;
   expireTokens(): void;
@@ -13,13 +25,15 @@ export interface DidomiApiStub {
   close(): Promise<void>;
 }
 
-export async function startDidomiApiStub(o: { key: string; secret: string; organizationId: string }): Promise<DidomiApiStub> {
+export async function startDidomiApiStub(o: { key: string; secret: string; organizationId: string; catalogue?: CatalogueStub }): Promise<DidomiApiStub> {
   const app = express();
   app.use(express.json());
   let valid = new Set<string>();
   let failures = 0;
   const stub: DidomiApiStub = {
     url: '',
+    catalogue: o.catalogue ?? { purposes: [], preferences: [] },
+    reads: {},
     events: [],
     logins: 0,
     expireTokens: () => void (valid = new Set()),
@@ -33,6 +47,28 @@ export async function startDidomiApiStub(o: { key: string; secret: string; organ
     valid.add(token);
     res.status(201).json({ access_token: token });
   });
+  const list = (items: () => Record<string, unknown>[]) => (req: express.Request, res: express.Response) => {
+    const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+    if (!token || !valid.has(token)) return void res.status(401).json({ message: 'jwt expired' });
+    if (failures > 0) {
+      failures--;
+      return void res.status(503).json({ message: 'Service Unavailable' });
+    }
+    if (req.query.organization_id !== o.organizationId) return void res.status(403).json({ message: 'unknown organization' });
+    stub.reads[req.path] = (stub.reads[req.path] ?? 0) + 1;
+    const all = items();
+    const limit = Math.min(PAGE_MAX, Number(req.query.$limit ?? PAGE_MAX) || PAGE_MAX);
+    const skip = Number(req.query.$skip ?? 0) || 0;
+    res.json({ total: all.length, limit, skip, data: all.slice(skip, skip + limit) });
+  };
+  app.get(
+    '/metadata/purposes',
+    list(() => stub.catalogue.purposes),
+  );
+  app.get(
+    '/preferences',
+    list(() => stub.catalogue.preferences),
+  );
   app.post('/consents/events', (req, res) => {
     const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
     if (!token || !valid.has(token)) return void res.status(401).json({ message: 'jwt expired' });

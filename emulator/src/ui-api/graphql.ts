@@ -1,7 +1,9 @@
 // The subset of the UI API GraphQL API the admin tab uses (POST /services/data/vXX.X/graphql):
 // `uiapi { query { <Object>(where, orderBy, first, after) { edges { node { Id <Field> { value
 // displayValue } } } totalCount pageInfo { hasNextPage endCursor } } } }`, with variables and
-// fragments. Shapes follow the GraphQL API Developer Guide: HTTP 200 with `errors` for invalid
+// fragments, and `uiapi { aggregate { <Object>(where, groupBy) { edges { node { aggregate { <Field>
+// { value } Id { count { value } } } } } totalCount } } }` (GraphQL API Developer Guide, "Aggregate
+// Queries with GraphQL" and "Group Aggregate Results", API v58.0+). Shapes follow the GraphQL API Developer Guide: HTTP 200 with `errors` for invalid
 // queries, every field but Id wrapped in { value, displayValue }, opaque cursors, first <= 2000.
 // Parsing is graphql-js's; filtering and ordering reuse the emulator's SOQL engine.
 import { Kind, parse, valueFromASTUntyped, GraphQLError, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
@@ -80,14 +82,15 @@ export function executeGraphql(org: Org, user: User | null, body: GraphqlRequest
         throw new QueryError(`Validation error of type FieldUndefined: Field '${root.name.value}' in type 'Query' is undefined`, root);
       const uiapi: Record<string, unknown> = {};
       for (const q of fields(root.selectionSet)) {
-        if (q.name.value !== 'query')
+        if (q.name.value !== 'query' && q.name.value !== 'aggregate')
           throw new QueryError(
-            `Validation error of type FieldUndefined: Field '${q.name.value}' in type 'UIAPI' is undefined (this emulator answers record queries only)`,
+            `Validation error of type FieldUndefined: Field '${q.name.value}' in type 'UIAPI' is undefined (this emulator answers record queries and aggregates only)`,
             q,
           );
         const out: Record<string, unknown> = {};
-        for (const conn of fields(q.selectionSet)) out[conn.alias?.value ?? conn.name.value] = connection(org, user, conn, vars, fields);
-        uiapi[q.alias?.value ?? 'query'] = out;
+        const run = q.name.value === 'query' ? connection : aggregateConnection;
+        for (const conn of fields(q.selectionSet)) out[conn.alias?.value ?? conn.name.value] = run(org, user, conn, vars, fields);
+        uiapi[q.alias?.value ?? q.name.value] = out;
       }
       data[root.alias?.value ?? 'uiapi'] = uiapi;
     }
@@ -199,6 +202,156 @@ function connection(org: Org, user: User | null, node: FieldNode, vars: Record<s
         break;
       default:
         throw new QueryError(`Validation error of type FieldUndefined: Field '${s.name.value}' in type '${def.name}Connection' is undefined`, s);
+    }
+  }
+  return out;
+}
+
+// "Group Aggregate Results": group by ApiName for Boolean, Date, Int, Email, String and ID fields
+// (SOQL GROUP BY also takes picklists, phones and lookups); DateTime needs a grouping function,
+// which this emulator does not offer, so `group: true` on it is refused as on the platform.
+const GROUPABLE = new Set(['boolean', 'date', 'int', 'email', 'string', 'id', 'reference', 'picklist', 'phone']);
+const NUMERIC = new Set(['int', 'double']);
+const AGGREGATES = ['count', 'countDistinct', 'min', 'max', 'sum', 'avg'];
+
+function aggregateConnection(org: Org, user: User | null, node: FieldNode, vars: Record<string, unknown>, fields: (s?: SelectionSetNode) => FieldNode[]) {
+  const name = node.name.value;
+  const def = org.schema.objects.get(name.toLowerCase());
+  if (!def || def.name !== name)
+    throw new QueryError(`Validation error of type FieldUndefined: Field '${name}' in type 'RecordQueryAggregate' is undefined`, node);
+  const args: Record<string, unknown> = {};
+  for (const a of node.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, vars);
+  const first = args.first === null || args.first === undefined ? DEFAULT_FIRST : Number(args.first);
+  if (!Number.isInteger(first) || first < 0 || first > MAX_FIRST) throw new QueryError(`Argument 'first' must be between 0 and ${MAX_FIRST}`, node);
+  const offset = decodeCursor(args.after, node);
+  const fieldOf = (fname: string, at: FieldNode): FieldDef => {
+    const fd = org.field(user, def, fname);
+    if (!fd || fd.name !== fname) throw new QueryError(`Validation error of type FieldUndefined: Field '${fname}' in type '${def.name}' is undefined`, at);
+    return fd;
+  };
+  const grouped: FieldDef[] = [];
+  for (const [k, v] of Object.entries((args.groupBy ?? {}) as Record<string, { group?: unknown }>)) {
+    const fd = fieldOf(k, node);
+    if (v?.group !== true) throw new QueryError(`Validation error: groupBy ${k} needs { group: true } (or a grouping function)`, node);
+    if (!GROUPABLE.has(fd.type)) throw new QueryError(`Validation error: field '${k}' of type ${fd.type} can't be grouped by its ApiName`, node);
+    grouped.push(fd);
+  }
+  // edges { node { aggregate { Field { value displayValue } | Field { count { value } ... } } } }
+  type Wanted = { key: string; fd: FieldDef; sub: FieldNode };
+  const wanted: Wanted[] = [];
+  const sel = fields(node.selectionSet);
+  for (const s of sel)
+    if (s.name.value === 'edges')
+      for (const e of fields(s.selectionSet))
+        if (e.name.value === 'node')
+          for (const a of fields(e.selectionSet)) {
+            if (a.name.value !== 'aggregate')
+              throw new QueryError(`Validation error of type FieldUndefined: Field '${a.name.value}' in type '${def.name}_AggregateNode' is undefined`, a);
+            for (const f of fields(a.selectionSet)) wanted.push({ key: f.alias?.value ?? f.name.value, fd: fieldOf(f.name.value, f), sub: f });
+          }
+  for (const w of wanted) {
+    for (const x of fields(w.sub.selectionSet)) {
+      const fn = x.name.value;
+      if (fn === 'value' || fn === 'displayValue') {
+        // SOQL: a field selected without an aggregate function must be grouped.
+        if (!grouped.includes(w.fd)) throw new QueryError(`Validation error: field '${w.fd.name}' must be grouped or aggregated`, x);
+      } else if (!AGGREGATES.includes(fn))
+        throw new QueryError(`Validation error of type FieldUndefined: Field '${fn}' in type '${w.fd.name}_Aggregate' is undefined`, x);
+      else if ((fn === 'sum' || fn === 'avg') && !NUMERIC.has(w.fd.type))
+        throw new QueryError(`Validation error: ${fn} does not apply to field '${w.fd.name}' of type ${w.fd.type}`, x);
+    }
+  }
+  const parsed: Query = {
+    from: def.name,
+    fromPos: 0,
+    select: [...new Set(['Id', ...grouped.map((g) => g.name), ...wanted.map((w) => w.fd.name)])].map((f) => ({ kind: 'field' as const, field: f, pos: 0 })),
+    where: args.where ? toCond(def, args.where, (f) => fieldOf(f, node)) : undefined,
+    orderBy: [{ field: 'Id', desc: false, nullsLast: false, pos: 0 }],
+  };
+  const rows = runQuery(org, user, '', parsed).records;
+  const groups = new Map<string, Record<string, unknown>[]>();
+  if (!grouped.length) groups.set('[]', rows);
+  for (const r of grouped.length ? rows : []) {
+    const k = JSON.stringify(grouped.map((g) => r[g.name] ?? null));
+    (groups.get(k) ?? groups.set(k, []).get(k)!).push(r);
+  }
+  const keys = [...groups.keys()].sort((a, b) => {
+    const [x, y] = [JSON.parse(a) as unknown[], JSON.parse(b) as unknown[]];
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] === y[i]) continue;
+      if (x[i] === null) return -1;
+      if (y[i] === null) return 1;
+      return String(x[i]).localeCompare(String(y[i]));
+    }
+    return 0;
+  });
+  const page = keys.slice(offset, offset + first);
+  const compute = (fn: string, fd: FieldDef, rs: Record<string, unknown>[]): unknown => {
+    const vals = rs.map((r) => r[fd.name]).filter((v) => v !== null && v !== undefined);
+    const sorted = [...vals].sort((a, b) => (NUMERIC.has(fd.type) ? Number(a) - Number(b) : String(a).localeCompare(String(b))));
+    switch (fn) {
+      case 'count':
+        return vals.length;
+      case 'countDistinct':
+        return new Set(vals.map(String)).size;
+      case 'min':
+        return sorted.length ? fieldValue(fd, sorted[0]).value : null;
+      case 'max':
+        return sorted.length ? fieldValue(fd, sorted[sorted.length - 1]).value : null;
+      case 'sum':
+        return vals.length ? vals.reduce((t: number, v) => t + Number(v), 0) : null;
+      default:
+        return vals.length ? vals.reduce((t: number, v) => t + Number(v), 0) / vals.length : null;
+    }
+  };
+  const nodeOf = (key: string) => {
+    const rs = groups.get(key)!;
+    const agg: Record<string, unknown> = {};
+    for (const w of wanted) {
+      const out: Record<string, unknown> = {};
+      for (const x of fields(w.sub.selectionSet)) {
+        const fn = x.name.value;
+        const k = x.alias?.value ?? fn;
+        if (fn === 'value' || fn === 'displayValue') {
+          const fv = fieldValue(w.fd, rs[0]?.[w.fd.name] ?? null);
+          out[k] = fn === 'value' ? fv.value : fv.displayValue;
+        } else {
+          const v = compute(fn, w.fd, rs);
+          out[k] = Object.fromEntries(
+            fields(x.selectionSet).map((y) => [y.alias?.value ?? y.name.value, y.name.value === 'displayValue' ? (v === null ? null : String(v)) : v]),
+          );
+        }
+      }
+      agg[w.key] = out;
+    }
+    return { aggregate: agg };
+  };
+  const out: Record<string, unknown> = {};
+  for (const s of sel) {
+    const key = s.alias?.value ?? s.name.value;
+    switch (s.name.value) {
+      case 'edges':
+        out[key] = page.map((k, i) =>
+          Object.fromEntries(
+            fields(s.selectionSet).map((f) => [f.alias?.value ?? f.name.value, f.name.value === 'cursor' ? encodeCursor(offset + i + 1) : nodeOf(k)]),
+          ),
+        );
+        break;
+      case 'totalCount':
+        out[key] = keys.length;
+        break;
+      case 'pageInfo': {
+        const info: Record<string, unknown> = {
+          hasNextPage: offset + page.length < keys.length,
+          hasPreviousPage: offset > 0,
+          startCursor: page.length ? encodeCursor(offset + 1) : null,
+          endCursor: page.length ? encodeCursor(offset + page.length) : null,
+        };
+        out[key] = Object.fromEntries(fields(s.selectionSet).map((f) => [f.alias?.value ?? f.name.value, info[f.name.value] ?? null]));
+        break;
+      }
+      default:
+        throw new QueryError(`Validation error of type FieldUndefined: Field '${s.name.value}' in type '${def.name}AggregateConnection' is undefined`, s);
     }
   }
   return out;

@@ -42,7 +42,7 @@ export class DidomiApi {
       res = await fetch(`${this.o.baseUrl}${path}`, {
         method,
         headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
     } catch (e) {
@@ -65,6 +65,28 @@ export class DidomiApi {
       throw e;
     });
     return this.token;
+  }
+
+  /** Every item of a paginated list (`{ data, total, limit, skip }`, paged with `$limit`/`$skip`), logging in again once on 401. */
+  async getAll(path: string, pageSize = 100): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (let skip = 0; ;) {
+      const sep = path.includes('?') ? '&' : '?';
+      const url = `${path}${sep}organization_id=${encodeURIComponent(this.o.organizationId)}&$limit=${pageSize}&$skip=${skip}`;
+      let r: { status: number; json: Record<string, unknown> | null } | undefined;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const token = await this.login();
+        r = await this.fetchJson('GET', url, undefined, token);
+        if (r.status !== 401 || attempt > 0) break;
+        if (this.token && (await this.token.catch(() => null)) === token) this.token = null;
+      }
+      if (!r || r.status < 200 || r.status >= 300) throw new DidomiApiError(r?.status ?? 0, `Didomi refused GET ${path} (${r?.status})`);
+      const page = Array.isArray(r.json?.data) ? (r.json.data as unknown[]) : Array.isArray(r.json) ? (r.json as unknown[]) : [];
+      out.push(...page);
+      const total = typeof r.json?.total === 'number' ? r.json.total : out.length;
+      skip += page.length;
+      if (page.length === 0 || skip >= total) return out;
+    }
   }
 
   /** Records a consent change in Didomi; Didomi's own webhook then brings it back to the store. */

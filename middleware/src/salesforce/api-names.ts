@@ -109,6 +109,37 @@ export const SYNC_ERROR = {
 export const ERROR_STATUSES = ['Open', 'Retry Requested', 'Dismissed', 'Resolved'] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
 
+/** An admin's "retry / dismiss every dead letter with this code" (sync/bulk-requests.ts carries it out). */
+export const BULK_REQUEST = {
+  object: 'Didomi_Sync_Bulk_Request__c',
+  fields: {
+    action: 'Action__c', // restricted picklist, see BULK_ACTIONS
+    code: 'Error_Code__c', // Text(255), required
+    fromStatus: 'From_Status__c', // restricted picklist: Open | Retry Requested | Dismissed, default "Open"
+    targetObject: 'Target_Object__c', // Text(40), blank = every object
+    status: 'Status__c', // restricted picklist, see BULK_REQUEST_STATUSES, default "Pending"
+    affected: 'Records_Affected__c', // Number(9,0)
+    processedAt: 'Processed_At__c', // DateTime
+    message: 'Message__c', // Text(255)
+  },
+} as const;
+
+export const BULK_ACTIONS = { Retry: 'Retry Requested', Dismiss: 'Dismissed' } as const;
+export const BULK_REQUEST_STATUSES = ['Pending', 'Done', 'Failed'] as const;
+
+/** Didomi's purposes, preferences and values with their names, for the admin tab's pickers (didomi/catalogue.ts). */
+export const CATALOGUE = {
+  object: 'Didomi_Catalogue_Entry__c',
+  fields: {
+    kind: 'Kind__c', // restricted picklist: Purpose | Preference | Preference Value
+    didomiId: 'Didomi_Id__c', // Text(255)
+    preferenceId: 'Preference_Id__c', // Text(255): a value's preference
+    key: 'Entry_Key__c', // Text(255), External ID, unique, case-sensitive: kind|preference|id
+    names: 'Names__c', // Long Text Area: JSON language -> name
+    lastSeenAt: 'Last_Seen_At__c', // DateTime
+  },
+} as const;
+
 export const PERMISSION_SETS = {
   admin: 'Didomi_Sync_Admin',
   integration: 'Didomi_Sync_Integration',

@@ -23,6 +23,8 @@ import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
 import { keepLeases } from './lease-keeper.ts';
+import { BULK_REQUESTS_SOQL, carryOutBulkRequests } from './bulk-requests.ts';
+import { CatalogueSync } from './catalogue-sync.ts';
 import { DidomiApi } from '../didomi/api-client.ts';
 import { ConsentModelSync } from './consent-model-sync.ts';
 
@@ -85,6 +87,7 @@ class Engine implements SyncEngine {
   /** Users whose dead letters the admin asked to retry: user key -> error record ids. */
   private retrying = new Map<string, string[]>();
   private resolvedErrors: string[] = [];
+  private catalogue: CatalogueSync | null = null;
   private today = { date: '', accepted: 0, synced: 0, failed: 0 };
   private lastSuccess: string | null = null;
   private lastError: { at: string; message: string } | null = null;
@@ -148,6 +151,7 @@ class Engine implements SyncEngine {
       organizationId: c.DIDOMI_ORGANIZATION_ID,
       timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
     });
+    this.catalogue = new CatalogueSync({ client: this.client, didomi, logger: this.d.logger, now: this.now, everyMs: c.CATALOGUE_REFRESH_MS });
     const reverse = new ReverseSync(
       {
         client: this.client,
@@ -725,6 +729,7 @@ class Engine implements SyncEngine {
         url: `${base}/query?q=${encodeURIComponent(`SELECT Id, ${E.organizationUserId}, ${E.attempts} FROM ${SYNC_ERROR.object} WHERE ${E.status} = ${soqlString('Retry Requested')} LIMIT 200`)}`,
         referenceId: 'retry',
       },
+      { method: 'GET', url: `${base}/query?q=${encodeURIComponent(BULK_REQUESTS_SOQL)}`, referenceId: 'bulk' },
       ...TARGET_OBJECTS.map((o) => ({ method: 'GET' as const, url: `${base}/sobjects/${o}/describe`, referenceId: `describe${o}` })),
     ];
     let res: CompositeSubresponse[];
@@ -764,7 +769,12 @@ class Engine implements SyncEngine {
         this.notify();
       }
     }
+    const bulk = by.get('bulk');
+    // Retry / dismiss every dead letter with a code (sync/bulk-requests.ts); retried rows are picked up above next run.
+    if (ok(bulk) && bulk!.body.records.length)
+      await carryOutBulkRequests(bulk!.body.records, { client: this.client, logger: this.d.logger, now: this.now }).catch(() => 0);
     if (!ok(by.get('status'))) this.d.logger.warn({ body: by.get('status')?.body }, 'heartbeat not written');
+    await this.catalogue?.tick(); // Didomi's catalogue for the admin tab, when the Didomi API is configured
     if ((await this.d.store.stats()).deadLettersUnsynced || this.resolvedErrors.length) await this.pushErrors().catch(() => undefined);
   }
 

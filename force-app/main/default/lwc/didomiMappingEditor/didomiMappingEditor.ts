@@ -11,6 +11,7 @@ import {
   CONSENT_MODEL_FIELD,
   CONTACT_POINT_TYPES,
   MAPPING_KINDS,
+  OPT_OUT_FIELDS,
   changedValue,
   emptyMapping,
   fieldOptions,
@@ -21,6 +22,9 @@ import {
   type MappingDraft,
   type MappingKind,
 } from 'c/didomiSyncRules';
+import { buildCatalogue, isEmpty, options as catalogueOptions, purposeSuggestions, sourceNames, valueLabels } from './catalogue';
+// eslint-disable-next-line no-unused-vars -- used in a type annotation only, which the LWC lint parser does not count
+import type { Catalogue } from './catalogue';
 
 interface MappingRow extends MappingDraft {
   id: string;
@@ -82,6 +86,50 @@ export default class DidomiMappingEditor extends LightningElement {
   formError = '';
   saving = false;
 
+  catalogue: Catalogue = { purposes: [], preferences: [] };
+  /** "Map every purpose to a checkbox field": one row per unmapped purpose, with the field to write. */
+  quickStart: { purposeId: string; name: string; field: string }[] | null = null;
+  quickStartErrors: string[] = [];
+  confirmingDelete: string | null = null;
+
+  // Didomi's catalogue, copied into the org by the middleware when the Didomi API is configured.
+  @wire(graphql, {
+    query: gql`
+      query didomiCatalogue {
+        uiapi {
+          query {
+            Didomi_Catalogue_Entry__c(first: 2000) {
+              edges {
+                node {
+                  Id
+                  Name {
+                    value
+                  }
+                  Kind__c {
+                    value
+                  }
+                  Didomi_Id__c {
+                    value
+                  }
+                  Preference_Id__c {
+                    value
+                  }
+                  Names__c {
+                    value
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    `,
+  })
+  wiredCatalogue(result: GraphQLResult) {
+    const conn = result.data?.uiapi?.query?.Didomi_Catalogue_Entry__c;
+    if (conn) this.catalogue = buildCatalogue(nodes(conn), navigator.language || 'en');
+  }
+
   @wire(getObjectInfo, { objectApiName: '$objectApiName' })
   wiredObjectInfo({ data, error }: { data?: UiObjectInfo; error?: LdsError }) {
     if (data) this.objectInfo = data;
@@ -130,6 +178,9 @@ export default class DidomiMappingEditor extends LightningElement {
                   Contact_Point_Type__c {
                     value
                   }
+                  Active__c {
+                    value
+                  }
                 }
               }
             }
@@ -144,7 +195,7 @@ export default class DidomiMappingEditor extends LightningElement {
     if (result.errors?.length) {
       this.loadError = reduceErrors(result.errors);
       this.loaded = true;
-    } else if (result.data) {
+    } else if (result.data?.uiapi?.query?.Didomi_Field_Mapping__c) {
       this.mappings = nodes(result.data.uiapi.query.Didomi_Field_Mapping__c).map(toDraft);
       this.loadError = '';
       this.loaded = true;
@@ -169,14 +220,16 @@ export default class DidomiMappingEditor extends LightningElement {
       const source =
         m.kind === 'User Attribute'
           ? m.attributePath
-          : [m.purposeId, m.preferenceId, m.valueId].filter(Boolean).join(' › ') +
+          : sourceNames(this.catalogue, m.purposeId, m.preferenceId, m.valueId) +
             (m.kind === 'Consent Model' ? ` → ${m.dataUsePurpose} / ${m.contactPointType}` : '');
       return {
         ...m,
         key: m.id,
         source,
         fieldText: f ? `${f.label} (${m.field})` : m.field,
-        options: [m.active ? '' : LABELS.Mapping_Inactive, m.invert ? LABELS.Mapping_Invert : '', m.regulation].filter(Boolean).join(' · '),
+        // The middleware reads a blank regulation as GDPR (its default), so the table says so.
+        regulationText: m.regulation || 'gdpr',
+        options: [m.active ? '' : LABELS.Mapping_Inactive, m.invert ? LABELS.Mapping_Invert : ''].filter(Boolean).join(' · '),
         rowClass: m.id === this.draft.id ? 'slds-is-selected' : m.active ? '' : 'slds-text-color_weak',
         deleteLabel: `${LABELS.Delete}: ${m.field}`,
         editLabel: `${LABELS.Mapping_Edit}: ${m.field}`,
@@ -219,6 +272,19 @@ export default class DidomiMappingEditor extends LightningElement {
   get hasValueLabels() {
     return this.draft.kind === 'Preference';
   }
+  /** With Didomi's catalogue: pickers by name; without: free-text ids with an example. */
+  get hasCatalogue() {
+    return !isEmpty(this.catalogue);
+  }
+  get purposeOptions() {
+    return catalogueOptions(this.catalogue.purposes, this.draft.purposeId);
+  }
+  get preferenceOptions() {
+    return catalogueOptions(this.catalogue.preferences, this.draft.preferenceId);
+  }
+  get valueOptions() {
+    return catalogueOptions(this.catalogue.preferences.find((p) => p.id === this.draft.preferenceId)?.values ?? [], this.draft.valueId);
+  }
   get labelsPlaceholder() {
     return '{"dK7rBBXk": "Weekly"}';
   }
@@ -237,6 +303,11 @@ export default class DidomiMappingEditor extends LightningElement {
   handleChange(event: Event) {
     const name = (event.target as HTMLElement).dataset.field as keyof MappingDraft;
     this.draft = { ...this.draft, [name]: changedValue(event) } as MappingDraft;
+    // A preference's value labels come from the catalogue unless the admin wrote their own.
+    if (this.draft.kind === 'Preference' && !this.draft.valueLabels.trim()) {
+      const filled = valueLabels(this.catalogue.preferences.find((p) => p.id === this.draft.preferenceId));
+      if (filled) this.draft = { ...this.draft, valueLabels: filled };
+    }
     this.formError = '';
   }
 
@@ -282,8 +353,70 @@ export default class DidomiMappingEditor extends LightningElement {
     }
   }
 
-  async handleDelete(event: Event) {
-    const id = (event.currentTarget as HTMLElement).dataset.id!;
+  // ---------- quick start: every purpose to a checkbox ----------
+
+  get canQuickStart() {
+    return this.hasCatalogue && !!this.objectInfo && purposeSuggestions(this.catalogue, this.objectInfo, this.mappings).length > 0;
+  }
+  get checkboxOptions() {
+    return [{ label: LABELS.Quick_Start_None, value: '' }, ...fieldOptions(this.objectInfo, 'Purpose').map((o) => ({ label: o.label, value: o.value }))];
+  }
+  get quickStartCount() {
+    return format(LABELS.Quick_Start_Create, (this.quickStart ?? []).filter((r) => r.field).length);
+  }
+  handleQuickStart() {
+    this.quickStart = purposeSuggestions(this.catalogue, this.objectInfo, this.mappings);
+    this.quickStartErrors = [];
+  }
+  handleQuickStartField(event: Event) {
+    const id = (event.target as HTMLElement).dataset.purpose;
+    this.quickStart = (this.quickStart ?? []).map((r) => (r.purposeId === id ? { ...r, field: String(changedValue(event) ?? '') } : r));
+  }
+  handleQuickStartCancel() {
+    this.quickStart = null;
+    this.quickStartErrors = [];
+  }
+  /** Each chosen row becomes a purpose mapping, checked like a hand-made one; a refused row is listed and the others are saved. */
+  async handleQuickStartCreate() {
+    const accepted: MappingDraft[] = [];
+    const errors: string[] = [];
+    for (const r of (this.quickStart ?? []).filter((x) => x.field)) {
+      // A consent written into an opt-out checkbox is inverted, so a refusal never reads as "may contact".
+      const draft: MappingDraft = { ...emptyMapping(), kind: 'Purpose', purposeId: r.purposeId, field: r.field, invert: OPT_OUT_FIELDS.includes(r.field) };
+      const why = validateMapping(draft, this.objectInfo, [...this.mappings, ...accepted]);
+      if (why) errors.push(`${r.name}: ${why}`);
+      else accepted.push(draft);
+    }
+    this.saving = true;
+    const outcomes = await Promise.allSettled(
+      accepted.map((d) => createRecord({ apiName: 'Didomi_Field_Mapping__c', fields: { Target__c: this.targetId, ...toFields(d) } })),
+    );
+    outcomes.forEach((o, i) => {
+      if (o.status === 'rejected') errors.push(`${accepted[i].field}: ${reduceErrors(o.reason)}`);
+    });
+    this.saving = false;
+    this.quickStartErrors = errors;
+    if (!errors.length) this.quickStart = null;
+    const done = outcomes.filter((o) => o.status === 'fulfilled').length;
+    if (done) this.dispatchEvent(new ShowToastEvent({ title: format(LABELS.Quick_Start_Done, done), variant: 'success' }));
+    await this.result?.refresh?.();
+  }
+
+  /** Delete asks first: a mapping removed by a stray click stops a consent reaching its field. */
+  handleDelete(event: Event) {
+    this.confirmingDelete = (event.currentTarget as HTMLElement).dataset.id ?? null;
+  }
+  handleCancelDelete() {
+    this.confirmingDelete = null;
+  }
+  get confirmDeleteText() {
+    const m = this.mappings.find((x) => x.id === this.confirmingDelete);
+    return m ? format(LABELS.Mapping_Confirm_Delete, m.field) : '';
+  }
+
+  async handleConfirmDelete() {
+    const id = this.confirmingDelete!;
+    this.confirmingDelete = null;
     try {
       await deleteRecord(id);
       this.dispatchEvent(new ShowToastEvent({ title: LABELS.Mapping_Deleted, variant: 'success' }));

@@ -21,6 +21,11 @@ import Status_Api_Usage_Value from '@salesforce/label/c.Didomi_Status_Api_Usage_
 import Status_Last_Error from '@salesforce/label/c.Didomi_Status_Last_Error';
 import Status_No_Error from '@salesforce/label/c.Didomi_Status_No_Error';
 import Status_Instance from '@salesforce/label/c.Didomi_Status_Instance';
+import Status_Open_Dead_Letters from '@salesforce/label/c.Didomi_Status_Open_Dead_Letters';
+import Status_Open_Queue from '@salesforce/label/c.Didomi_Status_Open_Queue';
+import Status_Oldest_Pending from '@salesforce/label/c.Didomi_Status_Oldest_Pending';
+import Status_Nothing_Pending from '@salesforce/label/c.Didomi_Status_Nothing_Pending';
+import Status_Counts_As_Of from '@salesforce/label/c.Didomi_Status_Counts_As_Of';
 import Targets_Title from '@salesforce/label/c.Didomi_Targets_Title';
 import Targets_Empty from '@salesforce/label/c.Didomi_Targets_Empty';
 import Target_New from '@salesforce/label/c.Didomi_Target_New';
@@ -37,6 +42,36 @@ import Target_Duplicate from '@salesforce/label/c.Didomi_Target_Duplicate';
 import Target_Bad_Defaults from '@salesforce/label/c.Didomi_Target_Bad_Defaults';
 import Target_Missing_Defaults from '@salesforce/label/c.Didomi_Target_Missing_Defaults';
 import Target_Missing_Match from '@salesforce/label/c.Didomi_Target_Missing_Match';
+import Target_Default_Help from '@salesforce/label/c.Didomi_Target_Default_Help';
+import Target_Mapping_Count from '@salesforce/label/c.Didomi_Target_Mapping_Count';
+import Target_No_Mappings from '@salesforce/label/c.Didomi_Target_No_Mappings';
+import Import_Title from '@salesforce/label/c.Didomi_Import_Title';
+import Import_Help from '@salesforce/label/c.Didomi_Import_Help';
+import Import_Paste from '@salesforce/label/c.Didomi_Import_Paste';
+import Import_Placeholder from '@salesforce/label/c.Didomi_Import_Placeholder';
+import Import_Upload from '@salesforce/label/c.Didomi_Import_Upload';
+import Import_Check from '@salesforce/label/c.Didomi_Import_Check';
+import Import_Widget_Id from '@salesforce/label/c.Didomi_Import_Widget_Id';
+import Import_No_Value from '@salesforce/label/c.Didomi_Import_No_Value';
+import Import_Unknown_Value from '@salesforce/label/c.Didomi_Import_Unknown_Value';
+import Import_Inverted from '@salesforce/label/c.Didomi_Import_Inverted';
+import Import_Bad_Json from '@salesforce/label/c.Didomi_Import_Bad_Json';
+import Import_Wrong_Type from '@salesforce/label/c.Didomi_Import_Wrong_Type';
+import Import_One_Object from '@salesforce/label/c.Didomi_Import_One_Object';
+import Import_Unknown_Object from '@salesforce/label/c.Didomi_Import_Unknown_Object';
+import Import_Bad_Upsert from '@salesforce/label/c.Didomi_Import_Bad_Upsert';
+import Import_No_Mappings from '@salesforce/label/c.Didomi_Import_No_Mappings';
+import Import_No_Field from '@salesforce/label/c.Didomi_Import_No_Field';
+import Import_Upsert_Needs_Defaults from '@salesforce/label/c.Didomi_Import_Upsert_Needs_Defaults';
+import Import_Ok from '@salesforce/label/c.Didomi_Import_Ok';
+import Import_Summary from '@salesforce/label/c.Didomi_Import_Summary';
+import Import_Existing_Target from '@salesforce/label/c.Didomi_Import_Existing_Target';
+import Import_New_Target from '@salesforce/label/c.Didomi_Import_New_Target';
+import Import_Button from '@salesforce/label/c.Didomi_Import_Button';
+import Import_Done from '@salesforce/label/c.Didomi_Import_Done';
+import Import_Didomi_Property from '@salesforce/label/c.Didomi_Import_Didomi_Property';
+import Import_As from '@salesforce/label/c.Didomi_Import_As';
+import Import_Result from '@salesforce/label/c.Didomi_Import_Result';
 import Save from '@salesforce/label/c.Didomi_Save';
 import Cancel from '@salesforce/label/c.Didomi_Cancel';
 import Delete from '@salesforce/label/c.Didomi_Delete';
@@ -49,6 +84,17 @@ import Mapping_Kind from '@salesforce/label/c.Didomi_Mapping_Kind';
 import Mapping_Purpose_Id from '@salesforce/label/c.Didomi_Mapping_Purpose_Id';
 import Mapping_Preference_Id from '@salesforce/label/c.Didomi_Mapping_Preference_Id';
 import Mapping_Value_Id from '@salesforce/label/c.Didomi_Mapping_Value_Id';
+import Mapping_Purpose_Help from '@salesforce/label/c.Didomi_Mapping_Purpose_Help';
+import Mapping_Preference_Help from '@salesforce/label/c.Didomi_Mapping_Preference_Help';
+import Mapping_Value_Help from '@salesforce/label/c.Didomi_Mapping_Value_Help';
+import Mapping_Source from '@salesforce/label/c.Didomi_Mapping_Source';
+import Mapping_Options from '@salesforce/label/c.Didomi_Mapping_Options';
+import Mapping_Confirm_Delete from '@salesforce/label/c.Didomi_Mapping_Confirm_Delete';
+import Quick_Start from '@salesforce/label/c.Didomi_Quick_Start';
+import Quick_Start_Help from '@salesforce/label/c.Didomi_Quick_Start_Help';
+import Quick_Start_None from '@salesforce/label/c.Didomi_Quick_Start_None';
+import Quick_Start_Create from '@salesforce/label/c.Didomi_Quick_Start_Create';
+import Quick_Start_Done from '@salesforce/label/c.Didomi_Quick_Start_Done';
 import Mapping_Attribute_Path from '@salesforce/label/c.Didomi_Mapping_Attribute_Path';
 import Mapping_Data_Use_Purpose from '@salesforce/label/c.Didomi_Mapping_Data_Use_Purpose';
 import Mapping_Contact_Point_Type from '@salesforce/label/c.Didomi_Mapping_Contact_Point_Type';
@@ -78,6 +124,36 @@ import Errors_Select_First from '@salesforce/label/c.Didomi_Errors_Select_First'
 import Errors_Count from '@salesforce/label/c.Didomi_Errors_Count';
 import Errors_Previous from '@salesforce/label/c.Didomi_Errors_Previous';
 import Errors_Next from '@salesforce/label/c.Didomi_Errors_Next';
+import Errors_Auto_Refresh from '@salesforce/label/c.Didomi_Errors_Auto_Refresh';
+import Errors_Code_Filter from '@salesforce/label/c.Didomi_Errors_Code_Filter';
+import Errors_Object_Filter from '@salesforce/label/c.Didomi_Errors_Object_Filter';
+import Errors_From from '@salesforce/label/c.Didomi_Errors_From';
+import Errors_To from '@salesforce/label/c.Didomi_Errors_To';
+import Errors_Clear_Filters from '@salesforce/label/c.Didomi_Errors_Clear_Filters';
+import Errors_Search from '@salesforce/label/c.Didomi_Errors_Search';
+import Errors_Search_Help from '@salesforce/label/c.Didomi_Errors_Search_Help';
+import Errors_By_Code from '@salesforce/label/c.Didomi_Errors_By_Code';
+import Errors_Actions from '@salesforce/label/c.Didomi_Errors_Actions';
+import Errors_No_Code from '@salesforce/label/c.Didomi_Errors_No_Code';
+import Errors_Show_Code from '@salesforce/label/c.Didomi_Errors_Show_Code';
+import Errors_Retry_All from '@salesforce/label/c.Didomi_Errors_Retry_All';
+import Errors_Dismiss_All from '@salesforce/label/c.Didomi_Errors_Dismiss_All';
+import Errors_Confirm_Retry from '@salesforce/label/c.Didomi_Errors_Confirm_Retry';
+import Errors_Confirm_Dismiss from '@salesforce/label/c.Didomi_Errors_Confirm_Dismiss';
+import Errors_Confirm from '@salesforce/label/c.Didomi_Errors_Confirm';
+import Errors_Bulk_Sent from '@salesforce/label/c.Didomi_Errors_Bulk_Sent';
+import Errors_Bulk_Pending from '@salesforce/label/c.Didomi_Errors_Bulk_Pending';
+import Errors_Selected from '@salesforce/label/c.Didomi_Errors_Selected';
+import Errors_Clear_Selection from '@salesforce/label/c.Didomi_Errors_Clear_Selection';
+import Errors_Page from '@salesforce/label/c.Didomi_Errors_Page';
+import Errors_Page_Size from '@salesforce/label/c.Didomi_Errors_Page_Size';
+import Errors_Details from '@salesforce/label/c.Didomi_Errors_Details';
+import Errors_Close from '@salesforce/label/c.Didomi_Errors_Close';
+import Errors_Payload from '@salesforce/label/c.Didomi_Errors_Payload';
+import Errors_Didomi_User from '@salesforce/label/c.Didomi_Errors_Didomi_User';
+import Errors_Open_Failed_Record from '@salesforce/label/c.Didomi_Errors_Open_Failed_Record';
+import Col_Record from '@salesforce/label/c.Didomi_Col_Record';
+import Col_Count from '@salesforce/label/c.Didomi_Col_Count';
 import Col_Number from '@salesforce/label/c.Didomi_Col_Number';
 import Col_Code from '@salesforce/label/c.Didomi_Col_Code';
 import Col_Message from '@salesforce/label/c.Didomi_Col_Message';
@@ -114,6 +190,11 @@ export const LABELS = {
   Status_Last_Error,
   Status_No_Error,
   Status_Instance,
+  Status_Open_Dead_Letters,
+  Status_Open_Queue,
+  Status_Oldest_Pending,
+  Status_Nothing_Pending,
+  Status_Counts_As_Of,
   Targets_Title,
   Targets_Empty,
   Target_New,
@@ -130,6 +211,36 @@ export const LABELS = {
   Target_Bad_Defaults,
   Target_Missing_Defaults,
   Target_Missing_Match,
+  Target_Default_Help,
+  Target_Mapping_Count,
+  Target_No_Mappings,
+  Import_Title,
+  Import_Help,
+  Import_Paste,
+  Import_Placeholder,
+  Import_Upload,
+  Import_Check,
+  Import_Widget_Id,
+  Import_No_Value,
+  Import_Unknown_Value,
+  Import_Inverted,
+  Import_Bad_Json,
+  Import_Wrong_Type,
+  Import_One_Object,
+  Import_Unknown_Object,
+  Import_Bad_Upsert,
+  Import_No_Mappings,
+  Import_No_Field,
+  Import_Upsert_Needs_Defaults,
+  Import_Ok,
+  Import_Summary,
+  Import_Existing_Target,
+  Import_New_Target,
+  Import_Button,
+  Import_Done,
+  Import_Didomi_Property,
+  Import_As,
+  Import_Result,
   Save,
   Cancel,
   Delete,
@@ -142,6 +253,17 @@ export const LABELS = {
   Mapping_Purpose_Id,
   Mapping_Preference_Id,
   Mapping_Value_Id,
+  Mapping_Purpose_Help,
+  Mapping_Preference_Help,
+  Mapping_Value_Help,
+  Mapping_Source,
+  Mapping_Options,
+  Mapping_Confirm_Delete,
+  Quick_Start,
+  Quick_Start_Help,
+  Quick_Start_None,
+  Quick_Start_Create,
+  Quick_Start_Done,
   Mapping_Attribute_Path,
   Mapping_Data_Use_Purpose,
   Mapping_Contact_Point_Type,
@@ -171,6 +293,36 @@ export const LABELS = {
   Errors_Count,
   Errors_Previous,
   Errors_Next,
+  Errors_Auto_Refresh,
+  Errors_Code_Filter,
+  Errors_Object_Filter,
+  Errors_From,
+  Errors_To,
+  Errors_Clear_Filters,
+  Errors_Search,
+  Errors_Search_Help,
+  Errors_By_Code,
+  Errors_Actions,
+  Errors_No_Code,
+  Errors_Show_Code,
+  Errors_Retry_All,
+  Errors_Dismiss_All,
+  Errors_Confirm_Retry,
+  Errors_Confirm_Dismiss,
+  Errors_Confirm,
+  Errors_Bulk_Sent,
+  Errors_Bulk_Pending,
+  Errors_Selected,
+  Errors_Clear_Selection,
+  Errors_Page,
+  Errors_Page_Size,
+  Errors_Details,
+  Errors_Close,
+  Errors_Payload,
+  Errors_Didomi_User,
+  Errors_Open_Failed_Record,
+  Col_Record,
+  Col_Count,
   Col_Number,
   Col_Code,
   Col_Message,

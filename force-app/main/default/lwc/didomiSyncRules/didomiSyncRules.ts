@@ -15,6 +15,8 @@ export const CONSENT_MODEL_FIELD = 'IndividualId';
 export const TARGET_OBJECTS = ['Lead', 'Contact', 'Account'];
 export const DELETION_BEHAVIORS = ['Ignore', 'Clear Consent Fields', 'Delete Record'];
 export const ERROR_STATUSES = ['Open', 'Retry Requested', 'Dismissed', 'Resolved'];
+/** Standard opt-out checkboxes: true means "do not contact", so a consent written there is inverted. */
+export const OPT_OUT_FIELDS = ['HasOptedOutOfEmail', 'HasOptedOutOfFax', 'DoNotCall'];
 
 /** UI API dataType values (ObjectInfo.fields[].dataType) each kind may write. */
 const ALLOWED_TYPES: Record<MappingKind, string[]> = {

@@ -49,6 +49,9 @@ export default class DidomiSyncStatus extends LightningElement {
                   Queue_Depth__c {
                     value
                   }
+                  Oldest_Pending_Seconds__c {
+                    value
+                  }
                   Api_Usage_Used__c {
                     value
                   }
@@ -74,11 +77,44 @@ export default class DidomiSyncStatus extends LightningElement {
     if (result.errors?.length) {
       this.error = reduceErrors(result.errors);
       this.loaded = true;
-    } else if (result.data) {
+    } else if (result.data?.uiapi?.query?.Didomi_Sync_Status__c) {
       this.rows = nodes(result.data.uiapi.query.Didomi_Sync_Status__c);
       this.error = '';
       this.loaded = true;
     }
+  }
+
+  openDeadLetters: number | null = null;
+  deadLettersResult?: GraphQLResult;
+
+  // Open dead letters: one count, from the GraphQL API's aggregate (API v58.0+).
+  @wire(graphql, {
+    query: gql`
+      query didomiOpenDeadLetters {
+        uiapi {
+          aggregate {
+            Didomi_Sync_Error__c(where: { Status__c: { eq: "Open" } }) {
+              edges {
+                node {
+                  aggregate {
+                    Id {
+                      count {
+                        value
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    `,
+  })
+  wiredDeadLetters(result: GraphQLResult) {
+    this.deadLettersResult = result;
+    const edges = result.data?.uiapi?.aggregate?.Didomi_Sync_Error__c?.edges;
+    if (edges) this.openDeadLetters = Number(edges[0]?.node?.aggregate?.Id?.count?.value ?? 0);
   }
 
   connectedCallback() {
@@ -93,7 +129,7 @@ export default class DidomiSyncStatus extends LightningElement {
 
   async tick() {
     this.now = Date.now();
-    await this.result?.refresh?.();
+    await Promise.all([this.result?.refresh?.(), this.deadLettersResult?.refresh?.()]);
   }
 
   handleRefresh() {
@@ -144,6 +180,27 @@ export default class DidomiSyncStatus extends LightningElement {
       { key: 'failed', label: LABELS.Status_Failed_Today, value: r.Events_Failed_Today__c ?? 0 },
       { key: 'queue', label: LABELS.Status_Queue, value: r.Queue_Depth__c ?? 0 },
     ];
+  }
+  get hasDeadLetterCount() {
+    return this.openDeadLetters !== null;
+  }
+  get deadLettersText() {
+    return format(LABELS.Status_Open_Dead_Letters, (this.openDeadLetters ?? 0).toLocaleString());
+  }
+  get deadLettersClass() {
+    return this.openDeadLetters ? 'slds-text-color_error' : 'slds-text-color_success';
+  }
+  /** How long the oldest event has waited, as of the heartbeat. */
+  get oldestPending() {
+    const s = Number(this.latest?.Oldest_Pending_Seconds__c ?? 0);
+    return s > 0 ? ageText(s * 1000) : LABELS.Status_Nothing_Pending;
+  }
+  /** A stale heartbeat's counters are old news: say when they were true. */
+  get countsAsOf() {
+    return this.stale ? this.latest?.Last_Heartbeat__c : null;
+  }
+  handleOpenQueue() {
+    this.dispatchEvent(new CustomEvent('openqueue', { bubbles: true, composed: true }));
   }
   get apiUsage() {
     const used = Number(this.latest?.Api_Usage_Used__c ?? 0);

@@ -6,7 +6,17 @@ import { getObjectInfo } from 'lightning/uiObjectInfoApi';
 import { createRecord, updateRecord } from 'lightning/uiRecordApi';
 import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import { LABELS } from 'c/didomiSyncLabels';
-import { DELETION_BEHAVIORS, TARGET_OBJECTS, changedValue, emptyTarget, nodes, reduceErrors, validateTarget, type TargetDraft } from 'c/didomiSyncRules';
+import {
+  DELETION_BEHAVIORS,
+  TARGET_OBJECTS,
+  changedValue,
+  emptyTarget,
+  nodes,
+  reduceErrors,
+  requiredOnCreate,
+  validateTarget,
+  type TargetDraft,
+} from 'c/didomiSyncRules';
 
 const MATCH_TYPES = ['String', 'Email', 'Phone'];
 
@@ -86,11 +96,47 @@ export default class DidomiSyncTargets extends LightningElement {
     if (result.errors?.length) {
       this.loadError = reduceErrors(result.errors);
       this.loaded = true;
-    } else if (result.data) {
+    } else if (result.data?.uiapi?.query?.Didomi_Sync_Target__c) {
       this.targets = nodes(result.data.uiapi.query.Didomi_Sync_Target__c).map(toDraft);
       this.loadError = '';
       this.loaded = true;
     }
+  }
+
+  /** Mappings per target id, from the GraphQL API's aggregate grouped on the master-detail (API v58.0+). */
+  mappingCounts = new Map<string, number>();
+  countsResult?: GraphQLResult;
+
+  @wire(graphql, {
+    query: gql`
+      query didomiMappingCounts {
+        uiapi {
+          aggregate {
+            Didomi_Field_Mapping__c(groupBy: { Target__c: { group: true } }, first: 200) {
+              edges {
+                node {
+                  aggregate {
+                    Target__c {
+                      value
+                    }
+                    Id {
+                      count {
+                        value
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    `,
+  })
+  wiredCounts(result: GraphQLResult) {
+    this.countsResult = result;
+    const edges: any[] | undefined = result.data?.uiapi?.aggregate?.Didomi_Field_Mapping__c?.edges;
+    if (edges) this.mappingCounts = new Map(edges.map((e) => [e.node.aggregate.Target__c.value, Number(e.node.aggregate.Id.count.value)]));
   }
 
   // Describes the object being edited: match-field choices and the fields an upsert must default.
@@ -116,6 +162,9 @@ export default class DidomiSyncTargets extends LightningElement {
       activeText: t.active ? LABELS.Yes : LABELS.No,
       upsertText: t.upsertMode ? LABELS.Yes : LABELS.No,
       rowClass: t.id === this.selectedId ? 'slds-hint-parent slds-is-selected' : 'slds-hint-parent',
+      mappingCount: this.mappingCounts.get(t.id!) ?? 0,
+      // Active with nothing mapped: the middleware matches records but writes no consent.
+      noMappings: t.active && !(this.mappingCounts.get(t.id!) ?? 0),
       mappingsLabel: `${LABELS.Target_Manage_Mappings}: ${t.object}`,
       editLabel: `${LABELS.Target_Edit}: ${t.object}`,
     }));
@@ -123,8 +172,10 @@ export default class DidomiSyncTargets extends LightningElement {
   get selectedTarget() {
     return this.targets.find((t) => t.id === this.selectedId) ?? null;
   }
+  /** One target per object: objects that have one are not offered for a new target. */
   get objectOptions() {
-    return TARGET_OBJECTS.map((o) => ({ label: o, value: o }));
+    const taken = new Set(this.targets.filter((t) => t.id !== this.draft?.id).map((t) => t.object));
+    return TARGET_OBJECTS.filter((o) => !taken.has(o)).map((o) => ({ label: o, value: o }));
   }
   get deletionOptions() {
     return DELETION_BEHAVIORS.map((o) => ({ label: o, value: o }));
@@ -137,6 +188,33 @@ export default class DidomiSyncTargets extends LightningElement {
     if (this.draft?.matchField && !options.some((o) => o.value === this.draft!.matchField))
       options.unshift({ label: this.draft.matchField, value: this.draft.matchField });
     return options;
+  }
+  /** The creation defaults as an object ({} while the JSON is being typed or is invalid). */
+  get defaultsObject(): Record<string, unknown> {
+    try {
+      const v = JSON.parse(this.draft?.creationDefaults || '{}');
+      return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+    } catch {
+      return {};
+    }
+  }
+  /** Upsert mode: one typed input per field the object requires on create (the match field is filled from Didomi). */
+  get requiredInputs() {
+    const info = this.objectInfo?.apiName === this.draft?.object ? this.objectInfo : undefined;
+    if (!this.draft?.upsertMode || !info) return [];
+    const defaults = this.defaultsObject;
+    return requiredOnCreate(info)
+      .filter((f) => f !== this.draft!.matchField)
+      .map((f) => ({ name: f, label: `${info.fields[f].label} (${f})`, value: defaults[f] === undefined ? '' : String(defaults[f]) }));
+  }
+  handleDefault(event: Event) {
+    const name = (event.target as HTMLElement).dataset.default!;
+    const value = String(changedValue(event) ?? '');
+    const defaults = { ...this.defaultsObject };
+    if (value.trim()) defaults[name] = value;
+    else delete defaults[name];
+    this.draft = { ...this.draft!, creationDefaults: Object.keys(defaults).length ? JSON.stringify(defaults) : '' };
+    this.formError = '';
   }
   get defaultsPlaceholder() {
     return '{"Company": "Unknown", "LastName": "Unknown"}';
@@ -185,10 +263,13 @@ export default class DidomiSyncTargets extends LightningElement {
     this.saving = true;
     try {
       if (draft.id) await updateRecord({ fields: { Id: draft.id, ...toFields(draft) } });
-      else await createRecord({ apiName: 'Didomi_Sync_Target__c', fields: toFields(draft) });
+      else {
+        const created = await createRecord({ apiName: 'Didomi_Sync_Target__c', fields: toFields(draft) });
+        this.selectedId = created?.id ?? this.selectedId; // a new target opens its mappings
+      }
       this.dispatchEvent(new ShowToastEvent({ title: LABELS.Target_Saved, message: draft.object, variant: 'success' }));
       this.draft = null;
-      await this.result?.refresh?.();
+      await Promise.all([this.result?.refresh?.(), this.countsResult?.refresh?.()]);
     } catch (e) {
       this.formError = reduceErrors(e);
     } finally {

@@ -152,13 +152,38 @@ describe('c-didomi-mapping-editor', () => {
     expect($(el, '[data-id="form-error"]').textContent).toBe('Kind: bad value for restricted picklist field: Purpose');
   });
 
-  it('deletes a mapping', async () => {
+  it('deletes a mapping only after a confirmation', async () => {
     const refresh = jest.fn().mockResolvedValue(undefined);
     const el = await setup([EMAIL_OPT_OUT], refresh);
     $(el, 'tbody lightning-button-icon[data-action="delete"]').click();
     await flush();
+    expect(deleteRecord).not.toHaveBeenCalled();
+    expect($(el, '[data-id="confirm-delete-text"]').textContent).toBe('c.Didomi_Mapping_Confirm_Delete');
+    await expect(el).toBeAccessible();
+    $(el, '[data-id="cancel-delete"]').click();
+    await flush();
+    expect($(el, '[data-id="confirm-delete-text"]')).toBeNull();
+    $(el, 'tbody lightning-button-icon[data-action="delete"]').click();
+    await flush();
+    $(el, '[data-id="confirm-delete"]').click();
+    await flush();
     expect(deleteRecord).toHaveBeenCalledWith(EMAIL_OPT_OUT.Id);
     expect(refresh).toHaveBeenCalled();
+  });
+
+  it('labels every column and keeps the regulation apart from the options', async () => {
+    const el = await setup([EMAIL_OPT_OUT, { ...ANALYTICS, Regulation__c: null, Active__c: false }]);
+    expect($$(el, '[data-id="mappings"] thead th').map((th) => th.textContent)).toEqual([
+      'c.Didomi_Mapping_Kind',
+      'c.Didomi_Mapping_Source',
+      'c.Didomi_Mapping_Field',
+      'c.Didomi_Mapping_Regulation',
+      'c.Didomi_Mapping_Options',
+      'c.Didomi_Delete',
+    ]);
+    const cells = (i: number) => [...$$(el, 'tbody tr')[i].querySelectorAll('td')].map((td: any) => td.textContent);
+    expect(cells(0).slice(2, 4)).toEqual(['gdpr', 'c.Didomi_Mapping_Invert']);
+    expect(cells(1).slice(2, 4)).toEqual(['gdpr', 'c.Didomi_Mapping_Inactive']);
   });
 
   it('edits a mapping in place: its own field is no duplicate, the parent is not re-sent, and it can be turned off', async () => {
