@@ -24,9 +24,9 @@ export class Housekeeping {
     this.logger = logger;
   }
 
-  /** Runs the tasks due at start once (in list order), then schedules each on its own timer. */
+  /** Runs the tasks due at start once (started in list order, side by side), then schedules each on its own timer. */
   async start(): Promise<void> {
-    for (const t of this.tasks) if (t.atStart !== false) await this.run(t);
+    await Promise.all(this.tasks.filter((t) => t.atStart !== false).map((t) => this.run(t)));
     for (const t of this.tasks) this.schedule(t);
   }
 
