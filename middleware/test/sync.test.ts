@@ -428,6 +428,18 @@ test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', as
   assert.equal((await s.records('Didomi_Sync_Status__c')).length, 1, 'one record per instance');
 });
 
+test('heartbeat and configuration refresh keep their own periods: a short CONFIG_REFRESH_MS does not rewrite the heartbeat', async () => {
+  const s = await stack({ env: { HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '100' } });
+  const composites = () => s.emu.stats().apiCalls.byResource.composite ?? 0;
+  const start = composites();
+  // each refresh is one composite (targets, mappings, retry requests, describes); nothing else runs here
+  await until('five configuration refreshes', async () => composites() - start >= 5);
+  const writes = ((await (await fetch(`${s.emu.url}/__emulator/writes?since=0`)).json()) as any).writes.filter(
+    (w: any) => w.sobject === 'Didomi_Sync_Status__c',
+  );
+  assert.equal(writes.length, 1, 'the heartbeat written once, at start');
+});
+
 test('PostgreSQL store: the same flow with several replicas sharing the queue', async () => {
   const schema = `sync_it_${process.pid}`;
   const pg = (await import('pg')).default;
