@@ -1,16 +1,19 @@
 // The engine's parts alone, with no HTTP: the planner (plan.ts), the worker loop (worker-loop.ts)
-// and housekeeping timers (housekeeping.ts).
+// and housekeeping timers (housekeeping.ts); write packing (write.ts) and the configuration refresh's call (config-refresh.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planBatch, AMBIGUOUS_MATCH, type Matches } from '../src/sync/plan.ts';
-import { workOf, type Work } from '../src/sync/work.ts';
+import { workOf, type RecordOp, type Work } from '../src/sync/work.ts';
+import { packCollections } from '../src/sync/write.ts';
+import { readOrg } from '../src/sync/config-refresh.ts';
+import type { SalesforceApi } from '../src/sync/clients.ts';
 import { WorkerLoop } from '../src/sync/worker-loop.ts';
 import { Housekeeping } from '../src/sync/housekeeping.ts';
 import { parseWebhook, toNewEvent } from '../src/didomi/schema.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import type { ClaimedUser, Json, StoredEvent } from '../src/store/types.ts';
 import type { Mapping, Target } from '../src/sync/config-types.ts';
-import type { SObjectRow } from '../src/salesforce/client.ts';
+import type { CompositeSubrequest, CompositeSubresponse, SObjectRow } from '../src/salesforce/client.ts';
 import { eventCreated, userDeleted, PURPOSE } from '../../test/support/didomi-events.ts';
 
 const logger = createLogger('silent');
@@ -210,4 +213,60 @@ test('housekeeping: each task on its own timer (the configuration refreshes at i
   await hk.stop();
   assert.equal(runs.filter((r) => r === 'heartbeat').length, 1, 'the heartbeat keeps its own period');
   assert.equal(runs.filter((r) => r === 'later').length, 0);
+});
+
+test('write packing: consent data model records get collections of their own sObject type, upserts one per object and external id', () => {
+  const t = lead();
+  const w = workOf(claimed('a@x.com', [optIn('a@x.com', true)]));
+  const ops: RecordOp[] = [
+    { work: w, target: t, kind: 'update', id: '00Q1', fields: { HasOptedOutOfEmail: false } },
+    { work: w, target: t, kind: 'update', id: '0ZY1', fields: { PrivacyConsentStatus: 'OptOut' }, sobject: 'ContactPointTypeConsent' },
+    { work: w, target: t, kind: 'update', id: '00Q2', fields: { HasOptedOutOfEmail: true } },
+    { work: w, target: t, kind: 'upsert', fields: { Didomi_User_Id__c: 'a@x.com', LastName: 'a' } },
+    { work: w, target: t, kind: 'upsert', fields: { Didomi_User_Id__c: 'a@x.com', LastName: 'a' }, sobject: 'Individual', externalId: 'Didomi_User_Id__c' },
+    { work: w, target: t, kind: 'upsert', fields: { Didomi_Consent_Key__c: 'k' }, sobject: 'ContactPointTypeConsent', externalId: 'Didomi_Consent_Key__c' },
+  ];
+  const groups = packCollections(ops, '/b');
+  const types = (g: (typeof groups)[number]) => [
+    ...new Set((g.sub.body as { records: { attributes: { type: string } }[] }).records.map((r) => r.attributes.type)),
+  ];
+  assert.deepEqual(
+    groups.map((g) => [g.sub.url, types(g).join(','), g.ops.length]),
+    [
+      ['/b/composite/sobjects', 'Lead', 2],
+      ['/b/composite/sobjects', 'ContactPointTypeConsent', 1],
+      ['/b/composite/sobjects/Lead/Didomi_User_Id__c', 'Lead', 1],
+      ['/b/composite/sobjects/Individual/Didomi_User_Id__c', 'Individual', 1],
+      ['/b/composite/sobjects/ContactPointTypeConsent/Didomi_Consent_Key__c', 'ContactPointTypeConsent', 1],
+    ],
+  );
+});
+
+test('configuration refresh: targets, mappings, retry and bulk requests and describes in one composite call', async () => {
+  const calls: CompositeSubrequest[][] = [];
+  const query = (records: SObjectRow[]) => ({ totalSize: records.length, done: true, records });
+  const sf = {
+    base: '/b',
+    calls: 0,
+    composite: async (subs: CompositeSubrequest[]): Promise<CompositeSubresponse[]> => {
+      calls.push(subs);
+      return subs.map((s) => {
+        const soql = decodeURIComponent(s.url.split('q=')[1] ?? '');
+        if (s.referenceId === 'bulk') return { referenceId: s.referenceId, httpStatusCode: 200, body: query([row('a0B1', { Status__c: 'Pending' })]) };
+        if (soql) return { referenceId: s.referenceId, httpStatusCode: 200, body: query([]) };
+        return { referenceId: s.referenceId, httpStatusCode: 200, body: { fields: [] } };
+      });
+    },
+  } as unknown as SalesforceApi;
+  const org = await readOrg(sf);
+  assert.equal(calls.length, 1, 'one API call');
+  assert.ok(
+    calls[0].some((s) => s.referenceId === 'bulk' && decodeURIComponent(s.url).includes('FROM Didomi_Sync_Bulk_Request__c')),
+    'the bulk requests ride in it',
+  );
+  assert.deepEqual(
+    org.bulkRequests.map((r) => r.Id),
+    ['a0B1'],
+  );
+  assert.ok(org.config, 'the configuration is read from the same call');
 });
