@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const positiveInt = z.coerce.number().int().positive();
 const nonNegative = z.coerce.number().nonnegative();
 
@@ -52,7 +51,6 @@ const EnvSchema = z
     /** Days an inbox event is kept after it is merged and written (audit), then pruned. */
     RETENTION_DAYS: z.coerce.number().positive().max(3650).default(7),
     PRUNE_EVERY_MS: positiveInt.default(3_600_000),
-    METRICS_ENABLED: bool.default(true),
     // Salesforce -> Didomi (off unless the three Didomi API settings are given)
     DIDOMI_API_URL: z.url().default('https://api.didomi.io/v1'),
     DIDOMI_API_KEY: z.string().optional(),

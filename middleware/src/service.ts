@@ -11,6 +11,12 @@ import type { Store } from './store/types.ts';
 import { createSyncEngine } from './sync/engine.ts';
 import { startRetention } from './sync/retention.ts';
 import type { SyncEngine } from './sync/engine-types.ts';
+import type { SyncClients } from './sync/clients.ts';
+import type { Metrics } from './observability/metrics.ts';
+import { JwtBearerAuth } from './salesforce/auth.ts';
+import { ApiBudget } from './salesforce/budget.ts';
+import { SalesforceClient } from './salesforce/client.ts';
+import { DidomiApi } from './didomi/api-client.ts';
 
 export interface Service {
   app: ReturnType<typeof createHttpApp>;
@@ -26,7 +32,8 @@ export async function createService(config: Config, opts: { logger?: Logger; now
   const store = opts.store ?? (await openStore(config));
   await store.migrate();
   const metrics = createMetrics();
-  const engine = createSyncEngine({ config, store, logger, metrics, now: opts.now });
+  const clients = buildClients(config, metrics, opts.now ?? Date.now);
+  const engine = createSyncEngine({ config, store, logger, metrics, clients, now: opts.now });
   let draining = false;
   const app = createHttpApp({ config, store, engine, metrics, logger, isDraining: () => draining, now: opts.now });
   let server: Server | null = null;
@@ -65,4 +72,41 @@ export async function createService(config: Config, opts: { logger?: Logger; now
       await store.close();
     },
   };
+}
+
+/** The Salesforce client (JWT bearer session, API budget, metrics hooks) and, when configured, the Didomi API client. */
+export function buildClients(c: Config, metrics: Metrics, now: () => number): SyncClients {
+  const auth = new JwtBearerAuth({
+    loginUrl: c.SF_LOGIN_URL,
+    clientId: c.SF_CLIENT_ID,
+    username: c.SF_USERNAME,
+    privateKey: c.privateKey,
+    audience: c.audience,
+    timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
+  });
+  const budget = new ApiBudget(c.API_BUDGET_SHARE, now, Math.max(100, 60_000 * c.RETRY_BACKOFF_SCALE));
+  const salesforce = new SalesforceClient({
+    auth,
+    budget,
+    apiVersion: c.SF_API_VERSION,
+    timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
+    hooks: {
+      onCall: (resource, status) => metrics.sfApiCalls.inc({ resource, status: String(status) }),
+      onLimitInfo: (used, max) => {
+        metrics.sfApiUsed.set(used);
+        metrics.sfApiMax.set(max);
+      },
+    },
+  });
+  const didomi =
+    c.DIDOMI_API_KEY && c.DIDOMI_API_SECRET && c.DIDOMI_ORGANIZATION_ID
+      ? new DidomiApi({
+          baseUrl: c.DIDOMI_API_URL,
+          apiKey: c.DIDOMI_API_KEY,
+          apiSecret: c.DIDOMI_API_SECRET,
+          organizationId: c.DIDOMI_ORGANIZATION_ID,
+          timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
+        })
+      : null;
+  return { salesforce, budget, checkSession: async () => void (await auth.get()), didomi };
 }

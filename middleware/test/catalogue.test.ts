@@ -84,3 +84,27 @@ test('the catalogue is copied to the org with names by language, every page read
 });
 
 const by2 = (all: any[], key: string) => all.find((e) => e.Entry_Key__c === key);
+
+test('a failed catalogue read is tried again at the configuration pace, not an hour later', async () => {
+  const didomi = await startDidomiApiStub({ ...API, catalogue: { purposes: purposes.slice(0, 2), preferences: [] } });
+  didomi.failNext(1); // the first read at start gets a 503
+  const stack = await startStack({
+    seed: { contact: false },
+    env: {
+      DIDOMI_API_URL: didomi.url,
+      DIDOMI_API_KEY: API.key,
+      DIDOMI_API_SECRET: API.secret,
+      DIDOMI_ORGANIZATION_ID: API.organizationId,
+      HEARTBEAT_MS: '200',
+      CONFIG_REFRESH_MS: '200',
+      CATALOGUE_REFRESH_MS: '3600000',
+    },
+  });
+  try {
+    await until('the catalogue in the org after the failed read', async () => (await stack.records('Didomi_Catalogue_Entry__c')).length === 2);
+    assert.ok(didomi.reads['/metadata/purposes'] >= 1, 'read again after the 503');
+  } finally {
+    await stack.close();
+    await didomi.close();
+  }
+});

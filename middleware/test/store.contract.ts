@@ -142,9 +142,6 @@ export function storeContract(
       ['k2'],
     );
     assert.equal((await s.stats()).deadLettersUnsynced, 1);
-    await s.setMeta('m', { a: [1, 2] });
-    assert.deepEqual(await s.getMeta('m'), { a: [1, 2] });
-    assert.equal(await s.getMeta('none'), null);
     await s.append(Array.from({ length: 5 }, (_, i) => ev('many', i)));
     const c = await s.claim({ workerId: 'w', maxUsers: 1, maxEventsPerUser: 3, leaseMs: 60_000 });
     assert.equal(c[0].events.length, 3);

@@ -381,6 +381,41 @@ test('Delete Record without Delete permission on the object is reported and clea
   assert.deepEqual(await byEmail(allowed, 'Lead', 'gone@example.com'), [], 'deleted');
 });
 
+test('one record matches two users: it keeps the user whose Didomi_User_Id__c it carries, the other is dead-lettered (AMBIGUOUS_MATCH), never flip-flopping', async () => {
+  // The Lead's Email is one Didomi user's organization_user_id; its Didomi_User_Id__c holds another's (crm-42).
+  const s = await stack({ seed: { contact: false } });
+  const ids = s.emu.seed({ Lead: [{ LastName: 'Two', Company: 'Acme', Email: 'two@example.com', Didomi_User_Id__c: 'crm-42' }] });
+  const leadId = ids.Lead[0];
+  const token = await s.token();
+  // both in one batch, in both orders over two rounds; then each alone
+  await Promise.all([
+    s.post(eventCreated('two@example.com', at(1), { purposes: { [PURPOSE]: false } }), token),
+    s.post(eventCreated('crm-42', at(1), { purposes: { [PURPOSE]: true } }), token),
+  ]);
+  await s.waitForDrain();
+  await s.post(eventCreated('crm-42', at(2), { purposes: { [PURPOSE]: false } }), token);
+  await s.post(eventCreated('two@example.com', at(2), { purposes: { [PURPOSE]: true } }), token);
+  await s.waitForDrain();
+  await s.post(eventCreated('two@example.com', at(3), { purposes: { [PURPOSE]: false } }), token);
+  await s.waitForDrain();
+  const leads = await s.records('Lead');
+  assert.equal(leads.length, 1, 'no record created for either user');
+  assert.equal(leads[0].Didomi_User_Id__c, 'crm-42', 'the record still carries its holder');
+  assert.equal(leads[0].HasOptedOutOfEmail, true, "the holder's newest choice (refused at 2)");
+  const writes = ((await (await fetch(`${s.emu.url}/__emulator/writes?since=0`)).json()) as any).writes.filter((w: any) => w.sobject === 'Lead');
+  assert.ok(
+    writes.every((w: any) => w.fields.Didomi_User_Id__c === undefined || w.fields.Didomi_User_Id__c === 'crm-42'),
+    'never written with the other user id',
+  );
+  let errors: any[] = [];
+  await until('the ambiguous match dead-lettered', async () => (errors = await s.records('Didomi_Sync_Error__c')).length > 0);
+  assert.deepEqual(
+    errors.map((e) => [e.Organization_User_Id__c, e.Error_Code__c, e.Record_Id__c]),
+    [['two@example.com', 'AMBIGUOUS_MATCH', leadId]],
+    'one letter (the same key each time), for the user who does not hold the record',
+  );
+});
+
 test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', async () => {
   const s = await stack({ env: { HEARTBEAT_MS: '200' } });
   s.emu.seed({ Lead: [{ LastName: 'Hb', Company: 'Acme', Email: 'hb@example.com' }] });
@@ -391,6 +426,18 @@ test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', as
     return !!st && st.Events_Synced_Today__c >= 1 && st.Api_Usage_Max__c === 1_000_000;
   });
   assert.equal((await s.records('Didomi_Sync_Status__c')).length, 1, 'one record per instance');
+});
+
+test('heartbeat and configuration refresh keep their own periods: a short CONFIG_REFRESH_MS does not rewrite the heartbeat', async () => {
+  const s = await stack({ env: { HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '100' } });
+  const composites = () => s.emu.stats().apiCalls.byResource.composite ?? 0;
+  const start = composites();
+  // each refresh is one composite (targets, mappings, retry requests, describes); nothing else runs here
+  await until('five configuration refreshes', async () => composites() - start >= 5);
+  const writes = ((await (await fetch(`${s.emu.url}/__emulator/writes?since=0`)).json()) as any).writes.filter(
+    (w: any) => w.sobject === 'Didomi_Sync_Status__c',
+  );
+  assert.equal(writes.length, 1, 'the heartbeat written once, at start');
 });
 
 test('PostgreSQL store: the same flow with several replicas sharing the queue', async () => {

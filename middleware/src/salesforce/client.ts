@@ -12,11 +12,37 @@ export interface CompositeSubrequest {
   referenceId: string;
   body?: unknown;
 }
-export interface CompositeSubresponse {
-  body: any;
+/** A subresponse's body is what the subrequest's resource answers (a QueryResult, SaveResult[], ApiError[], ...). */
+export interface CompositeSubresponse<B = unknown> {
+  body: B;
   httpStatusCode: number;
   referenceId: string;
 }
+
+/** GET /query (REST API Developer Guide, "Query"): one page; nextRecordsUrl while more remain. */
+export interface QueryResult<T> {
+  totalSize: number;
+  done: boolean;
+  records: T[];
+  nextRecordsUrl?: string;
+}
+
+/** An error item (REST API Developer Guide, "Status Codes and Error Responses"). */
+export interface ApiError {
+  errorCode?: string;
+  message?: string;
+  fields?: string[];
+}
+
+/** One record's result in sObject Collections ("Create/Update/Delete Records Using sObject Collections"). */
+export interface SaveResult {
+  success: boolean;
+  id?: string;
+  errors?: { statusCode?: string; message?: string; fields?: string[] }[];
+}
+
+/** A record as a query returns it. */
+export type SObjectRow = { Id: string } & Record<string, unknown>;
 
 export interface ClientHooks {
   onCall?: (resource: string, status: number) => void;
@@ -47,7 +73,7 @@ export class SalesforceClient {
   }
 
   /** Waits for the budget, then calls; throws SalesforceError for a failed request. */
-  async request(method: string, path: string, body?: unknown, resource = 'other'): Promise<{ status: number; body: any }> {
+  async request<B = unknown>(method: string, path: string, body?: unknown, resource = 'other'): Promise<{ status: number; body: B }> {
     for (let d = this.budget.delayMs(); d > 0; d = this.budget.delayMs()) await sleep(Math.min(d, 1000));
     let session = await this.auth.get();
     for (let attempt = 0; ; attempt++) {
@@ -58,12 +84,12 @@ export class SalesforceClient {
         continue;
       }
       if (res.status >= 400) {
-        const first = Array.isArray(res.body) ? res.body[0] : res.body;
+        const first = (Array.isArray(res.body) ? res.body[0] : res.body) as ApiError | undefined;
         const code = first?.errorCode ?? (res.status >= 500 ? 'SERVER_UNAVAILABLE' : `HTTP_${res.status}`);
         if (code === 'REQUEST_LIMIT_EXCEEDED') this.budget.pause(this.budget.limitPauseMs);
         throw new SalesforceError(res.status, code, first?.message ?? `HTTP ${res.status}`);
       }
-      return res;
+      return res as { status: number; body: B };
     }
   }
 
@@ -93,7 +119,7 @@ export class SalesforceClient {
     if (m) this.hooks.onLimitInfo?.(Number(m[1]), Number(m[2]));
     this.hooks.onCall?.(resource, res.status);
     const text = await res.text();
-    let parsed: any = undefined;
+    let parsed: unknown = undefined;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
@@ -102,13 +128,16 @@ export class SalesforceClient {
     return { status: res.status, body: parsed };
   }
 
-  async query<T = any>(soql: string): Promise<T[]> {
-    const out: T[] = [];
-    let res = await this.request('GET', `${this.base}/query?q=${encodeURIComponent(soql)}`, undefined, 'query');
-    out.push(...res.body.records);
-    while (res.body.nextRecordsUrl) {
-      res = await this.request('GET', res.body.nextRecordsUrl, undefined, 'query');
-      out.push(...res.body.records);
+  async query<T = SObjectRow>(soql: string): Promise<T[]> {
+    return this.allPages((await this.request<QueryResult<T>>('GET', `${this.base}/query?q=${encodeURIComponent(soql)}`, undefined, 'query')).body);
+  }
+
+  /** Every record of a query, from its first page (answered alone or inside a composite) through nextRecordsUrl. */
+  async allPages<T>(first: QueryResult<T>): Promise<T[]> {
+    const out = [...first.records];
+    for (let page = first; page.nextRecordsUrl;) {
+      page = (await this.request<QueryResult<T>>('GET', page.nextRecordsUrl, undefined, 'query')).body;
+      out.push(...page.records);
     }
     return out;
   }
@@ -123,15 +152,15 @@ export class SalesforceClient {
     const res = await this.request('POST', `${this.base}/composite`, { allOrNone, compositeRequest: subrequests }, 'composite');
     // One subresponse per subrequest (reference/salesforce.md "Composite"); anything else accounts for
     // nothing, so it is a transient failure (retried), never an empty success.
-    const list = res.body?.compositeResponse;
+    const list = (res.body as { compositeResponse?: unknown } | undefined)?.compositeResponse;
     const problem = !Array.isArray(list)
       ? 'no compositeResponse list'
       : list.length !== subrequests.length
         ? `${list.length} subresponses for ${subrequests.length} subrequests`
-        : list.some((x) => !x || typeof x !== 'object' || typeof x.httpStatusCode !== 'number')
+        : list.some((x) => !x || typeof x !== 'object' || typeof (x as CompositeSubresponse).httpStatusCode !== 'number')
           ? 'a malformed subresponse'
           : null;
     if (problem) throw new SalesforceError(res.status, 'MALFORMED_RESPONSE', `composite answered HTTP ${res.status} with ${problem}`, 'transient');
-    return list;
+    return list as CompositeSubresponse[];
   }
 }

@@ -10,7 +10,6 @@ import {
   type CompletedUser,
   type DeadLetter,
   type FailedUser,
-  type Json,
   type NewEvent,
   type Store,
   type StoreStats,
@@ -258,15 +257,6 @@ export class PostgresStore implements Store {
 
   async markDeadLettersSynced(keys: string[]): Promise<void> {
     await this.pool.query('UPDATE dead_letters SET synced = true WHERE key = ANY($1)', [keys]);
-  }
-
-  async getMeta(key: string): Promise<Json | null> {
-    const r = await this.pool.query('SELECT value FROM meta WHERE key = $1', [key]);
-    return r.rowCount ? r.rows[0].value : null;
-  }
-
-  async setMeta(key: string, value: Json): Promise<void> {
-    await this.pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [key, JSON.stringify(value)]);
   }
 
   async stats(): Promise<StoreStats> {

@@ -95,8 +95,6 @@ export class SqliteStore implements Store {
         ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, synced = 0`),
       unsynced: p('SELECT key, user_key, payload FROM dead_letters WHERE synced = 0 ORDER BY created_at LIMIT ?'),
       markSynced: p('UPDATE dead_letters SET synced = 1 WHERE key = ?'),
-      getMeta: p('SELECT value FROM meta WHERE key = ?'),
-      setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       statsUsers: p('SELECT count(*) AS n FROM user_sync WHERE pending_seq > done_seq OR forced = 1'),
       statsEvents: p(`SELECT count(*) AS n, min(i.received_at) AS oldest FROM user_sync u JOIN inbox i ON i.user_key = u.user_key AND i.seq > u.done_seq
         WHERE u.pending_seq > u.done_seq`),
@@ -226,7 +224,7 @@ export class SqliteStore implements Store {
         this.st.lease.run(o.workerId, now + o.leaseMs, k);
         // An expired lease means a worker died mid-batch, maybe after writing: its written cache cannot be trusted.
         if (u.lease_owner !== null) u.written = null;
-        const events = (this.st.userEvents.all(k, u.done_seq, o.maxEventsPerUser) as Record<string, any>[]).map(toEvent);
+        const events = (this.st.userEvents.all(k, u.done_seq, o.maxEventsPerUser) as unknown as EventRow[]).map(toEvent);
         out.push({ userKey: k, state: parse(u.state), written: parse(u.written), attempts: u.attempts, firstFailedAt: u.first_failed_at, events });
       }
       return out;
@@ -290,15 +288,6 @@ export class SqliteStore implements Store {
     });
   }
 
-  async getMeta(key: string): Promise<Json | null> {
-    const r = this.st.getMeta.get(key) as { value: string } | undefined;
-    return r ? JSON.parse(r.value) : null;
-  }
-
-  async setMeta(key: string, value: Json): Promise<void> {
-    this.st.setMeta.run(key, JSON.stringify(value));
-  }
-
   async stats(): Promise<StoreStats> {
     const users = this.st.statsUsers.get() as { n: number };
     const ev = this.st.statsEvents.get() as { n: number; oldest: string | null };
@@ -313,7 +302,17 @@ export class SqliteStore implements Store {
 
 const parse = (s: string | null): Json | null => (s === null ? null : JSON.parse(s));
 
-function toEvent(r: Record<string, any>): StoredEvent {
+interface EventRow {
+  seq: number | bigint;
+  dedupe_key: string;
+  user_key: string;
+  type: StoredEvent['type'];
+  occurred_at: string;
+  received_at: string;
+  payload: string;
+}
+
+function toEvent(r: EventRow): StoredEvent {
   return {
     seq: Number(r.seq),
     dedupeKey: r.dedupe_key,

@@ -112,10 +112,6 @@ export interface Store {
   unsyncedDeadLetters(limit: number): Promise<DeadLetter[]>;
   markDeadLettersSynced(keys: string[]): Promise<void>;
 
-  /** Small key/value area for engine bookkeeping (counters, config fingerprints). */
-  getMeta(key: string): Promise<Json | null>;
-  setMeta(key: string, value: Json): Promise<void>;
-
   stats(): Promise<StoreStats>;
 
   /**

@@ -9,8 +9,9 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BULK_ACTIONS, BULK_REQUEST, ERROR_STATUSES, SYNC_ERROR, TARGET_OBJECTS } from '../salesforce/api-names.ts';
-import type { SalesforceClient, CompositeSubrequest } from '../salesforce/client.ts';
+import type { CompositeSubrequest, SaveResult } from '../salesforce/client.ts';
 import { soqlString } from '../salesforce/soql.ts';
+import type { SalesforceApi } from './clients.ts';
 
 const R = BULK_REQUEST.fields;
 const E = SYNC_ERROR.fields;
@@ -18,7 +19,7 @@ export const PER_RUN = 2000;
 const COLLECTION = 200;
 const COLLECTIONS_PER_CALL = 5;
 
-/** Read with the housekeeping composite (no extra API call when nothing is pending). */
+/** Read with the configuration refresh's composite (config-refresh.ts): no extra API call when nothing is pending. */
 export const BULK_REQUESTS_SOQL =
   `SELECT Id, ${R.action}, ${R.code}, ${R.fromStatus}, ${R.targetObject}, ${R.affected} FROM ${BULK_REQUEST.object} ` +
   `WHERE ${R.status} = 'Pending' ORDER BY CreatedDate LIMIT 10`;
@@ -34,13 +35,13 @@ const requestSchema = z.object({
 });
 
 export interface BulkRequestDeps {
-  client: SalesforceClient;
+  client: SalesforceApi;
   logger: Logger;
   now: () => number;
   perRun?: number;
 }
 
-/** Carries out the pending requests read by housekeeping; returns how many dead letters changed. */
+/** Carries out the pending requests read by the configuration refresh; returns how many dead letters changed. */
 export async function carryOutBulkRequests(records: Record<string, unknown>[], d: BulkRequestDeps): Promise<number> {
   let budget = d.perRun ?? PER_RUN;
   let changed = 0;
@@ -52,8 +53,8 @@ export async function carryOutBulkRequests(records: Record<string, unknown>[], d
       await finish(d, String(raw.Id), 'Failed', Number(raw[R.affected] ?? 0), `Invalid request: ${why}`);
       continue;
     }
-    const q = parsed.data as Record<string, any>;
-    const to = BULK_ACTIONS[q[R.action] as keyof typeof BULK_ACTIONS];
+    const q = parsed.data;
+    const to = BULK_ACTIONS[q[R.action]];
     try {
       const done = await changeStatus(d, q[R.code], q[R.fromStatus], q[R.targetObject] ?? null, to, budget);
       budget -= done.matched;
@@ -90,7 +91,7 @@ async function changeStatus(d: BulkRequestDeps, code: string, from: string, obje
         firstError ??= JSON.stringify(r.body).slice(0, 200);
         continue;
       }
-      for (const one of r.body as { success: boolean; errors?: { message: string }[] }[]) {
+      for (const one of r.body as SaveResult[]) {
         if (one.success) changed++;
         else firstError ??= one.errors?.[0]?.message;
       }

@@ -1,50 +1,61 @@
 // Keeps Didomi's catalogue (didomi/catalogue.ts) in the org as Didomi_Catalogue_Entry__c records,
 // which the admin tab reads with Lightning Data Service (GraphQL): a package object rather than
 // custom metadata (which the REST API cannot write) or a custom setting (no long text, no
-// GraphQL), so no Apex is needed on either side. Refreshed from the housekeeping loop at most every
-// CATALOGUE_REFRESH_MS; written only when the content changed (external-id upserts of 200 records
-// per collection, 5 per /composite call), so an unchanged catalogue costs no Salesforce call.
+// GraphQL), so no Apex is needed on either side. A housekeeping task (housekeeping.ts) on its own
+// timer, every CATALOGUE_REFRESH_MS (sooner again after a failed read); written only when the
+// content changed (external-id upserts of 200 records per collection, 5 per /composite call), so an
+// unchanged catalogue costs no Salesforce call.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CATALOGUE } from '../salesforce/api-names.ts';
-import type { CompositeSubrequest, SalesforceClient } from '../salesforce/client.ts';
+import type { CompositeSubrequest, SaveResult } from '../salesforce/client.ts';
 import { entryKey, fetchCatalogue, type CatalogueEntry } from '../didomi/catalogue.ts';
 import type { DidomiApi } from '../didomi/api-client.ts';
+import type { SalesforceApi } from './clients.ts';
+import type { HousekeepingTask } from './housekeeping.ts';
 
 const F = CATALOGUE.fields;
 const COLLECTION = 200;
 const PER_CALL = 5;
 
 export interface CatalogueSyncDeps {
-  client: SalesforceClient;
+  client: SalesforceApi;
   didomi: DidomiApi;
   logger: Logger;
   now: () => number;
   everyMs: number;
+  /** After a failed refresh, the next one comes this soon (at most everyMs). */
+  retryMs: number;
 }
 
 export class CatalogueSync {
   private readonly d: CatalogueSyncDeps;
-  private lastRun = Number.NEGATIVE_INFINITY;
   private lastHash = '';
+  private failed = false;
 
   constructor(d: CatalogueSyncDeps) {
     this.d = d;
   }
 
-  /** Called on every housekeeping run; does something at most every `everyMs`. Never throws. */
-  async tick(): Promise<void> {
-    if (this.d.now() - this.lastRun < this.d.everyMs) return;
-    this.lastRun = this.d.now();
+  /** At start, then every everyMs; after a failure, every retryMs until one succeeds. */
+  readonly task: HousekeepingTask = {
+    name: 'catalogue',
+    everyMs: () => (this.failed ? Math.min(this.d.retryMs, this.d.everyMs) : this.d.everyMs),
+    run: () => this.refresh(),
+  };
+
+  /** Reads the catalogue from Didomi and upserts it when it changed. Never throws. */
+  async refresh(): Promise<void> {
     try {
       const { entries, skipped } = await fetchCatalogue(this.d.didomi);
+      this.failed = false;
       const hash = createHash('sha256').update(JSON.stringify(entries)).digest('hex');
       if (hash === this.lastHash) return;
       const failed = await this.publish(entries);
       if (!failed) this.lastHash = hash;
       this.d.logger.info({ entries: entries.length, skipped, failed }, 'Didomi catalogue copied to the org');
     } catch (e) {
-      this.lastRun = Number.NEGATIVE_INFINITY; // try again next housekeeping run
+      this.failed = true; // try again soon
       this.d.logger.warn({ err: (e as Error).message }, 'Didomi catalogue not refreshed; will try again');
     }
   }
@@ -74,7 +85,7 @@ export class CatalogueSync {
     for (let i = 0; i < subs.length; i += PER_CALL)
       for (const r of await this.d.client.composite(subs.slice(i, i + PER_CALL))) {
         if (r.httpStatusCode >= 400 || !Array.isArray(r.body)) failed += COLLECTION;
-        else failed += (r.body as { success: boolean }[]).filter((x) => !x.success).length;
+        else failed += (r.body as SaveResult[]).filter((x) => !x.success).length;
       }
     return failed;
   }

@@ -33,7 +33,25 @@ function json(text: unknown): Record<string, unknown> {
   }
 }
 
-export function fieldsFromDescribe(describe: any): Map<string, FieldInfo> {
+/** The parts of an sObject describe the sync reads (REST API Developer Guide, "sObject Describe"). */
+export interface Describe {
+  deletable?: boolean;
+  fields?: {
+    name: string;
+    type: string;
+    updateable?: boolean;
+    createable?: boolean;
+    length?: number;
+    nillable?: boolean;
+    defaultedOnCreate?: boolean;
+    filterable?: boolean;
+  }[];
+}
+
+type Row = { Id: string } & Record<string, unknown>;
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+export function fieldsFromDescribe(describe: Describe | undefined): Map<string, FieldInfo> {
   const out = new Map<string, FieldInfo>();
   for (const f of describe?.fields ?? []) {
     out.set(String(f.name).toLowerCase(), {
@@ -50,7 +68,7 @@ export function fieldsFromDescribe(describe: any): Map<string, FieldInfo> {
 }
 
 /** Builds the sync configuration from query results and describes (keyed by object name). */
-export function buildConfig(targetRows: any[], mappingRows: any[], describes: Map<string, any>): SyncConfig {
+export function buildConfig(targetRows: Row[], mappingRows: Row[], describes: Map<string, Describe>): SyncConfig {
   const problems: SyncConfig['problems'] = [];
   const targets: Target[] = [];
   const unusable: SyncConfig['unusable'] = [];
@@ -61,7 +79,7 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
     if (!TARGET_OBJECTS.includes(object) || seenObjects.has(object)) continue; // one active target per object
     seenObjects.add(object);
     const fields = fieldsFromDescribe(describes.get(object));
-    let deletion = DELETION_BEHAVIORS.includes(r[T.deletionBehavior]) ? (r[T.deletionBehavior] as DeletionBehavior) : 'Ignore';
+    let deletion = (DELETION_BEHAVIORS as readonly unknown[]).includes(r[T.deletionBehavior]) ? (r[T.deletionBehavior] as DeletionBehavior) : 'Ignore';
     if (deletion === 'Delete Record' && describes.get(object)?.deletable === false) {
       // Without Delete on the object every deletion would fail; clearing still leaves no consent behind.
       problems.push({
@@ -136,10 +154,10 @@ export function buildConfig(targetRows: any[], mappingRows: any[], describes: Ma
       const mapping: Mapping = {
         id: m.Id,
         kind,
-        purposeId: m[M.purposeId] ?? null,
-        preferenceId: m[M.preferenceId] ?? null,
-        valueId: m[M.valueId] ?? null,
-        attributePath: m[M.attributePath] ?? null,
+        purposeId: text(m[M.purposeId]),
+        preferenceId: text(m[M.preferenceId]),
+        valueId: text(m[M.valueId]),
+        attributePath: text(m[M.attributePath]),
         field: fi.name,
         fieldType: fi.type,
         invert: m[M.invert] === true,
@@ -171,20 +189,23 @@ function checkMatchField(object: string, name: string, fi: FieldInfo | undefined
 }
 
 /** A "Consent Model" mapping, or why it cannot be used. It writes no field of its target: Field_Api_Name__c is not read. */
-function consentModelMapping(m: any, seen: ConsentModelMapping[]): ConsentModelMapping | string {
+function consentModelMapping(m: Row, seen: ConsentModelMapping[]): ConsentModelMapping | string {
+  const purposeId = text(m[M.purposeId]);
+  const preferenceId = text(m[M.preferenceId]) || null;
+  const valueId = text(m[M.valueId]) || null;
   const purposeName = String(m[M.dataUsePurpose] ?? '').trim();
   const channel = m[M.contactPointType] as ContactPointType;
-  if (!m[M.purposeId]) return `a Consent Model mapping needs ${M.purposeId}`;
-  if (!!m[M.preferenceId] !== !!m[M.valueId]) return `a Consent Model mapping of a preference value needs both ${M.preferenceId} and ${M.valueId}`;
+  if (!purposeId) return `a Consent Model mapping needs ${M.purposeId}`;
+  if (!!preferenceId !== !!valueId) return `a Consent Model mapping of a preference value needs both ${M.preferenceId} and ${M.valueId}`;
   if (!purposeName) return `a Consent Model mapping needs ${M.dataUsePurpose} (the Data Use Purpose name)`;
   if (!CONTACT_POINT_TYPES.includes(channel)) return `a Consent Model mapping needs ${M.contactPointType} (one of ${CONTACT_POINT_TYPES.join(', ')})`;
   if (seen.some((x) => x.dataUsePurpose.toLowerCase() === purposeName.toLowerCase() && x.contactPointType === channel))
     return `${purposeName} / ${channel} is mapped twice in the consent model; only the first mapping is used`;
   return {
     id: m.Id,
-    purposeId: m[M.purposeId],
-    preferenceId: m[M.preferenceId] || null,
-    valueId: m[M.valueId] || null,
+    purposeId,
+    preferenceId,
+    valueId,
     dataUsePurpose: purposeName,
     contactPointType: channel,
     regulation: String(m[M.regulation] || 'gdpr').toLowerCase(),

@@ -4,55 +4,37 @@
 // the consents and IndividualId links, plus, once per purpose name and process, a query (and a create)
 // for the DataUsePurpose records.
 import { CONSENT_MODEL } from '../salesforce/api-names.ts';
-import type { SalesforceClient } from '../salesforce/client.ts';
+import type { SaveResult } from '../salesforce/client.ts';
 import { inList } from '../salesforce/soql.ts';
-import { individualId, planConsents, planIndividual, planLinks, type CurrentLinks, type Written } from './consent-model.ts';
-import type { ConsentModelMapping, SyncConfig, Target } from './config-types.ts';
-import type { ConsentState } from './consent-state.ts';
-import type { FieldValues } from './project.ts';
-
-/** The parts of the engine's work item and record operation this module uses (engine.ts). */
-export interface ModelWork {
-  user: { userKey: string };
-  state: ConsentState;
-  written: Written;
-  transient: string | null;
-}
-export interface ModelOp<W extends ModelWork> {
-  work: W;
-  target: Target;
-  kind: 'update' | 'upsert';
-  id?: string;
-  fields: FieldValues;
-  /** The sObject written when it is not the target's object, and the external id an upsert goes by. */
-  sobject?: string;
-  externalId?: string;
-}
+import type { AfterWriteStep } from './after-write.ts';
+import type { SalesforceApi } from './clients.ts';
+import { individualId, planConsents, planIndividual, planLinks, type CurrentLinks } from './consent-model.ts';
+import type { ConsentModelMapping, SyncConfig } from './config-types.ts';
+import type { Matches } from './plan.ts';
+import type { RecordOp, Work } from './work.ts';
 
 export class ConsentModelSync {
   /** DataUsePurpose ids by lower-case name: they are few and change rarely. */
   private purposes = new Map<string, string>();
 
-  private readonly client: SalesforceClient;
+  private readonly client: SalesforceApi;
 
-  constructor(client: SalesforceClient) {
+  constructor(client: SalesforceApi) {
     this.client = client;
   }
 
+  /** The engine's post-write step (after-write.ts). */
+  readonly step: AfterWriteStep = ({ config, works, write, matches }) => this.sync(config, works, write, matches);
+
   /** Returns the number of record operations sent. */
-  async sync<W extends ModelWork>(
-    config: SyncConfig,
-    works: W[],
-    write: (ops: ModelOp<W>[]) => Promise<void>,
-    matches: Map<string, Map<string, any[]>> = new Map(),
-  ): Promise<number> {
+  async sync(config: SyncConfig, works: Work[], write: (ops: RecordOp[]) => Promise<void>, matches: Matches = new Map()): Promise<number> {
     const mappings = config.consentModel ?? [];
     const target = config.targets[0];
     if (!mappings.length || !target) return 0;
     const live = works.filter((w) => !w.transient);
     const current = currentLinks(matches);
     const I = CONSENT_MODEL.individual;
-    const individuals: ModelOp<W>[] = [];
+    const individuals: RecordOp[] = [];
     for (const w of live) {
       const plan = planIndividual(w.user.userKey, w.state, mappings, w.written, current);
       if (plan?.id) individuals.push({ work: w, target, kind: 'update', id: plan.id, fields: plan.fields, sobject: I.object });
@@ -60,8 +42,8 @@ export class ConsentModelSync {
     }
     await this.ensurePurposes(mappings, live);
     if (individuals.length) await write(individuals);
-    const ops: ModelOp<W>[] = [];
-    const consents: ModelOp<W>[] = [];
+    const ops: RecordOp[] = [];
+    const consents: RecordOp[] = [];
     const C = CONSENT_MODEL.consent;
     for (const w of live) {
       if (w.transient) continue;
@@ -91,7 +73,7 @@ export class ConsentModelSync {
   }
 
   /** Finds the DataUsePurpose records by name, creating the missing ones; a person whose purpose is missing is retried. */
-  private async ensurePurposes(mappings: ConsentModelMapping[], works: ModelWork[]) {
+  private async ensurePurposes(mappings: ConsentModelMapping[], works: Work[]) {
     const names = [...new Set(mappings.map((m) => m.dataUsePurpose))].filter((n) => !this.purposes.has(n.toLowerCase()));
     if (!names.length) return;
     const P = CONSENT_MODEL.purpose.object;
@@ -100,19 +82,19 @@ export class ConsentModelSync {
     };
     try {
       const soql = `SELECT Id, Name FROM ${P} WHERE Name IN ${inList(names)} ORDER BY CreatedDate, Id`;
-      const found = await this.client.request('GET', `${this.client.base}/query?q=${encodeURIComponent(soql)}`, undefined, 'query');
-      for (const r of found.body.records ?? []) if (!this.purposes.has(String(r.Name).toLowerCase())) this.purposes.set(String(r.Name).toLowerCase(), r.Id);
+      for (const r of await this.client.query<{ Id: string; Name: string }>(soql))
+        if (!this.purposes.has(String(r.Name).toLowerCase())) this.purposes.set(String(r.Name).toLowerCase(), r.Id);
       const create = names.filter((n) => !this.purposes.has(n.toLowerCase()));
       if (!create.length) return;
-      const res = await this.client.request(
+      const res = await this.client.request<SaveResult[]>(
         'POST',
         `${this.client.base}/composite/sobjects`,
         { allOrNone: false, records: create.map((Name) => ({ attributes: { type: P }, Name })) },
         'collections',
       );
       const failed: string[] = [];
-      (res.body as any[]).forEach((r, i) => {
-        if (r.success) this.purposes.set(create[i].toLowerCase(), r.id);
+      res.body.forEach((r, i) => {
+        if (r.success && r.id) this.purposes.set(create[i].toLowerCase(), r.id);
         else failed.push(`${create[i]}: ${r.errors?.[0]?.statusCode ?? 'UNKNOWN'} ${r.errors?.[0]?.message ?? ''}`);
       });
       if (failed.length) missing(`DataUsePurpose not created (${failed.join('; ')})`);
@@ -122,13 +104,13 @@ export class ConsentModelSync {
   }
 }
 
-/** What the match query read of each record's IndividualId (engine.ts selects it where the object has it). */
-function currentLinks(matches: Map<string, Map<string, any[]>>): CurrentLinks {
+/** What the match query read of each record's IndividualId (match.ts selects it where the object has it). */
+function currentLinks(matches: Matches): CurrentLinks {
   const out: CurrentLinks = new Map();
   for (const [object, byKey] of matches) {
     const field = CONSENT_MODEL.recordLink[object];
     if (!field) continue;
-    for (const records of byKey.values()) for (const r of records) if (field in r) out.set(r.Id, r[field] ?? null);
+    for (const records of byKey.values()) for (const r of records) if (field in r) out.set(r.Id, typeof r[field] === 'string' ? (r[field] as string) : null);
   }
   return out;
 }

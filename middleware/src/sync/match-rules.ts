@@ -6,7 +6,7 @@ import type { Target } from './config-types.ts';
  * A converted Lead is a match, never written: the person lives on as its Contact (DESIGN.md "Match"),
  * and Salesforce refuses edits to converted Leads without a special permission.
  */
-export function writableRecords<R extends { IsConverted?: unknown }>(t: Target, matched: R[]): R[] {
+export function writableRecords<R extends Record<string, unknown>>(t: Target, matched: R[]): R[] {
   return t.object === 'Lead' ? matched.filter((r) => r.IsConverted !== true) : matched;
 }
 

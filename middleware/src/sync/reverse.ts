@@ -8,7 +8,7 @@
 // webhook, which brings the new state back through the store: no loop, since that write is ours.
 import type { Logger } from 'pino';
 import { RECORD_FIELDS } from '../salesforce/api-names.ts';
-import type { SalesforceClient } from '../salesforce/client.ts';
+import type { SalesforceApi } from './clients.ts';
 import { soqlIdent, soqlString } from '../salesforce/soql.ts';
 import { DidomiApiError, type DidomiApi } from '../didomi/api-client.ts';
 import { DEFAULT_REGULATION } from '../didomi/facts.ts';
@@ -19,7 +19,7 @@ const PAGE = 200;
 const MAX_PAGES = 5;
 
 export interface ReverseSyncDeps {
-  client: SalesforceClient;
+  client: Pick<SalesforceApi, 'query' | 'userId'>;
   didomi: DidomiApi;
   config: () => SyncConfig | null;
   logger: Logger;
