@@ -123,7 +123,8 @@ function isolate(o: RecordOp, drop: string[], code: string, message: string, out
   const tried = o.fallback ?? new Set<string>();
   // A mapped field gets its no-consent value in place of the refused one (field-isolation.ts); a
   // no-consent value refused in turn is left out. Only the person's own values are dead-lettered.
-  const fallback = noConsentFallback(o.target, refused, tried);
+  // Only the target's own records carry its mapped fields (a consent-model record has none of them).
+  const fallback = sobjectOf(o) === o.target.object ? noConsentFallback(o.target, refused, tried) : {};
   const own = Object.fromEntries(Object.entries(refused).filter(([f]) => !tried.has(f)));
   const fields = Object.keys(own);
   if (fields.length) {
