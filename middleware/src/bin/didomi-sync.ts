@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createService } from '../service.ts';
 import { openStore } from '../store/open.ts';
+import { isConnectionError } from '../store/connection-errors.ts';
 import { backfillCommand } from './backfill-command.ts';
 
 const command = process.argv[2] ?? 'serve';
@@ -19,6 +20,17 @@ try {
 }
 const logger = createLogger(config.LOG_LEVEL);
 process.on('unhandledRejection', (reason) => logger.error({ err: String(reason) }, 'unhandled rejection'));
+// Last line of defence for issue 11 item 2: a PostgreSQL connection lost outside any query (an 'error'
+// event no listener took) must not kill the service; the store is durable and the next query
+// reconnects. Anything else is a bug: logged with its stack, then the process exits as Node would.
+process.on('uncaughtException', (err) => {
+  if (isConnectionError(err)) {
+    logger.error({ err: err.message, stack: err.stack }, 'database connection lost outside a query; the store reconnects');
+    return;
+  }
+  logger.fatal({ err: err.message, stack: err.stack }, 'uncaught exception');
+  process.exit(1);
+});
 
 if (command === 'migrate') {
   const store = await openStore(config);

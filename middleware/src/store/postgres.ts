@@ -16,6 +16,7 @@ import {
   type StoredEvent,
 } from './types.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
+import { isConnectionError } from './connection-errors.ts';
 
 const MIGRATION_LOCK = 4_711_2026; // advisory lock: two replicas starting together migrate once
 
@@ -291,8 +292,3 @@ async function lockUsers(c: pg.PoolClient, userKeys: string[]): Promise<void> {
 }
 
 /** Errors after which a connection cannot be reused: lost socket, or the server ended the session (class 57, 08). */
-function isConnectionError(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  if (typeof code === 'string' && (code.startsWith('57') || code.startsWith('08'))) return true;
-  return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|not queryable/i.test((e as Error)?.message ?? '');
-}
