@@ -193,7 +193,8 @@ describe('on a seeded org', () => {
     const purpose = form.getByLabel('Purpose id');
     await purpose.fill('');
     const moved = await clickSaveLeaving(form, purpose, page.locator('[data-id="save-mapping"] button'));
-    assert.equal(moved, 0, 'Save stays where the pointer is when the field message appears');
+    // under a pixel (layout rounding, 0.5 px measured); without the kept room it moved 18 px
+    assert.ok(Math.abs(moved) < 1, `Save stays where the pointer is when the field message appears (moved ${moved} px)`);
     const refusal = page.locator('c-didomi-mapping-editor [data-id="form-error"]');
     await refusal.waitFor();
     assert.match(await refusal.innerText(), /purpose/i);
@@ -208,7 +209,8 @@ describe('on a seeded org', () => {
     const required = form.locator('lightning-input[data-default] input').first();
     await required.waitFor();
     const moved = await clickSaveLeaving(form, required, page.locator('[data-id="save-target"] button'));
-    assert.equal(moved, 0, 'Save stays where the pointer is when the field message appears');
+    // under a pixel (layout rounding, 0.5 px measured); without the kept room it moved 18 px
+    assert.ok(Math.abs(moved) < 1, `Save stays where the pointer is when the field message appears (moved ${moved} px)`);
     const refusal = page.locator('[data-id="target-form"] [data-id="form-error"]');
     await refusal.waitFor();
     assert.match(await refusal.innerText(), /default for the required field/);
