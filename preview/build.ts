@@ -44,6 +44,19 @@ function customLabels(): Plugin {
   };
 }
 
+/**
+ * `@salesforce/i18n/lang`, which our components import: the Salesforce user's language, here the
+ * preview admin's (en-US). lightning-base-components resolves its own i18n imports.
+ */
+function userLanguage(): Plugin {
+  const ID = '@salesforce/i18n/lang';
+  return {
+    name: 'salesforce-user-language',
+    resolveId: (id) => (id === ID ? '\0user-language' : null),
+    load: (id) => (id === '\0user-language' ? 'export default "en-US";' : null),
+  };
+}
+
 export async function buildPreview({ compile = true } = {}) {
   if (compile) compileComponents();
   // The components folder is flat (no namespace level), so each bundle is mapped to c/<name> by path.
@@ -54,6 +67,7 @@ export async function buildPreview({ compile = true } = {}) {
     input: join(ROOT, 'preview/client/main.js'),
     plugins: [
       customLabels(),
+      userLanguage(),
       alias({
         entries: ['uiObjectInfoApi', 'uiRecordApi', 'graphql', 'platformShowToastEvent', 'navigation'].map((m) => ({
           find: new RegExp(`^lightning/${m}$`),

@@ -50,6 +50,7 @@ const LWC_BUNDLES = [
   'didomiConfigImport',
   'didomiSyncRules',
   'didomiSyncLabels',
+  'didomiCatalogue',
 ];
 const picklist = (f: any) => (f.valueSet.valueSetDefinition.value as any[]).map((v) => v.fullName);
 

@@ -29,3 +29,11 @@ declare module '@salesforce/label/c.*' {
   const label: string;
   export default label;
 }
+declare module '@salesforce/i18n/lang' {
+  const lang: string;
+  export default lang;
+}
+declare module '@salesforce/i18n/locale' {
+  const locale: string;
+  export default locale;
+}

@@ -11,6 +11,11 @@ import { LABELS, format } from 'c/didomiSyncLabels';
 import { changedValue, nodes, reduceErrors } from 'c/didomiSyncRules';
 // eslint-disable-next-line no-unused-vars -- used in type annotations only, which the LWC lint parser does not count
 import type { MappingDraft } from 'c/didomiSyncRules';
+import { buildCatalogue, sourceNames } from 'c/didomiCatalogue';
+// eslint-disable-next-line no-unused-vars -- used in type annotations only, which the LWC lint parser does not count
+import type { Catalogue } from 'c/didomiCatalogue';
+// The Salesforce user's language for Didomi's names: https://developer.salesforce.com/docs/platform/lwc/guide/create-i18n.html
+import LANG from '@salesforce/i18n/lang';
 import { checkRows, parseConnectorConfig, upsertRefusal } from './connectorConfig';
 // eslint-disable-next-line no-unused-vars -- as above
 import type { ImportRow, ParsedConfig } from './connectorConfig';
@@ -45,6 +50,8 @@ export default class DidomiConfigImport extends LightningElement {
   error = '';
   done = '';
   busy = false;
+  /** Didomi's catalogue when the middleware copied it: the rows show names, not ids. */
+  catalogue: Catalogue = { purposes: [], preferences: [] };
 
   @wire(graphql, {
     query: gql`
@@ -89,6 +96,31 @@ export default class DidomiConfigImport extends LightningElement {
                 }
               }
             }
+            Didomi_Catalogue_Entry__c(first: 2000) {
+              edges {
+                node {
+                  Id
+                  Name {
+                    value
+                  }
+                  Kind__c {
+                    value
+                  }
+                  Didomi_Id__c {
+                    value
+                  }
+                  Preference_Id__c {
+                    value
+                  }
+                  Names__c {
+                    value
+                  }
+                  Last_Seen_At__c {
+                    value
+                  }
+                }
+              }
+            }
           }
         }
       }
@@ -100,6 +132,7 @@ export default class DidomiConfigImport extends LightningElement {
     if (q?.Didomi_Sync_Target__c) {
       this.targets = nodes(q.Didomi_Sync_Target__c);
       this.mappings = nodes(q.Didomi_Field_Mapping__c);
+      if (q.Didomi_Catalogue_Entry__c) this.catalogue = buildCatalogue(nodes(q.Didomi_Catalogue_Entry__c), LANG || 'en');
     } else if (result.errors?.length) this.error = reduceErrors(result.errors);
   }
 
@@ -146,7 +179,9 @@ export default class DidomiConfigImport extends LightningElement {
       key: String(r.index),
       field: r.field || '—',
       source: r.source || '—',
-      importedAs: r.draft ? [r.draft.kind, r.draft.purposeId, r.draft.preferenceId, r.draft.valueId].filter(Boolean).join(' › ') : '—',
+      importedAs: r.draft
+        ? `${r.draft.kind} › ${sourceNames(this.catalogue, r.draft.purposeId, r.draft.preferenceId, r.draft.valueId, LABELS.Catalogue_Removed)}`
+        : '—',
       outcome: r.refusal ?? (r.note ? `${LABELS.Import_Ok} (${r.note})` : LABELS.Import_Ok),
       outcomeClass: r.refusal ? 'slds-text-color_error' : 'slds-text-color_success',
       status: r.refusal ? 'refused' : 'ok',

@@ -22,9 +22,20 @@ import {
   type MappingDraft,
   type MappingKind,
 } from 'c/didomiSyncRules';
-import { buildCatalogue, isEmpty, options as catalogueOptions, purposeSuggestions, sourceNames, valueLabels } from './catalogue';
+// The user's language in Salesforce (Setup > Personal Information), not the browser's:
+// https://developer.salesforce.com/docs/platform/lwc/guide/create-i18n.html
+import LANG from '@salesforce/i18n/lang';
+import {
+  buildCatalogue,
+  current as currentCatalogue,
+  isEmpty,
+  options as catalogueOptions,
+  purposeSuggestions,
+  sourceNames,
+  valueLabels,
+} from 'c/didomiCatalogue';
 // eslint-disable-next-line no-unused-vars -- used in a type annotation only, which the LWC lint parser does not count
-import type { Catalogue } from './catalogue';
+import type { Catalogue } from 'c/didomiCatalogue';
 
 interface MappingRow extends MappingDraft {
   id: string;
@@ -117,6 +128,9 @@ export default class DidomiMappingEditor extends LightningElement {
                   Names__c {
                     value
                   }
+                  Last_Seen_At__c {
+                    value
+                  }
                 }
               }
             }
@@ -127,7 +141,7 @@ export default class DidomiMappingEditor extends LightningElement {
   })
   wiredCatalogue(result: GraphQLResult) {
     const conn = result.data?.uiapi?.query?.Didomi_Catalogue_Entry__c;
-    if (conn) this.catalogue = buildCatalogue(nodes(conn), navigator.language || 'en');
+    if (conn) this.catalogue = buildCatalogue(nodes(conn), LANG || 'en');
   }
 
   @wire(getObjectInfo, { objectApiName: '$objectApiName' })
@@ -220,7 +234,7 @@ export default class DidomiMappingEditor extends LightningElement {
       const source =
         m.kind === 'User Attribute'
           ? m.attributePath
-          : sourceNames(this.catalogue, m.purposeId, m.preferenceId, m.valueId) +
+          : sourceNames(this.catalogue, m.purposeId, m.preferenceId, m.valueId, this.labels.Catalogue_Removed) +
             (m.kind === 'Consent Model' ? ` → ${m.dataUsePurpose} / ${m.contactPointType}` : '');
       return {
         ...m,
@@ -277,13 +291,17 @@ export default class DidomiMappingEditor extends LightningElement {
     return !isEmpty(this.catalogue);
   }
   get purposeOptions() {
-    return catalogueOptions(this.catalogue.purposes, this.draft.purposeId);
+    return catalogueOptions(this.catalogue.purposes, this.draft.purposeId, this.labels.Catalogue_Removed);
   }
   get preferenceOptions() {
-    return catalogueOptions(this.catalogue.preferences, this.draft.preferenceId);
+    return catalogueOptions(this.catalogue.preferences, this.draft.preferenceId, this.labels.Catalogue_Removed);
   }
   get valueOptions() {
-    return catalogueOptions(this.catalogue.preferences.find((p) => p.id === this.draft.preferenceId)?.values ?? [], this.draft.valueId);
+    return catalogueOptions(
+      this.catalogue.preferences.find((p) => p.id === this.draft.preferenceId)?.values ?? [],
+      this.draft.valueId,
+      this.labels.Catalogue_Removed,
+    );
   }
   get labelsPlaceholder() {
     return '{"dK7rBBXk": "Weekly"}';
@@ -356,7 +374,7 @@ export default class DidomiMappingEditor extends LightningElement {
   // ---------- quick start: every purpose to a checkbox ----------
 
   get canQuickStart() {
-    return this.hasCatalogue && !!this.objectInfo && purposeSuggestions(this.catalogue, this.objectInfo, this.mappings).length > 0;
+    return this.hasCatalogue && !!this.objectInfo && purposeSuggestions(currentCatalogue(this.catalogue), this.objectInfo, this.mappings).length > 0;
   }
   get checkboxOptions() {
     return [{ label: LABELS.Quick_Start_None, value: '' }, ...fieldOptions(this.objectInfo, 'Purpose').map((o) => ({ label: o.label, value: o.value }))];
@@ -365,7 +383,7 @@ export default class DidomiMappingEditor extends LightningElement {
     return format(LABELS.Quick_Start_Create, (this.quickStart ?? []).filter((r) => r.field).length);
   }
   handleQuickStart() {
-    this.quickStart = purposeSuggestions(this.catalogue, this.objectInfo, this.mappings);
+    this.quickStart = purposeSuggestions(currentCatalogue(this.catalogue), this.objectInfo, this.mappings);
     this.quickStartErrors = [];
   }
   handleQuickStartField(event: Event) {

@@ -92,6 +92,7 @@ import Mapping_Options from '@salesforce/label/c.Didomi_Mapping_Options';
 import Mapping_Confirm_Delete from '@salesforce/label/c.Didomi_Mapping_Confirm_Delete';
 import Quick_Start from '@salesforce/label/c.Didomi_Quick_Start';
 import Quick_Start_Help from '@salesforce/label/c.Didomi_Quick_Start_Help';
+import Catalogue_Removed from '@salesforce/label/c.Didomi_Catalogue_Removed';
 import Quick_Start_None from '@salesforce/label/c.Didomi_Quick_Start_None';
 import Quick_Start_Create from '@salesforce/label/c.Didomi_Quick_Start_Create';
 import Quick_Start_Done from '@salesforce/label/c.Didomi_Quick_Start_Done';
@@ -261,6 +262,7 @@ export const LABELS = {
   Mapping_Confirm_Delete,
   Quick_Start,
   Quick_Start_Help,
+  Catalogue_Removed,
   Quick_Start_None,
   Quick_Start_Create,
   Quick_Start_Done,

@@ -74,6 +74,40 @@ describe('c-didomi-config-import', () => {
     await expect(el).toBeAccessible();
   });
 
+  it('names the Didomi purposes, preferences and values from the catalogue, ids where it has none, and says which Didomi removed', async () => {
+    const el = mount('c-didomi-config-import', DidomiConfigImport);
+    const entry = (Kind__c: string, Didomi_Id__c: string, en: string, Preference_Id__c: string | null = null, seen = '2026-11-25T10:00:00.000Z') => ({
+      Id: `a05${Didomi_Id__c.padEnd(15, '0').slice(0, 15)}`,
+      Name: en,
+      Kind__c,
+      Didomi_Id__c,
+      Preference_Id__c,
+      Names__c: JSON.stringify({ en }),
+      Last_Seen_At__c: seen,
+    });
+    const catalogue = [
+      entry('Purpose', 'marketing-9HmMn6Vt', 'Marketing'),
+      entry('Purpose', 'newsletter', 'Newsletter', null, '2026-11-20T10:00:00.000Z'),
+      entry('Preference', 'topics', 'Topics'),
+      entry('Preference Value', 'email', 'By email', 'topics'),
+    ];
+    (graphql as any).emit({
+      uiapi: { query: { Didomi_Sync_Target__c: connection([]), Didomi_Field_Mapping__c: connection([]), Didomi_Catalogue_Entry__c: connection(catalogue) } },
+    });
+    await check(el, CONFIG);
+    (getObjectInfo as any).emit(LEAD_INFO);
+    await flush();
+    expect(outcomes(el).map((r) => r[2])).toEqual([
+      'Purpose › Marketing',
+      'Purpose › Newsletter (c.Didomi_Catalogue_Removed)',
+      'Preference Value › Newsletter (c.Didomi_Catalogue_Removed) › Topics › By email',
+      '—',
+      'Purpose › analytics',
+      'Purpose › other',
+    ]);
+    await expect(el).toBeAccessible();
+  });
+
   it('imports the accepted mappings into a new target, without upsert while required fields lack defaults', async () => {
     const el = mount('c-didomi-config-import', DidomiConfigImport);
     const refresh = jest.fn().mockResolvedValue(undefined);

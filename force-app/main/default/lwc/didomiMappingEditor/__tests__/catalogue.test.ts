@@ -7,7 +7,7 @@ import { createRecord } from 'lightning/uiRecordApi';
 import DidomiMappingEditor from 'c/didomiMappingEditor';
 import { $, change, connection, flush, gqlData, mount, unmountAll } from '../../../../../../test/jest-fixtures/dom';
 import { LEAD_INFO } from '../../../../../../test/jest-fixtures/objectInfo';
-import { buildCatalogue, pickName } from '../catalogue';
+import { buildCatalogue, pickName } from 'c/didomiCatalogue';
 
 const TARGET_ID = 'a00000000000002AAA';
 const entry = (Kind__c: string, Didomi_Id__c: string, names: Record<string, string>, Preference_Id__c: string | null = null) => ({
@@ -104,10 +104,10 @@ describe('c-didomi-mapping-editor with the Didomi catalogue', () => {
     expect(field(el, 'valueLabels').value).toBe('{"dK7rBBXk": "Deals"}');
   });
 
-  it('uses the admin’s language when Didomi has it', async () => {
+  it('ignores the browser’s language: names follow the Salesforce user’s (sfdx-lwc-jest’s @salesforce/i18n/lang is "en")', async () => {
     Object.defineProperty(navigator, 'language', { value: 'fr-FR', configurable: true });
     const el = await setup(CATALOGUE);
-    expect($(el, 'tr[data-field="Marketing_Consent__c"] td:nth-child(2)').textContent).toBe('Prospection › Sujets › Offres');
+    expect($(el, 'tr[data-field="Marketing_Consent__c"] td:nth-child(2)').textContent).toBe('Marketing › Topics › Offers');
   });
 
   it('"map every purpose to a checkbox field": proposes a checkbox by name, inverts an opt-out field, skips what is left unchosen', async () => {
@@ -189,6 +189,55 @@ describe('c-didomi-mapping-editor with the Didomi catalogue', () => {
     }
     expect($(el, 'tr[data-field="Marketing_Consent__c"] td:nth-child(2)').textContent).toBe('marketing-9HmMn6Vt › CFWKNVJV › dK7rBBXk');
     await expect(el).toBeAccessible();
+  });
+});
+
+describe('c-didomi-mapping-editor with entries removed in Didomi', () => {
+  afterEach(() => {
+    unmountAll();
+    jest.clearAllMocks();
+  });
+  // catalogue-sync.ts stamps every entry of a refresh with the same Last_Seen_At__c; Analytics and
+  // Weekly digest were not in Didomi's last answer.
+  const LAST = '2026-11-25T10:00:00.000Z';
+  const seen = (e: Record<string, unknown>, at: string | null) => ({ ...e, Last_Seen_At__c: at });
+  const REFRESHED = CATALOGUE.map((e) => seen(e, ['analytics-Xy12', 'Qz8hNn3W'].includes(e.Didomi_Id__c) ? '2026-11-20T10:00:00.000Z' : LAST));
+
+  it('hides them from the pickers and the quick start', async () => {
+    const el = await setup(REFRESHED, []);
+    change(field(el, 'kind'), 'Preference Value');
+    await flush();
+    expect(field(el, 'purposeId').options).toEqual([{ label: 'Marketing (marketing-9HmMn6Vt)', value: 'marketing-9HmMn6Vt' }]);
+    change(field(el, 'preferenceId'), 'CFWKNVJV');
+    await flush();
+    expect(field(el, 'valueId').options.map((o: any) => o.label)).toEqual(['Offers (dK7rBBXk)']);
+    $(el, '[data-id="quick-start"]').click();
+    await flush();
+    const pickers = [...el.shadowRoot!.querySelectorAll('[data-id="quick-start-panel"] lightning-combobox')] as any[];
+    expect(pickers.map((p) => p.label)).toEqual(['Marketing']);
+    await expect(el).toBeAccessible();
+  });
+
+  it('marks them "removed in Didomi" where a mapping still reads them, and keeps the mapping’s choice when reopened', async () => {
+    const el = await setup(REFRESHED, [{ ...SAVED, Purpose_Id__c: 'analytics-Xy12', Value_Id__c: 'Qz8hNn3W' }]);
+    expect($(el, 'tr[data-field="Marketing_Consent__c"] td:nth-child(2)').textContent).toBe(
+      'Analytics (c.Didomi_Catalogue_Removed) › Topics › Weekly digest (c.Didomi_Catalogue_Removed)',
+    );
+    $(el, 'tr[data-field="Marketing_Consent__c"] [data-action="edit"]').click();
+    await flush();
+    expect(field(el, 'purposeId').value).toBe('analytics-Xy12');
+    expect(field(el, 'purposeId').options[0]).toEqual({ label: 'Analytics (analytics-Xy12, c.Didomi_Catalogue_Removed)', value: 'analytics-Xy12' });
+    expect(field(el, 'valueId').options.map((o: any) => o.label)).toEqual(['Weekly digest (Qz8hNn3W, c.Didomi_Catalogue_Removed)', 'Offers (dK7rBBXk)']);
+  });
+
+  it('judges nothing when no entry carries a refresh stamp (an older middleware)', async () => {
+    const el = await setup(
+      CATALOGUE.map((e) => seen(e, null)),
+      [],
+    );
+    change(field(el, 'kind'), 'Purpose');
+    await flush();
+    expect(field(el, 'purposeId').options.map((o: any) => o.value)).toEqual(['analytics-Xy12', 'marketing-9HmMn6Vt']);
   });
 });
 

@@ -1,4 +1,4 @@
-// Didomi's catalogue as the mapping editor uses it: names instead of ids. The middleware copies it
+// Didomi's catalogue as the admin tab uses it (mapping editor, connector import): names instead of ids. The middleware copies it
 // from Didomi's API into Didomi_Catalogue_Entry__c (middleware/src/sync/catalogue-sync.ts) with the
 // names in every language Didomi holds; the editor shows the admin's language, else English, else
 // any. Without the Didomi API there is no catalogue and the editor keeps free-text ids.
@@ -7,6 +7,8 @@ export interface CatalogueItem {
   id: string;
   // eslint-disable-next-line no-restricted-globals -- a property, not window.name
   name: string;
+  /** Not in Didomi's catalogue at the middleware's last refresh: deleted in Didomi's console. */
+  removed?: boolean;
 }
 export interface CataloguePreference extends CatalogueItem {
   values: CatalogueItem[];
@@ -30,9 +32,25 @@ export function pickName(namesJson: unknown, lang: string, fallback: string): st
   return (first as string) ?? fallback;
 }
 
-/** Catalogue rows (Kind__c, Didomi_Id__c, Preference_Id__c, Names__c, Name) into purposes and preferences with their values, sorted by name. */
+/**
+ * The middleware stamps every entry it copies with the same Last_Seen_At__c (catalogue-sync.ts) and
+ * deletes nothing, so an entry stamped before the newest stamp was not in Didomi's last answer: it
+ * was removed in Didomi. An entry without a stamp is not judged.
+ */
+function removedTest(rows: Record<string, any>[]): (r: Record<string, any>) => boolean {
+  const stamp = (r: Record<string, any>) => (r.Last_Seen_At__c ? Date.parse(r.Last_Seen_At__c) : NaN);
+  const latest = Math.max(...rows.map(stamp).filter((t) => !Number.isNaN(t)));
+  return (r) => stamp(r) < latest;
+}
+
+/** Catalogue rows (Kind__c, Didomi_Id__c, Preference_Id__c, Names__c, Name, Last_Seen_At__c) into purposes and preferences with their values, sorted by name. */
 export function buildCatalogue(rows: Record<string, any>[], lang: string): Catalogue {
-  const item = (r: Record<string, any>): CatalogueItem => ({ id: r.Didomi_Id__c, name: pickName(r.Names__c, lang, r.Name ?? r.Didomi_Id__c) });
+  const removed = removedTest(rows);
+  const item = (r: Record<string, any>): CatalogueItem => ({
+    id: r.Didomi_Id__c,
+    name: pickName(r.Names__c, lang, r.Name ?? r.Didomi_Id__c),
+    ...(removed(r) ? { removed: true } : {}),
+  });
   const byName = (a: CatalogueItem, b: CatalogueItem) => a.name.localeCompare(b.name);
   const valid = rows.filter((r) => r.Didomi_Id__c);
   const preferences = valid
@@ -56,22 +74,47 @@ export function buildCatalogue(rows: Record<string, any>[], lang: string): Catal
 
 export const isEmpty = (c: Catalogue) => c.purposes.length === 0 && c.preferences.length === 0;
 
-/** "Marketing › Topics › Offers": names where the catalogue knows the id, the id where it does not. */
-export function sourceNames(c: Catalogue, purposeId: string, preferenceId: string, valueId: string): string {
+/** The catalogue as pickers and the quick start offer it: what Didomi still has. */
+export function current(c: Catalogue): Catalogue {
+  return {
+    purposes: c.purposes.filter((p) => !p.removed),
+    preferences: c.preferences.filter((p) => !p.removed).map((p) => ({ ...p, values: p.values.filter((v) => !v.removed) })),
+  };
+}
+
+const named = (i: CatalogueItem | undefined, id: string, removedText: string) => (i ? (i.removed ? `${i.name} (${removedText})` : i.name) : id);
+
+/** "Marketing › Topics › Offers": names where the catalogue knows the id, the id where it does not; an entry removed in Didomi says so. */
+export function sourceNames(c: Catalogue, purposeId: string, preferenceId: string, valueId: string, removedText = 'removed in Didomi'): string {
   const pref = c.preferences.find((p) => p.id === preferenceId);
   return [
-    purposeId && (c.purposes.find((p) => p.id === purposeId)?.name ?? purposeId),
-    preferenceId && (pref?.name ?? preferenceId),
-    valueId && (pref?.values.find((v) => v.id === valueId)?.name ?? valueId),
+    purposeId &&
+      named(
+        c.purposes.find((p) => p.id === purposeId),
+        purposeId,
+        removedText,
+      ),
+    preferenceId && named(pref, preferenceId, removedText),
+    valueId &&
+      named(
+        pref?.values.find((v) => v.id === valueId),
+        valueId,
+        removedText,
+      ),
   ]
     .filter(Boolean)
     .join(' › ');
 }
 
-/** Options for a combobox: "Name (id)"; the current id stays offered even when the catalogue lost it. */
-export function options(items: CatalogueItem[], current: string): { label: string; value: string }[] {
-  const out = items.map((i) => ({ label: `${i.name} (${i.id})`, value: i.id }));
-  if (current && !items.some((i) => i.id === current)) out.unshift({ label: current, value: current });
+/**
+ * Options for a combobox: "Name (id)" of what Didomi still has; the current id stays offered even
+ * when the catalogue lost it or Didomi removed it (then marked), so reopening a mapping changes nothing.
+ */
+export function options(items: CatalogueItem[], currentId: string, removedText = 'removed in Didomi'): { label: string; value: string }[] {
+  const out = items.filter((i) => !i.removed).map((i) => ({ label: `${i.name} (${i.id})`, value: i.id }));
+  const kept = items.find((i) => i.id === currentId);
+  if (currentId && kept?.removed) out.unshift({ label: `${kept.name} (${kept.id}, ${removedText})`, value: currentId });
+  else if (currentId && !kept) out.unshift({ label: currentId, value: currentId });
   return out;
 }
 
