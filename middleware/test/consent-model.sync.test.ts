@@ -203,3 +203,23 @@ test('budget: 100 people cost at most 4 API calls per batch with the consent mod
   t.diagnostic(`redelivery: ${calls2 - calls1} calls in ${batches2 - batches1} batch(es)`);
   assert.ok(calls2 - calls1 <= batches2 - batches1, 'a redelivery costs the match query only: nothing written');
 });
+
+test("person accounts: the person Account's PersonIndividualId points at the person's one Individual, like the Lead's IndividualId", async () => {
+  const s = await stack({ seed: { account: true } });
+  s.emu.seed({
+    Lead: [{ LastName: 'Pa', Company: 'Acme', Email: 'pa@example.com' }],
+    Account: [{ Name: 'Pa Person', PersonEmail: 'pa@example.com', IsPersonAccount: true }],
+  });
+  await s.post(eventCreated('pa@example.com', at(1), GIVEN));
+  await s.waitForDrain();
+  const individuals = (await s.records('Individual')).filter((i) => i.Didomi_User_Id__c === 'pa@example.com');
+  assert.equal(individuals.length, 1, 'one Individual for the Didomi user, not one per object');
+  const [account] = (await s.records('Account')).filter((r) => r.PersonEmail === 'pa@example.com');
+  const [lead] = (await s.records('Lead')).filter((r) => r.Email === 'pa@example.com');
+  assert.equal(account.PersonHasOptedOutOfEmail, false, 'the field mapping is written');
+  assert.equal(lead.IndividualId, individuals[0].Id);
+  assert.equal(account.PersonIndividualId, individuals[0].Id, 'the person Account points at the Individual');
+  await s.post(eventCreated('pa@example.com', at(5), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  assert.equal((await s.records('Individual')).length, 1, 'still one Individual after a second sync');
+});

@@ -122,6 +122,12 @@ export class ConsentModelSync {
   }
 }
 
+/** The target's lookup to its Individual when the org has it visible (describe), else null. */
+export function individualLink(t: Target): string | null {
+  const field = CONSENT_MODEL.recordLink[t.object];
+  return field && t.fields.has(field.toLowerCase()) ? field : null;
+}
+
 /** What the match query read of each record's IndividualId (engine.ts selects it where the object has it). */
 function currentLinks(matches: Map<string, Map<string, any[]>>): CurrentLinks {
   const out: CurrentLinks = new Map();

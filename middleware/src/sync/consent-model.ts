@@ -16,7 +16,7 @@ import type { ConsentModelMapping } from './config-types.ts';
 export type Written = Record<string, Record<string, unknown>>; // record id -> field -> value last written
 
 /** Salesforce key prefixes (the first 3 characters of every record id) of the objects involved. */
-export const KEY_PREFIX: Record<string, string> = { Individual: '0PK', ContactPointTypeConsent: '0ZY', Lead: '00Q', Contact: '003' };
+export const KEY_PREFIX: Record<string, string> = { Individual: '0PK', ContactPointTypeConsent: '0ZY', Lead: '00Q', Contact: '003', Account: '001' };
 
 const IND = CONSENT_MODEL.individual.fields.userId;
 const KEY = CONSENT_MODEL.consent.fields.key;

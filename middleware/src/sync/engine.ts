@@ -26,7 +26,7 @@ import { keepLeases } from './lease-keeper.ts';
 import { BULK_REQUESTS_SOQL, carryOutBulkRequests } from './bulk-requests.ts';
 import { CatalogueSync } from './catalogue-sync.ts';
 import { DidomiApi } from '../didomi/api-client.ts';
-import { ConsentModelSync } from './consent-model-sync.ts';
+import { ConsentModelSync, individualLink } from './consent-model-sync.ts';
 
 const MAX_COLLECTION = 200; // reference/salesforce.md: sObject Collections, at most 200 records
 const MAX_HEAVY_PER_COMPOSITE = 5; // reference: at most 5 collections or queries per composite
@@ -329,7 +329,8 @@ class Engine implements SyncEngine {
     const subs: { sub: CompositeSubrequest; target: Target }[] = [];
     for (const t of targets) {
       const matchField = soqlIdent(t.matchField);
-      const converted = (t.object === 'Lead' ? ', IsConverted' : '') + (t.fields.has('individualid') ? ', IndividualId' : ''); // IndividualId: consent-model-sync.ts
+      const link = individualLink(t); // IndividualId / PersonIndividualId: consent-model-sync.ts
+      const converted = (t.object === 'Lead' ? ', IsConverted' : '') + (link ? `, ${link}` : '');
       for (const chunk of inChunks(keys, matchField === RECORD_FIELDS.userId ? 10_000 : 5_000)) {
         const cond =
           matchField === RECORD_FIELDS.userId
