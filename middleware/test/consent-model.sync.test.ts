@@ -223,3 +223,34 @@ test("person accounts: the person Account's PersonIndividualId points at the per
   await s.waitForDrain();
   assert.equal((await s.records('Individual')).length, 1, 'still one Individual after a second sync');
 });
+
+test("an Individual shared by two Didomi users never switches owner: the first keeps it, the second's consents go under its own Individual and its Contact stays linked to the org's", async () => {
+  const s = await stack();
+  const {
+    Individual: [shared],
+  } = s.emu.seed({ Individual: [{ LastName: 'Shared' }] });
+  s.emu.seed({
+    Contact: [
+      { LastName: 'One', Email: 'one@example.com', IndividualId: shared },
+      { LastName: 'Two', Email: 'two@example.com', IndividualId: shared },
+    ],
+  });
+  await s.post(eventCreated('one@example.com', at(1), GIVEN));
+  await s.waitForDrain();
+  await s.post(eventCreated('two@example.com', at(2), GIVEN));
+  await s.waitForDrain();
+  // both in one batch too: the second of the pair must not take it either
+  await s.post(eventCreated('one@example.com', at(3), GIVEN));
+  await s.post(eventCreated('two@example.com', at(3), GIVEN));
+  await s.waitForDrain();
+  const byId = new Map((await s.records('Individual')).map((i) => [i.Id, i]));
+  assert.equal(byId.get(shared).Didomi_User_Id__c, 'one@example.com', 'the first owner keeps the Individual');
+  const two = [...byId.values()].filter((i) => i.Didomi_User_Id__c === 'two@example.com');
+  assert.equal(two.length, 1, 'the second user has its own Individual');
+  for (const x of (await consentsOf(s, 'one@example.com')).values()) assert.equal(x.PartyId, shared);
+  for (const x of (await consentsOf(s, 'two@example.com')).values())
+    assert.equal(x.PartyId, two[0].Id, "the second user's consents are under its own Individual");
+  const contacts = await s.records('Contact');
+  assert.equal(contacts.find((c) => c.Email === 'two@example.com').IndividualId, shared, 'its Contact is not re-pointed');
+  assert.equal((await s.records('Lead')).filter((l) => l.Email === 'two@example.com')[0]?.IndividualId, two[0].Id, 'its new Lead points at its own Individual');
+});

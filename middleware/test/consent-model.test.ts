@@ -59,6 +59,24 @@ test("plan: the org's own Individual is adopted, never replaced; a record pointi
   assert.deepEqual(planLinks(s, w, IND, current), [{ id: LEAD, object: 'Lead', fields: { IndividualId: IND } }], 'the Contact keeps its Individual');
 });
 
+test('plan: an Individual owned by another Didomi user is never adopted, and two users of one batch never both take a free one', () => {
+  const V = 'q@example.com';
+  const OWN = '0PK00000000000ZAAA';
+  const CONTACT = '003000000000001AAA';
+  const C2 = '003000000000002AAA';
+  const s = state(eventCreated(U, at(1), { purposes: { [PURPOSE]: true } }));
+  const t = state(eventCreated(V, at(1), { purposes: { [PURPOSE]: true } }));
+  const current = new Map<string, string | null>([
+    [CONTACT, OWN],
+    [C2, OWN],
+  ]);
+  const owned = new Map([[OWN, 'someone@example.com']]);
+  assert.deepEqual(planIndividual(U, s, [EMAIL], { [CONTACT]: {} }, current, owned), { fields: { Didomi_User_Id__c: U, LastName: U } }, 'its own instead');
+  const free = new Map<string, string | null>([[OWN, null]]);
+  assert.deepEqual(planIndividual(U, s, [EMAIL], { [CONTACT]: {} }, current, free), { id: OWN, fields: { Didomi_User_Id__c: U } }, 'the first adopts');
+  assert.deepEqual(planIndividual(V, t, [EMAIL], { [C2]: {} }, current, free), { fields: { Didomi_User_Id__c: V, LastName: V } }, 'the second does not');
+});
+
 test('plan: a purpose and a preference value become OptIn / OptOut with CaptureDate the Didomi time, CaptureSource Didomi', () => {
   const s = state(eventCreated(U, at(1), { purposes: { [PURPOSE]: true }, preferences: { [PREFERENCE]: ['other'] } }));
   const ops = planConsents(U, s, [EMAIL, WEEKLY], written(), IND, purposes);

@@ -6,7 +6,7 @@
 import { CONSENT_MODEL } from '../salesforce/api-names.ts';
 import type { SalesforceClient } from '../salesforce/client.ts';
 import { inList } from '../salesforce/soql.ts';
-import { individualId, planConsents, planIndividual, planLinks, type CurrentLinks, type Written } from './consent-model.ts';
+import { adoptCandidates, individualId, planConsents, planIndividual, planLinks, type CurrentLinks, type Owners, type Written } from './consent-model.ts';
 import type { ConsentModelMapping, SyncConfig, Target } from './config-types.ts';
 import type { ConsentState } from './consent-state.ts';
 import type { FieldValues } from './project.ts';
@@ -52,9 +52,11 @@ export class ConsentModelSync {
     const live = works.filter((w) => !w.transient);
     const current = currentLinks(matches);
     const I = CONSENT_MODEL.individual;
+    const owners = await this.ownersOf(live, current);
     const individuals: ModelOp<W>[] = [];
     for (const w of live) {
-      const plan = planIndividual(w.user.userKey, w.state, mappings, w.written, current);
+      if (w.transient) continue;
+      const plan = planIndividual(w.user.userKey, w.state, mappings, w.written, current, owners);
       if (plan?.id) individuals.push({ work: w, target, kind: 'update', id: plan.id, fields: plan.fields, sobject: I.object });
       else if (plan) individuals.push({ work: w, target, kind: 'upsert', fields: plan.fields, sobject: I.object, externalId: I.fields.userId });
     }
@@ -88,6 +90,26 @@ export class ConsentModelSync {
     ops.push(...consents);
     if (ops.length) await write(ops);
     return individuals.length + ops.length;
+  }
+
+  /**
+   * Who owns the org's Individuals that matched records point at (one query, only in a batch where a
+   * person may adopt one), so an Individual never passes from one Didomi user to another.
+   */
+  private async ownersOf(works: ModelWork[], current: CurrentLinks): Promise<Owners> {
+    const owners: Owners = new Map();
+    const asking = works.filter((w) => !individualId(w.user.userKey, w.written) && adoptCandidates(w.written, current).length);
+    const ids = [...new Set(asking.flatMap((w) => adoptCandidates(w.written, current)))];
+    if (!ids.length) return owners;
+    const I = CONSENT_MODEL.individual;
+    try {
+      const soql = `SELECT Id, ${I.fields.userId} FROM ${I.object} WHERE Id IN ${inList(ids)}`;
+      const found = await this.client.request('GET', `${this.client.base}/query?q=${encodeURIComponent(soql)}`, undefined, 'query');
+      for (const r of found.body.records ?? []) owners.set(r.Id, r[I.fields.userId] ?? null);
+    } catch (e) {
+      for (const w of asking) w.transient ??= `Individual owner lookup failed: ${(e as Error).message}`;
+    }
+    return owners;
   }
 
   /** Finds the DataUsePurpose records by name, creating the missing ones; a person whose purpose is missing is retried. */
