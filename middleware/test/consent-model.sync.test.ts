@@ -254,3 +254,27 @@ test("an Individual shared by two Didomi users never switches owner: the first k
   assert.equal(contacts.find((c) => c.Email === 'two@example.com').IndividualId, shared, 'its Contact is not re-pointed');
   assert.equal((await s.records('Lead')).filter((l) => l.Email === 'two@example.com')[0]?.IndividualId, two[0].Id, 'its new Lead points at its own Individual');
 });
+
+test('two replicas creating the same DataUsePurpose at once make one record per name (upserted by its Didomi_Purpose_Key__c), and both persons consent to it', async () => {
+  const a = await stack();
+  const b = await stack({ replicaOf: a, env: { INSTANCE_ID: 'replica-2' } });
+  a.emu.seed({
+    Lead: [
+      { LastName: 'Ra', Company: 'Acme', Email: 'ra@example.com' },
+      { LastName: 'Rb', Company: 'Acme', Email: 'rb@example.com' },
+    ],
+  });
+  // Latency keeps both replicas' lookups in flight together, so both find no purpose and both write one.
+  await a.emu.setFaults({ latencyMs: 300 });
+  await Promise.all([a.post(eventCreated('ra@example.com', at(1), GIVEN)), b.post(eventCreated('rb@example.com', at(1), GIVEN))]);
+  await Promise.all([a.waitForDrain(), b.waitForDrain()]);
+  await a.emu.setFaults({ latencyMs: 0 });
+  const purposes = await a.records('DataUsePurpose');
+  assert.deepEqual(purposes.map((p) => p.Name).sort(), ['Marketing', 'Weekly digest'], 'one DataUsePurpose per name');
+  const ids = new Set(purposes.map((p) => p.Id));
+  for (const email of ['ra@example.com', 'rb@example.com']) {
+    const c = await consentsOf(a, email);
+    assert.equal(c.size, 3, `${email}: three consents`);
+    for (const x of c.values()) assert.ok(ids.has(x.DataUsePurposeId), `${email}: its consents point at the one purpose`);
+  }
+});

@@ -126,10 +126,13 @@ export class ConsentModelSync {
       for (const r of found.body.records ?? []) if (!this.purposes.has(String(r.Name).toLowerCase())) this.purposes.set(String(r.Name).toLowerCase(), r.Id);
       const create = names.filter((n) => !this.purposes.has(n.toLowerCase()));
       if (!create.length) return;
+      // Upserted by a unique, case-insensitive key (DataUsePurpose supports upsert(), Object Reference), so
+      // replicas creating the same purpose at once make one record; a DUPLICATE_VALUE loser retries and finds it.
+      const K = CONSENT_MODEL.purpose.fields.key;
       const res = await this.client.request(
-        'POST',
-        `${this.client.base}/composite/sobjects`,
-        { allOrNone: false, records: create.map((Name) => ({ attributes: { type: P }, Name })) },
+        'PATCH',
+        `${this.client.base}/composite/sobjects/${P}/${K}`,
+        { allOrNone: false, records: create.map((Name) => ({ attributes: { type: P }, Name, [K]: Name.toLowerCase() })) },
         'collections',
       );
       const failed: string[] = [];
