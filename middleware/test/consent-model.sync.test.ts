@@ -278,3 +278,26 @@ test('two replicas creating the same DataUsePurpose at once make one record per 
     for (const x of c.values()) assert.ok(ids.has(x.DataUsePurposeId), `${email}: its consents point at the one purpose`);
   }
 });
+
+test('Data Protection and Privacy off (no consent model objects in describe): INVALID_MAPPING once on each Consent Model mapping, no person dead-lettered, field mappings keep syncing', async () => {
+  const s = await stack({ emulator: { dataProtection: false } });
+  s.emu.seed({ Lead: [{ LastName: 'Off', Company: 'Acme', Email: 'off@example.com' }] });
+  await s.post(eventCreated('off@example.com', at(1), GIVEN));
+  await s.waitForDrain();
+  await s.post(eventCreated('off@example.com', at(2), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const [lead] = (await s.records('Lead')).filter((r) => r.Email === 'off@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'the field mappings keep syncing (the withdrawal landed)');
+  const errors = await s.records('Didomi_Sync_Error__c');
+  assert.deepEqual(
+    errors.filter((e) => e.Didomi_User_Id__c === 'off@example.com'),
+    [],
+    'no dead letter for the person',
+  );
+  const invalid = errors.filter((e) => e.Error_Code__c === 'INVALID_MAPPING');
+  assert.equal(invalid.length, 3, 'one INVALID_MAPPING per Consent Model mapping, reported once');
+  assert.ok(
+    invalid.every((e) => /ContactPointTypeConsent|Individual|DataUsePurpose/.test(e.Message__c ?? e.Error_Message__c ?? JSON.stringify(e))),
+    'the message names the missing object',
+  );
+});

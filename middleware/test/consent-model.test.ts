@@ -162,6 +162,57 @@ test('plan (property): for an erased person no operation ever says OptIn, and no
   );
 });
 
+/** Describes of the consent data model as an org with Data Protection and Privacy and the package's grants answers them. */
+const editable = (...names: string[]) => ({
+  createable: true,
+  updateable: true,
+  fields: names.map((name) => ({ name, type: 'string', createable: true, updateable: true })),
+});
+const MODEL_DESCRIBES: [string, any][] = [
+  ['Individual', editable('Didomi_User_Id__c', 'LastName')],
+  ['DataUsePurpose', editable('Name', 'Didomi_Purpose_Key__c')],
+  [
+    'ContactPointTypeConsent',
+    editable(
+      ...'Didomi_Consent_Key__c Name PartyId DataUsePurposeId ContactPointType PrivacyConsentStatus CaptureDate CaptureSource CaptureContactPointType EffectiveFrom DoubleConsentCaptureDate'.split(
+        ' ',
+      ),
+    ),
+  ],
+];
+
+test('config: a consent data model the integration user cannot write (object missing, no edit, field hidden) makes each Consent Model mapping invalid, naming why', () => {
+  const targets = [{ Id: 't1', Object__c: 'Lead', Active__c: true, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' }];
+  const rows = [
+    {
+      Id: 'a',
+      Target__c: 't1',
+      Kind__c: 'Consent Model',
+      Purpose_Id__c: PURPOSE,
+      Data_Use_Purpose__c: 'Marketing',
+      Contact_Point_Type__c: 'Email',
+      Active__c: true,
+    },
+  ];
+  const lead: [string, any] = ['Lead', { fields: [{ name: 'Email', type: 'email', updateable: true, createable: true }] }];
+  const cases: [string, [string, any][], RegExp][] = [
+    ['object missing', MODEL_DESCRIBES.filter(([o]) => o !== 'Individual'), /Individual is not available/],
+    ['no edit', MODEL_DESCRIBES.map(([o, d]) => [o, o === 'DataUsePurpose' ? { ...d, updateable: false } : d]), /cannot create and edit DataUsePurpose/],
+    [
+      'field hidden',
+      MODEL_DESCRIBES.map(([o, d]) => [o, o === 'ContactPointTypeConsent' ? { ...d, fields: d.fields.filter((f: any) => f.name !== 'CaptureDate') } : d]),
+      /CaptureDate/,
+    ],
+  ];
+  for (const [name, describes, why] of cases) {
+    const cfg = buildConfig(targets, rows, new Map([lead, ...describes]));
+    assert.deepEqual(cfg.consentModel, [], `${name}: no Consent Model mapping used`);
+    assert.equal(cfg.problems.length, 1, `${name}: one problem`);
+    assert.match(cfg.problems[0].message, why, name);
+  }
+  assert.deepEqual(buildConfig(targets, rows, new Map([lead, ...MODEL_DESCRIBES])).consentModel?.length, 1, 'usable with everything granted');
+});
+
 test('config: Consent Model mappings are read apart from field mappings, checked, and deduplicated per purpose and channel', () => {
   const targets = [{ Id: 't1', Object__c: 'Lead', Active__c: true, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' }];
   const row = (id: string, extra: Record<string, unknown>) => ({
@@ -178,7 +229,7 @@ test('config: Consent Model mappings are read apart from field mappings, checked
   const cfg = buildConfig(
     targets,
     [row('a', {}), row('b', {}), row('c', { Contact_Point_Type__c: 'Fax' }), row('d', { Data_Use_Purpose__c: '' }), row('e', { Value_Id__c: 'x' })],
-    new Map([['Lead', { fields: [{ name: 'Email', type: 'email', updateable: true, createable: true }] }]]),
+    new Map<string, any>([['Lead', { fields: [{ name: 'Email', type: 'email', updateable: true, createable: true }] }], ...MODEL_DESCRIBES]),
   );
   assert.deepEqual(
     cfg.consentModel?.map((m) => m.id),

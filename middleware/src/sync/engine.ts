@@ -27,6 +27,7 @@ import { BULK_REQUESTS_SOQL, carryOutBulkRequests } from './bulk-requests.ts';
 import { CatalogueSync } from './catalogue-sync.ts';
 import { DidomiApi } from '../didomi/api-client.ts';
 import { ConsentModelSync, individualLink } from './consent-model-sync.ts';
+import { CONSENT_MODEL_OBJECTS } from './consent-model-check.ts';
 
 const MAX_COLLECTION = 200; // reference/salesforce.md: sObject Collections, at most 200 records
 const MAX_HEAVY_PER_COMPOSITE = 5; // reference: at most 5 collections or queries per composite
@@ -731,7 +732,11 @@ class Engine implements SyncEngine {
         referenceId: 'retry',
       },
       { method: 'GET', url: `${base}/query?q=${encodeURIComponent(BULK_REQUESTS_SOQL)}`, referenceId: 'bulk' },
-      ...TARGET_OBJECTS.map((o) => ({ method: 'GET' as const, url: `${base}/sobjects/${o}/describe`, referenceId: `describe${o}` })),
+      ...[...TARGET_OBJECTS, ...CONSENT_MODEL_OBJECTS].map((o) => ({
+        method: 'GET' as const,
+        url: `${base}/sobjects/${o}/describe`,
+        referenceId: `describe${o}`,
+      })),
     ];
     let res: CompositeSubresponse[];
     try {
@@ -745,7 +750,7 @@ class Engine implements SyncEngine {
     const ok = (r?: CompositeSubresponse) => r && r.httpStatusCode < 400;
     if (ok(by.get('targets')) && ok(by.get('mappings'))) {
       const describes = new Map<string, any>();
-      for (const o of TARGET_OBJECTS) if (ok(by.get(`describe${o}`))) describes.set(o, by.get(`describe${o}`)!.body);
+      for (const o of [...TARGET_OBJECTS, ...CONSENT_MODEL_OBJECTS]) if (ok(by.get(`describe${o}`))) describes.set(o, by.get(`describe${o}`)!.body);
       const cfg = buildConfig(by.get('targets')!.body.records, by.get('mappings')!.body.records, describes);
       if (cfg.fingerprint !== this.config?.fingerprint)
         this.d.logger.info({ targets: cfg.targets.map((t) => `${t.object}:${t.mappings.length}`), problems: cfg.problems.length }, 'configuration loaded');
