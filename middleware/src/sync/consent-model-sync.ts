@@ -1,7 +1,7 @@
 // Writes a batch's consents into Salesforce's consent data model (planning: consent-model.ts), after
 // the record fields are written and through the engine's same write path (sObject Collections inside
 // /composite, only changed records). Per batch: one call for the Individuals still missing, one for
-// the consents and IndividualId links, plus, once per purpose name and process, a query (and a create)
+// the consents and IndividualId links, plus, once per purpose name and process, a query (and an upsert by Didomi_Purpose_Key__c)
 // for the DataUsePurpose records.
 import { CONSENT_MODEL } from '../salesforce/api-names.ts';
 import type { SaveResult } from '../salesforce/client.ts';
