@@ -8,7 +8,7 @@
 //   PrivacyConsentStatus (NotSeen, OptIn, OptOut, Seen); CaptureDate, CaptureSource, ContactPointType
 //   and PrivacyConsentStatus are "Required" by their descriptions, so the emulator requires them on create.
 // Only the fields the sync touches are modelled; key prefixes are Salesforce's (0PK, 0ZW, 0ZY).
-import { audit, f, obj, type FieldDef, type ObjectDef } from './schema.ts';
+import { audit, f, obj, type FieldDef, type LoadedSchema, type ObjectDef } from './schema.ts';
 
 const CHANNELS = ['Email', 'MailingAddress', 'Phone', 'Social', 'Web'];
 const STATUSES = ['NotSeen', 'OptIn', 'OptOut', 'Seen'];
@@ -61,4 +61,15 @@ export function consentModelObjects(): ObjectDef[] {
     obj('DataUsePurpose', 'Data Use Purpose', 'Data Use Purposes', '0ZW', false, purpose),
     obj('ContactPointTypeConsent', 'Contact Point Type Consent', 'Contact Point Type Consents', '0ZY', false, consent),
   ];
+}
+
+/**
+ * An org without Data Protection and Privacy: the three objects do not exist ("available if Data
+ * Protection and Privacy is enabled", Object Reference: Individual, DataUsePurpose, ContactPointTypeConsent),
+ * nor the lookups to Individual, so describe, query and writes answer as for any unknown object or field.
+ */
+export function withoutConsentModel(schema: LoadedSchema) {
+  for (const name of ['individual', 'datausepurpose', 'contactpointtypeconsent']) schema.objects.delete(name);
+  for (const def of schema.objects.values())
+    for (const [k, fd] of def.fields) if (fd.type === 'reference' && fd.referenceTo?.includes('Individual')) def.fields.delete(k);
 }

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { loadSchema, type ExtraFieldSpec, type ExtraPermissionSets } from './schema.ts';
+import { withoutConsentModel } from './consent-model-schema.ts';
 import { Org, type SfRecord } from './org.ts';
 import { OAuthServer, publicKeyFrom } from './oauth.ts';
 import { createApp, type Faults, type Counters } from './server.ts';
@@ -46,6 +47,8 @@ export interface EmulatorOptions {
   now?: () => number;
   /** The org's own permission sets, to assign through `permissionSets`: { Consent_Fields: { 'Lead.DoNotCall': 'edit' } }. */
   extraPermissionSets?: ExtraPermissionSets;
+  /** false: an org without Data Protection and Privacy (no Individual, DataUsePurpose, ContactPointTypeConsent). */
+  dataProtection?: boolean;
 }
 
 export interface Emulator {
@@ -71,6 +74,7 @@ export interface Emulator {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const schema = loadSchema(options.forceAppDir ?? DEFAULT_FORCE_APP, options.extraFields, options.extraPermissionSets);
+  if (options.dataProtection === false) withoutConsentModel(schema);
   const org = new Org(schema);
   const username = options.username ?? 'integration@example.com';
   org.addUser(username, options.permissionSets ?? ['Didomi_Sync_Integration'], true, options.profile);

@@ -203,3 +203,101 @@ test('budget: 100 people cost at most 4 API calls per batch with the consent mod
   t.diagnostic(`redelivery: ${calls2 - calls1} calls in ${batches2 - batches1} batch(es)`);
   assert.ok(calls2 - calls1 <= batches2 - batches1, 'a redelivery costs the match query only: nothing written');
 });
+
+test("person accounts: the person Account's PersonIndividualId points at the person's one Individual, like the Lead's IndividualId", async () => {
+  const s = await stack({ seed: { account: true } });
+  s.emu.seed({
+    Lead: [{ LastName: 'Pa', Company: 'Acme', Email: 'pa@example.com' }],
+    Account: [{ Name: 'Pa Person', PersonEmail: 'pa@example.com', IsPersonAccount: true }],
+  });
+  await s.post(eventCreated('pa@example.com', at(1), GIVEN));
+  await s.waitForDrain();
+  const individuals = (await s.records('Individual')).filter((i) => i.Didomi_User_Id__c === 'pa@example.com');
+  assert.equal(individuals.length, 1, 'one Individual for the Didomi user, not one per object');
+  const [account] = (await s.records('Account')).filter((r) => r.PersonEmail === 'pa@example.com');
+  const [lead] = (await s.records('Lead')).filter((r) => r.Email === 'pa@example.com');
+  assert.equal(account.PersonHasOptedOutOfEmail, false, 'the field mapping is written');
+  assert.equal(lead.IndividualId, individuals[0].Id);
+  assert.equal(account.PersonIndividualId, individuals[0].Id, 'the person Account points at the Individual');
+  await s.post(eventCreated('pa@example.com', at(5), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  assert.equal((await s.records('Individual')).length, 1, 'still one Individual after a second sync');
+});
+
+test("an Individual shared by two Didomi users never switches owner: the first keeps it, the second's consents go under its own Individual and its Contact stays linked to the org's", async () => {
+  const s = await stack();
+  const {
+    Individual: [shared],
+  } = s.emu.seed({ Individual: [{ LastName: 'Shared' }] });
+  s.emu.seed({
+    Contact: [
+      { LastName: 'One', Email: 'one@example.com', IndividualId: shared },
+      { LastName: 'Two', Email: 'two@example.com', IndividualId: shared },
+    ],
+  });
+  await s.post(eventCreated('one@example.com', at(1), GIVEN));
+  await s.waitForDrain();
+  await s.post(eventCreated('two@example.com', at(2), GIVEN));
+  await s.waitForDrain();
+  // both in one batch too: the second of the pair must not take it either
+  await s.post(eventCreated('one@example.com', at(3), GIVEN));
+  await s.post(eventCreated('two@example.com', at(3), GIVEN));
+  await s.waitForDrain();
+  const byId = new Map((await s.records('Individual')).map((i) => [i.Id, i]));
+  assert.equal(byId.get(shared).Didomi_User_Id__c, 'one@example.com', 'the first owner keeps the Individual');
+  const two = [...byId.values()].filter((i) => i.Didomi_User_Id__c === 'two@example.com');
+  assert.equal(two.length, 1, 'the second user has its own Individual');
+  for (const x of (await consentsOf(s, 'one@example.com')).values()) assert.equal(x.PartyId, shared);
+  for (const x of (await consentsOf(s, 'two@example.com')).values())
+    assert.equal(x.PartyId, two[0].Id, "the second user's consents are under its own Individual");
+  const contacts = await s.records('Contact');
+  assert.equal(contacts.find((c) => c.Email === 'two@example.com').IndividualId, shared, 'its Contact is not re-pointed');
+  assert.equal((await s.records('Lead')).filter((l) => l.Email === 'two@example.com')[0]?.IndividualId, two[0].Id, 'its new Lead points at its own Individual');
+});
+
+test('two replicas creating the same DataUsePurpose at once make one record per name (upserted by its Didomi_Purpose_Key__c), and both persons consent to it', async () => {
+  const a = await stack();
+  const b = await stack({ replicaOf: a, env: { INSTANCE_ID: 'replica-2' } });
+  a.emu.seed({
+    Lead: [
+      { LastName: 'Ra', Company: 'Acme', Email: 'ra@example.com' },
+      { LastName: 'Rb', Company: 'Acme', Email: 'rb@example.com' },
+    ],
+  });
+  // Latency keeps both replicas' lookups in flight together, so both find no purpose and both write one.
+  await a.emu.setFaults({ latencyMs: 300 });
+  await Promise.all([a.post(eventCreated('ra@example.com', at(1), GIVEN)), b.post(eventCreated('rb@example.com', at(1), GIVEN))]);
+  await Promise.all([a.waitForDrain(), b.waitForDrain()]);
+  await a.emu.setFaults({ latencyMs: 0 });
+  const purposes = await a.records('DataUsePurpose');
+  assert.deepEqual(purposes.map((p) => p.Name).sort(), ['Marketing', 'Weekly digest'], 'one DataUsePurpose per name');
+  const ids = new Set(purposes.map((p) => p.Id));
+  for (const email of ['ra@example.com', 'rb@example.com']) {
+    const c = await consentsOf(a, email);
+    assert.equal(c.size, 3, `${email}: three consents`);
+    for (const x of c.values()) assert.ok(ids.has(x.DataUsePurposeId), `${email}: its consents point at the one purpose`);
+  }
+});
+
+test('Data Protection and Privacy off (no consent model objects in describe): INVALID_MAPPING once on each Consent Model mapping, no person dead-lettered, field mappings keep syncing', async () => {
+  const s = await stack({ emulator: { dataProtection: false } });
+  s.emu.seed({ Lead: [{ LastName: 'Off', Company: 'Acme', Email: 'off@example.com' }] });
+  await s.post(eventCreated('off@example.com', at(1), GIVEN));
+  await s.waitForDrain();
+  await s.post(eventCreated('off@example.com', at(2), { purposes: { [PURPOSE]: false } }));
+  await s.waitForDrain();
+  const [lead] = (await s.records('Lead')).filter((r) => r.Email === 'off@example.com');
+  assert.equal(lead.HasOptedOutOfEmail, true, 'the field mappings keep syncing (the withdrawal landed)');
+  const errors = await s.records('Didomi_Sync_Error__c');
+  assert.deepEqual(
+    errors.filter((e) => e.Didomi_User_Id__c === 'off@example.com'),
+    [],
+    'no dead letter for the person',
+  );
+  const invalid = errors.filter((e) => e.Error_Code__c === 'INVALID_MAPPING');
+  assert.equal(invalid.length, 3, 'one INVALID_MAPPING per Consent Model mapping, reported once');
+  assert.ok(
+    invalid.every((e) => /ContactPointTypeConsent|Individual|DataUsePurpose/.test(e.Message__c ?? e.Error_Message__c ?? JSON.stringify(e))),
+    'the message names the missing object',
+  );
+});

@@ -59,6 +59,24 @@ test("plan: the org's own Individual is adopted, never replaced; a record pointi
   assert.deepEqual(planLinks(s, w, IND, current), [{ id: LEAD, object: 'Lead', fields: { IndividualId: IND } }], 'the Contact keeps its Individual');
 });
 
+test('plan: an Individual owned by another Didomi user is never adopted, and two users of one batch never both take a free one', () => {
+  const V = 'q@example.com';
+  const OWN = '0PK00000000000ZAAA';
+  const CONTACT = '003000000000001AAA';
+  const C2 = '003000000000002AAA';
+  const s = state(eventCreated(U, at(1), { purposes: { [PURPOSE]: true } }));
+  const t = state(eventCreated(V, at(1), { purposes: { [PURPOSE]: true } }));
+  const current = new Map<string, string | null>([
+    [CONTACT, OWN],
+    [C2, OWN],
+  ]);
+  const owned = new Map([[OWN, 'someone@example.com']]);
+  assert.deepEqual(planIndividual(U, s, [EMAIL], { [CONTACT]: {} }, current, owned), { fields: { Didomi_User_Id__c: U, LastName: U } }, 'its own instead');
+  const free = new Map<string, string | null>([[OWN, null]]);
+  assert.deepEqual(planIndividual(U, s, [EMAIL], { [CONTACT]: {} }, current, free), { id: OWN, fields: { Didomi_User_Id__c: U } }, 'the first adopts');
+  assert.deepEqual(planIndividual(V, t, [EMAIL], { [C2]: {} }, current, free), { fields: { Didomi_User_Id__c: V, LastName: V } }, 'the second does not');
+});
+
 test('plan: a purpose and a preference value become OptIn / OptOut with CaptureDate the Didomi time, CaptureSource Didomi', () => {
   const s = state(eventCreated(U, at(1), { purposes: { [PURPOSE]: true }, preferences: { [PREFERENCE]: ['other'] } }));
   const ops = planConsents(U, s, [EMAIL, WEEKLY], written(), IND, purposes);
@@ -144,6 +162,57 @@ test('plan (property): for an erased person no operation ever says OptIn, and no
   );
 });
 
+/** Describes of the consent data model as an org with Data Protection and Privacy and the package's grants answers them. */
+const editable = (...names: string[]) => ({
+  createable: true,
+  updateable: true,
+  fields: names.map((name) => ({ name, type: 'string', createable: true, updateable: true })),
+});
+const MODEL_DESCRIBES: [string, any][] = [
+  ['Individual', editable('Didomi_User_Id__c', 'LastName')],
+  ['DataUsePurpose', editable('Name', 'Didomi_Purpose_Key__c')],
+  [
+    'ContactPointTypeConsent',
+    editable(
+      ...'Didomi_Consent_Key__c Name PartyId DataUsePurposeId ContactPointType PrivacyConsentStatus CaptureDate CaptureSource CaptureContactPointType EffectiveFrom DoubleConsentCaptureDate'.split(
+        ' ',
+      ),
+    ),
+  ],
+];
+
+test('config: a consent data model the integration user cannot write (object missing, no edit, field hidden) makes each Consent Model mapping invalid, naming why', () => {
+  const targets = [{ Id: 't1', Object__c: 'Lead', Active__c: true, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' }];
+  const rows = [
+    {
+      Id: 'a',
+      Target__c: 't1',
+      Kind__c: 'Consent Model',
+      Purpose_Id__c: PURPOSE,
+      Data_Use_Purpose__c: 'Marketing',
+      Contact_Point_Type__c: 'Email',
+      Active__c: true,
+    },
+  ];
+  const lead: [string, any] = ['Lead', { fields: [{ name: 'Email', type: 'email', updateable: true, createable: true }] }];
+  const cases: [string, [string, any][], RegExp][] = [
+    ['object missing', MODEL_DESCRIBES.filter(([o]) => o !== 'Individual'), /Individual is not available/],
+    ['no edit', MODEL_DESCRIBES.map(([o, d]) => [o, o === 'DataUsePurpose' ? { ...d, updateable: false } : d]), /cannot create and edit DataUsePurpose/],
+    [
+      'field hidden',
+      MODEL_DESCRIBES.map(([o, d]) => [o, o === 'ContactPointTypeConsent' ? { ...d, fields: d.fields.filter((f: any) => f.name !== 'CaptureDate') } : d]),
+      /CaptureDate/,
+    ],
+  ];
+  for (const [name, describes, why] of cases) {
+    const cfg = buildConfig(targets, rows, new Map([lead, ...describes]));
+    assert.deepEqual(cfg.consentModel, [], `${name}: no Consent Model mapping used`);
+    assert.equal(cfg.problems.length, 1, `${name}: one problem`);
+    assert.match(cfg.problems[0].message, why, name);
+  }
+  assert.deepEqual(buildConfig(targets, rows, new Map([lead, ...MODEL_DESCRIBES])).consentModel?.length, 1, 'usable with everything granted');
+});
+
 test('config: Consent Model mappings are read apart from field mappings, checked, and deduplicated per purpose and channel', () => {
   const targets = [{ Id: 't1', Object__c: 'Lead', Active__c: true, Match_Field__c: 'Email', Deletion_Behavior__c: 'Ignore' }];
   const row = (id: string, extra: Record<string, unknown>) => ({
@@ -160,7 +229,7 @@ test('config: Consent Model mappings are read apart from field mappings, checked
   const cfg = buildConfig(
     targets,
     [row('a', {}), row('b', {}), row('c', { Contact_Point_Type__c: 'Fax' }), row('d', { Data_Use_Purpose__c: '' }), row('e', { Value_Id__c: 'x' })],
-    new Map([['Lead', { fields: [{ name: 'Email', type: 'email', updateable: true, createable: true }] }]]),
+    new Map<string, any>([['Lead', { fields: [{ name: 'Email', type: 'email', updateable: true, createable: true }] }], ...MODEL_DESCRIBES]),
   );
   assert.deepEqual(
     cfg.consentModel?.map((m) => m.id),

@@ -332,6 +332,7 @@ test('the integration permission set can edit every field the middleware writes,
     'Lead.HasOptedOutOfEmail',
     `${CONSENT_MODEL.individual.object}.${CONSENT_MODEL.individual.fields.userId}`,
     `${CONSENT_MODEL.consent.object}.${CONSENT_MODEL.consent.fields.key}`,
+    `${CONSENT_MODEL.purpose.object}.${CONSENT_MODEL.purpose.fields.key}`,
     ...[BULK_REQUEST.fields.affected, BULK_REQUEST.fields.processedAt, BULK_REQUEST.fields.message].map((f) => `${BULK_REQUEST.object}.${f}`),
     ...Object.values(CATALOGUE.fields)
       .filter((f) => f !== CATALOGUE.fields.kind)

@@ -56,10 +56,10 @@ export type MappingKind = (typeof MAPPING_KINDS)[number];
  */
 export const CONSENT_MODEL = {
   individual: { object: 'Individual', fields: { userId: 'Didomi_User_Id__c' } }, // Text(255), External ID, unique
-  purpose: { object: 'DataUsePurpose' },
+  purpose: { object: 'DataUsePurpose', fields: { key: 'Didomi_Purpose_Key__c' } }, // Text(255), External ID, unique, case-insensitive
   consent: { object: 'ContactPointTypeConsent', fields: { key: 'Didomi_Consent_Key__c' } }, // Text(255), External ID, unique
-  /** The lookup from each record to its Individual (Object Reference: Lead, Contact). */
-  recordLink: { Lead: 'IndividualId', Contact: 'IndividualId' } as Record<string, string>,
+  /** The lookup from each record to its Individual (Object Reference: Lead, Contact; Account.PersonIndividualId for person accounts). */
+  recordLink: { Lead: 'IndividualId', Contact: 'IndividualId', Account: 'PersonIndividualId' } as Record<string, string>,
   captureSource: 'Didomi',
 } as const;
 

@@ -15,6 +15,7 @@ import {
   type TargetObject,
 } from '../salesforce/api-names.ts';
 import { fieldTypeAllowed } from './project.ts';
+import { consentModelProblem } from './consent-model-check.ts';
 import type { ConsentModelMapping, FieldInfo, Mapping, SyncConfig, Target } from './config-types.ts';
 
 const T = SYNC_TARGET.fields;
@@ -74,6 +75,8 @@ export function buildConfig(targetRows: Row[], mappingRows: Row[], describes: Ma
   const unusable: SyncConfig['unusable'] = [];
   const consentModel: ConsentModelMapping[] = [];
   const seenObjects = new Set<string>();
+  let checked: string | null | undefined;
+  const modelProblem = () => (checked === undefined ? (checked = consentModelProblem(describes)) : checked); // consent-model-check.ts
   for (const r of targetRows) {
     const object = r[T.targetObject] as TargetObject;
     if (!TARGET_OBJECTS.includes(object) || seenObjects.has(object)) continue; // one active target per object
@@ -116,6 +119,7 @@ export function buildConfig(targetRows: Row[], mappingRows: Row[], describes: Ma
       if (kind === 'Consent Model') {
         const cm = consentModelMapping(m, consentModel);
         if (typeof cm === 'string') problem(cm);
+        else if (modelProblem()) problem(modelProblem()!);
         else consentModel.push(cm);
         continue;
       }

@@ -1,4 +1,4 @@
-// Re-reads the sync targets, mappings and the objects' describes, the dead letters the admin asked
+// Re-reads the sync targets, mappings and the describes of their objects and of the consent data model, the dead letters the admin asked
 // to retry and the pending bulk requests (bulk-requests.ts), in one composite call (every CONFIG_REFRESH_MS).
 import { SYNC_ERROR, TARGET_OBJECTS } from '../salesforce/api-names.ts';
 import type { CompositeSubrequest, CompositeSubresponse, QueryResult, SObjectRow } from '../salesforce/client.ts';
@@ -7,6 +7,10 @@ import type { SalesforceApi } from './clients.ts';
 import { BULK_REQUESTS_SOQL } from './bulk-requests.ts';
 import { buildConfig, MAPPINGS_SOQL, TARGETS_SOQL, type Describe } from './config-loader.ts';
 import type { SyncConfig } from './config-types.ts';
+import { CONSENT_MODEL_OBJECTS } from './consent-model-check.ts';
+
+/** The targets' objects and the consent data model's (consent-model-check.ts), described in the same call. */
+const DESCRIBED = [...TARGET_OBJECTS, ...CONSENT_MODEL_OBJECTS];
 
 export interface OrgReading {
   /** null when the targets or mappings could not be read (the last configuration stays). */
@@ -28,7 +32,7 @@ export async function readOrg(sf: SalesforceApi): Promise<OrgReading> {
     q('mappings', MAPPINGS_SOQL),
     q('retry', `SELECT Id, ${E.organizationUserId}, ${E.attempts} FROM ${SYNC_ERROR.object} WHERE ${E.status} = ${soqlString('Retry Requested')} LIMIT 200`),
     q('bulk', BULK_REQUESTS_SOQL),
-    ...TARGET_OBJECTS.map((o) => ({ method: 'GET' as const, url: `${base}/sobjects/${o}/describe`, referenceId: `describe${o}` })),
+    ...DESCRIBED.map((o) => ({ method: 'GET' as const, url: `${base}/sobjects/${o}/describe`, referenceId: `describe${o}` })),
   ];
   const res = await sf.composite(subs);
   const by = new Map(res.map((r) => [r.referenceId, r]));
@@ -40,7 +44,7 @@ export async function readOrg(sf: SalesforceApi): Promise<OrgReading> {
   const failures: Record<string, unknown> = {};
   if (ok(targets) && ok(mappings)) {
     const describes = new Map<string, Describe>();
-    for (const o of TARGET_OBJECTS) {
+    for (const o of DESCRIBED) {
       const d = by.get(`describe${o}`);
       if (ok(d)) describes.set(o, d.body as Describe);
     }

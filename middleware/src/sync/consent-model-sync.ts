@@ -1,15 +1,15 @@
 // Writes a batch's consents into Salesforce's consent data model (planning: consent-model.ts), after
 // the record fields are written and through the engine's same write path (sObject Collections inside
 // /composite, only changed records). Per batch: one call for the Individuals still missing, one for
-// the consents and IndividualId links, plus, once per purpose name and process, a query (and a create)
+// the consents and IndividualId links, plus, once per purpose name and process, a query (and an upsert by Didomi_Purpose_Key__c)
 // for the DataUsePurpose records.
 import { CONSENT_MODEL } from '../salesforce/api-names.ts';
 import type { SaveResult } from '../salesforce/client.ts';
 import { inList } from '../salesforce/soql.ts';
 import type { AfterWriteStep } from './after-write.ts';
 import type { SalesforceApi } from './clients.ts';
-import { individualId, planConsents, planIndividual, planLinks, type CurrentLinks } from './consent-model.ts';
-import type { ConsentModelMapping, SyncConfig } from './config-types.ts';
+import { adoptCandidates, individualId, planConsents, planIndividual, planLinks, type CurrentLinks, type Owners } from './consent-model.ts';
+import type { ConsentModelMapping, SyncConfig, Target } from './config-types.ts';
 import type { Matches } from './plan.ts';
 import type { RecordOp, Work } from './work.ts';
 
@@ -34,9 +34,11 @@ export class ConsentModelSync {
     const live = works.filter((w) => !w.transient);
     const current = currentLinks(matches);
     const I = CONSENT_MODEL.individual;
+    const owners = await this.ownersOf(live, current);
     const individuals: RecordOp[] = [];
     for (const w of live) {
-      const plan = planIndividual(w.user.userKey, w.state, mappings, w.written, current);
+      if (w.transient) continue;
+      const plan = planIndividual(w.user.userKey, w.state, mappings, w.written, current, owners);
       if (plan?.id) individuals.push({ work: w, target, kind: 'update', id: plan.id, fields: plan.fields, sobject: I.object });
       else if (plan) individuals.push({ work: w, target, kind: 'upsert', fields: plan.fields, sobject: I.object, externalId: I.fields.userId });
     }
@@ -72,6 +74,25 @@ export class ConsentModelSync {
     return individuals.length + ops.length;
   }
 
+  /**
+   * Who owns the org's Individuals that matched records point at (one query, only in a batch where a
+   * person may adopt one), so an Individual never passes from one Didomi user to another.
+   */
+  private async ownersOf(works: Work[], current: CurrentLinks): Promise<Owners> {
+    const owners: Owners = new Map();
+    const asking = works.filter((w) => !individualId(w.user.userKey, w.written) && adoptCandidates(w.written, current).length);
+    const ids = [...new Set(asking.flatMap((w) => adoptCandidates(w.written, current)))];
+    if (!ids.length) return owners;
+    const I = CONSENT_MODEL.individual;
+    try {
+      const soql = `SELECT Id, ${I.fields.userId} FROM ${I.object} WHERE Id IN ${inList(ids)}`;
+      for (const r of await this.client.query<Record<string, string | null>>(soql)) owners.set(String(r.Id), r[I.fields.userId] ?? null);
+    } catch (e) {
+      for (const w of asking) w.transient ??= `Individual owner lookup failed: ${(e as Error).message}`;
+    }
+    return owners;
+  }
+
   /** Finds the DataUsePurpose records by name, creating the missing ones; a person whose purpose is missing is retried. */
   private async ensurePurposes(mappings: ConsentModelMapping[], works: Work[]) {
     const names = [...new Set(mappings.map((m) => m.dataUsePurpose))].filter((n) => !this.purposes.has(n.toLowerCase()));
@@ -86,10 +107,13 @@ export class ConsentModelSync {
         if (!this.purposes.has(String(r.Name).toLowerCase())) this.purposes.set(String(r.Name).toLowerCase(), r.Id);
       const create = names.filter((n) => !this.purposes.has(n.toLowerCase()));
       if (!create.length) return;
+      // Upserted by a unique, case-insensitive key (DataUsePurpose supports upsert(), Object Reference), so
+      // replicas creating the same purpose at once make one record; a DUPLICATE_VALUE loser retries and finds it.
+      const K = CONSENT_MODEL.purpose.fields.key;
       const res = await this.client.request<SaveResult[]>(
-        'POST',
-        `${this.client.base}/composite/sobjects`,
-        { allOrNone: false, records: create.map((Name) => ({ attributes: { type: P }, Name })) },
+        'PATCH',
+        `${this.client.base}/composite/sobjects/${P}/${K}`,
+        { allOrNone: false, records: create.map((Name) => ({ attributes: { type: P }, Name, [K]: Name.toLowerCase() })) },
         'collections',
       );
       const failed: string[] = [];
@@ -104,7 +128,13 @@ export class ConsentModelSync {
   }
 }
 
-/** What the match query read of each record's IndividualId (match.ts selects it where the object has it). */
+/** The target's lookup to its Individual when the org has it visible (describe), else null. */
+export function individualLink(t: Target): string | null {
+  const field = CONSENT_MODEL.recordLink[t.object];
+  return field && t.fields.has(field.toLowerCase()) ? field : null;
+}
+
+/** What the match query read of each record's IndividualId or PersonIndividualId (match.ts selects it through individualLink). */
 function currentLinks(matches: Matches): CurrentLinks {
   const out: CurrentLinks = new Map();
   for (const [object, byKey] of matches) {

@@ -16,7 +16,7 @@ import type { ConsentModelMapping } from './config-types.ts';
 export type Written = Record<string, Record<string, unknown>>; // record id -> field -> value last written
 
 /** Salesforce key prefixes (the first 3 characters of every record id) of the objects involved. */
-export const KEY_PREFIX: Record<string, string> = { Individual: '0PK', ContactPointTypeConsent: '0ZY', Lead: '00Q', Contact: '003' };
+export const KEY_PREFIX: Record<string, string> = { Individual: '0PK', ContactPointTypeConsent: '0ZY', Lead: '00Q', Contact: '003', Account: '001' };
 
 const IND = CONSENT_MODEL.individual.fields.userId;
 const KEY = CONSENT_MODEL.consent.fields.key;
@@ -50,10 +50,22 @@ export function linkedRecords(written: Written): { id: string; object: string }[
 /** The IndividualId each matched record holds now (record id -> Individual id or null), from the match query. */
 export type CurrentLinks = Map<string, string | null>;
 
+/** The Didomi user each Individual already belongs to (Individual id -> Didomi_User_Id__c or null). */
+export type Owners = Map<string, string | null>;
+
+/** Individuals the person's matched records point at and whose owner must be known before adopting one. */
+export function adoptCandidates(written: Written, current: CurrentLinks): string[] {
+  return linkedRecords(written)
+    .map((r) => current.get(r.id))
+    .filter((x): x is string => !!x);
+}
+
 /**
  * How to get the person's Individual, or null when it exists already or there is no record to link it
  * from: adopt the Individual a matched record already points at (the org's own, e.g. made by another
- * app: its consents stay together), else upsert one by the Didomi user id.
+ * app: its consents stay together) unless another Didomi user owns it, else upsert one by the Didomi
+ * user id. An owned Individual never changes owner: the first Didomi user to adopt it keeps it, and
+ * `owners` is updated so a second user in the same batch does not take it either.
  */
 export function planIndividual(
   userKey: string,
@@ -61,13 +73,18 @@ export function planIndividual(
   mappings: ConsentModelMapping[],
   written: Written,
   current: CurrentLinks = new Map(),
+  owners: Owners = new Map(),
 ): { id?: string; fields: FieldValues } | null {
   if (!mappings.length || isDeleted(state) || individualId(userKey, written) || !linkedRecords(written).length) return null;
-  const adopt = linkedRecords(written)
-    .map((r) => current.get(r.id))
-    .filter((x): x is string => !!x)
-    .sort()[0];
-  if (adopt) return { id: adopt, fields: { [IND]: userKey } };
+  const free = (id: string) => {
+    const owner = owners.get(id);
+    return !owner || owner.toLowerCase() === userKey.toLowerCase();
+  };
+  const adopt = adoptCandidates(written, current).filter(free).sort()[0];
+  if (adopt) {
+    owners.set(adopt, userKey);
+    return { id: adopt, fields: { [IND]: userKey } };
+  }
   // Individual.LastName is required (Object Reference: Individual); the sync knows the person by their Didomi id only.
   return { fields: { [IND]: userKey, LastName: userKey.slice(0, 80) } };
 }

@@ -6,6 +6,7 @@ import { classifyCode, SalesforceError } from '../salesforce/errors.ts';
 import { inChunks, inList, soqlIdent } from '../salesforce/soql.ts';
 import type { SalesforceApi } from './clients.ts';
 import type { Target } from './config-types.ts';
+import { individualLink } from './consent-model-sync.ts';
 import type { Matches } from './plan.ts';
 
 export const MAX_HEAVY_PER_COMPOSITE = 5; // reference/salesforce.md: at most 5 collections or queries per composite
@@ -16,7 +17,8 @@ export type Unmatched = Map<string, { target: Target; code: string; message: str
 /** The SOQL that finds the records of `keys` on a target (by Didomi_User_Id__c, else by its match field). */
 export function matchQueries(t: Target, keys: string[]): string[] {
   const matchField = soqlIdent(t.matchField);
-  const converted = (t.object === 'Lead' ? ', IsConverted' : '') + (t.fields.has('individualid') ? ', IndividualId' : ''); // IndividualId: consent-model-sync.ts
+  const link = individualLink(t); // IndividualId / PersonIndividualId: consent-model-sync.ts
+  const converted = (t.object === 'Lead' ? ', IsConverted' : '') + (link ? `, ${link}` : '');
   return inChunks(keys, matchField === RECORD_FIELDS.userId ? 10_000 : 5_000).map((chunk) => {
     const cond =
       matchField === RECORD_FIELDS.userId
