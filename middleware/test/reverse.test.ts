@@ -99,6 +99,7 @@ async function setup(): Promise<{ stack: Stack; didomi: DidomiApiStub }> {
       DIDOMI_API_KEY: API.key,
       DIDOMI_API_SECRET: API.secret,
       DIDOMI_ORGANIZATION_ID: API.organizationId,
+      REVERSE_MODE: 'poll',
       REVERSE_SYNC_MS: '150',
     },
   });

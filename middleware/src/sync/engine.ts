@@ -22,6 +22,8 @@ import { collectionsByType } from './collections.ts';
 import type { SyncConfig, Target } from './config-types.ts';
 import type { SyncEngine, SyncEngineDeps } from './engine-types.ts';
 import { ReverseSync } from './reverse.ts';
+import { CdcSubscriber } from './cdc-subscriber.ts';
+import { PubSubClient } from '../salesforce/pubsub-client.ts';
 import { keepLeases } from './lease-keeper.ts';
 import { DidomiApi } from '../didomi/api-client.ts';
 
@@ -76,6 +78,7 @@ class Engine implements SyncEngine {
   private housekeepingRunning: Promise<void> | null = null;
   private reverseTimer: NodeJS.Timeout | null = null;
   private reverseRunning: Promise<void> | null = null;
+  private cdc: CdcSubscriber | null = null;
   private readonly workerId: string;
   /** Users whose dead letters the admin asked to retry: user key -> error record ids. */
   private retrying = new Map<string, string[]>();
@@ -96,6 +99,7 @@ class Engine implements SyncEngine {
       privateKey: c.privateKey,
       audience: c.audience,
       timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
+      now: this.now,
     });
     this.budget = new ApiBudget(c.API_BUDGET_SHARE, this.now, Math.max(100, 60_000 * c.RETRY_BACKOFF_SCALE));
     this.client = new SalesforceClient({
@@ -134,7 +138,7 @@ class Engine implements SyncEngine {
   /** Salesforce -> Didomi, when the Didomi API is configured (sync/reverse.ts). */
   private startReverse() {
     const c = this.d.config;
-    if (!c.DIDOMI_API_KEY || !c.DIDOMI_API_SECRET || !c.DIDOMI_ORGANIZATION_ID) return;
+    if (!c.DIDOMI_API_KEY || !c.DIDOMI_API_SECRET || !c.DIDOMI_ORGANIZATION_ID || c.REVERSE_MODE === 'off') return;
     const didomi = new DidomiApi({
       baseUrl: c.DIDOMI_API_URL,
       apiKey: c.DIDOMI_API_KEY,
@@ -142,6 +146,19 @@ class Engine implements SyncEngine {
       organizationId: c.DIDOMI_ORGANIZATION_ID,
       timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
     });
+    if (c.REVERSE_MODE === 'cdc') {
+      this.cdc = new CdcSubscriber({
+        ...{ client: this.client, store: this.d.store, didomi, config: () => this.config, logger: this.d.logger, logLevel: c.LOG_LEVEL, now: this.now },
+        pubsub: new PubSubClient(c.PUBSUB_URL, this.auth),
+        holder: this.workerId,
+        leaseMs: c.REVERSE_LEASE_MS,
+        retryMs: Math.max(50, 5000 * c.RETRY_BACKOFF_SCALE),
+        onSent: (outcome) => this.d.metrics.reverseEvents.inc({ outcome }),
+        onCatchUp: (object) => this.d.metrics.reverseCatchUps.inc({ object }),
+        onEvent: (object, outcome) => this.d.metrics.reverseChangeEvents.inc({ object, outcome }),
+      });
+      return this.cdc.start();
+    }
     const reverse = new ReverseSync(
       {
         client: this.client,
@@ -173,7 +190,7 @@ class Engine implements SyncEngine {
     if (this.housekeepingTimer) clearTimeout(this.housekeepingTimer);
     if (this.reverseTimer) clearTimeout(this.reverseTimer);
     this.notify();
-    await Promise.race([Promise.all([...this.loops, ...this.inflight, this.housekeepingRunning, this.reverseRunning]), sleep(graceMs)]);
+    await Promise.race([Promise.all([...this.loops, ...this.inflight, this.housekeepingRunning, this.reverseRunning, this.cdc?.stop()]), sleep(graceMs)]);
     await this.d.store.release(this.workerId).catch(() => undefined); // whatever is still leased goes back to the queue
   }
 
