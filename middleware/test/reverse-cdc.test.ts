@@ -5,7 +5,8 @@
 // one-off catch-up query takes over.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, type Stack } from '../../test/support/stack.ts';
+import pg from 'pg';
+import { startStack, TEST_DATABASE_URL, type Stack } from '../../test/support/stack.ts';
 import { startDidomiApiStub, type DidomiApiStub } from '../../test/support/didomi-api.ts';
 import { eventCreated } from '../../test/support/didomi-events.ts';
 import { PURPOSE, PHONE_PURPOSE } from '../../test/support/org-fixture.ts';
@@ -37,12 +38,15 @@ async function subscribed(stack: Stack, from = 0) {
   await waitFor('a Lead change event subscription', () => stack.emu.pubsub!.stats.subscribes > from);
 }
 
-const events = async (stack: Stack, outcome: string) =>
-  metricSum(await stack.metrics(), 'didomi_sync_reverse_change_events_total', { object: 'Lead', outcome });
+const events = async (stack: Stack | Stack[], outcome: string) => {
+  let n = 0;
+  for (const s of [stack].flat()) n += metricSum(await s.metrics(), 'didomi_sync_reverse_change_events_total', { object: 'Lead', outcome });
+  return n;
+};
 const queries = (stack: Stack) => stack.emu.stats().apiCalls.byResource.query ?? 0;
 
 /** Two Leads synced from Didomi with marketing and calls given; returns their ids. */
-async function syncedLeads(stack: Stack): Promise<string[]> {
+async function syncedLeads(stack: Stack, all: Stack[] = [stack]): Promise<string[]> {
   const ids = stack.emu.seed({
     Lead: [
       { LastName: 'Rep', Company: 'Acme', Email: 'call@example.com' },
@@ -54,7 +58,7 @@ async function syncedLeads(stack: Stack): Promise<string[]> {
     assert.equal((await stack.post(eventCreated(email, t0, { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: true } }))).status, 202);
   await stack.waitForDrain();
   // The subscriber has seen the sync's own writes (two updates) before the test goes on.
-  await waitFor('the sync writes seen as change events', async () => (await events(stack, 'own_write')) >= 2);
+  await waitFor('the sync writes seen as change events', async () => (await events(all, 'own_write')) >= 2);
   return ids;
 }
 
@@ -163,5 +167,48 @@ test('an outage longer than the 72 h retention falls back to one catch-up query,
   } finally {
     await stack.close();
     await didomi.close();
+  }
+});
+
+test('replicas on one PostgreSQL store: one holds the change event stream, each refusal reaches Didomi once, the other takes over', async () => {
+  const schema = `cdc_replicas_${process.pid}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  const url = `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+  const didomi = await startDidomiApiStub(API);
+  const env = {
+    DIDOMI_API_URL: didomi.url,
+    DIDOMI_API_KEY: API.key,
+    DIDOMI_API_SECRET: API.secret,
+    DIDOMI_ORGANIZATION_ID: API.organizationId,
+    REVERSE_LEASE_MS: '3000',
+  };
+  const stacks: Stack[] = [];
+  try {
+    stacks.push(await startStack({ store: 'postgres', databaseUrl: url, seed: { contact: false }, env: { ...env, INSTANCE_ID: 'replica-1' } }));
+    stacks.push(await startStack({ store: 'postgres', databaseUrl: url, replicaOf: stacks[0], env: { ...env, INSTANCE_ID: 'replica-2' } }));
+    await subscribed(stacks[0]);
+    const [leadId, otherId] = await syncedLeads(stacks[0], stacks);
+    const rep = stacks[0].emu.org.addUser('rep@example.com', [], true, 'Standard User');
+    stacks[0].emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true });
+    await waitFor('the refusal in Didomi', () => didomi.events.length >= 1);
+    assert.equal(stacks[0].emu.pubsub!.stats.subscribes, 1, 'one replica subscribed; the other waits on the lease');
+
+    // The holder stops (graceful: it gives the lease back); the other replica resumes from the saved replay id.
+    const holder = String((await admin.query(`SELECT holder FROM ${schema}.reverse_position WHERE stream = 'cdc:Lead'`)).rows[0].holder);
+    const stopping = stacks.find((s) => holder.startsWith(s.env.INSTANCE_ID))!;
+    await stopping.service!.stop();
+    const other = stacks.find((s) => s !== stopping)!;
+    other.emu.org.update(rep, 'Lead', otherId, { DoNotCall: true });
+    await waitFor('the second refusal in Didomi', () => didomi.events.length >= 2);
+    await waitFor('the refusal event processed', async () => (await events(other, 'refusal')) >= 1);
+    assert.deepEqual(didomi.events, [refusalOf('call@example.com', PURPOSE), refusalOf('other@example.com', PHONE_PURPOSE)]);
+    assert.equal(stacks[0].emu.pubsub!.stats.refused[REPLAY_REFUSED] ?? 0, 0, 'resumed by replay id');
+  } finally {
+    for (const s of stacks.reverse()) await s.close().catch(() => undefined); // the first owns the emulator: closed last
+    await didomi.close();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
   }
 });

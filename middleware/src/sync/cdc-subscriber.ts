@@ -56,7 +56,7 @@ export class CdcSubscriber {
   private readonly running = new Map<string, Promise<void>>();
   private readonly subs = new Set<Subscription>();
   private supervisor: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly wakers = new Set<() => void>();
 
   constructor(d: CdcSubscriberDeps) {
     this.d = d;
@@ -79,19 +79,22 @@ export class CdcSubscriber {
 
   async stop() {
     this.stopping = true;
-    this.wake?.();
+    for (const w of [...this.wakers]) w();
     for (const s of this.subs) s.close();
     await this.supervisor;
     await Promise.all(this.running.values());
+    this.d.pubsub.close();
   }
 
   private pause(ms: number) {
     return new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      this.wake = () => {
+      const wake = () => {
         clearTimeout(t);
+        this.wakers.delete(wake);
         r();
       };
+      const t = setTimeout(wake, ms);
+      this.wakers.add(wake);
     });
   }
 
