@@ -79,6 +79,7 @@ class Engine implements SyncEngine {
   private reverseTimer: NodeJS.Timeout | null = null;
   private reverseRunning: Promise<void> | null = null;
   private cdc: CdcSubscriber | null = null;
+  private poller: ReverseSync | null = null;
   private readonly workerId: string;
   /** Users whose dead letters the admin asked to retry: user key -> error record ids. */
   private retrying = new Map<string, string[]>();
@@ -159,7 +160,7 @@ class Engine implements SyncEngine {
       });
       return this.cdc.start();
     }
-    const reverse = new ReverseSync(
+    const reverse = (this.poller = new ReverseSync(
       {
         client: this.client,
         didomi,
@@ -168,9 +169,10 @@ class Engine implements SyncEngine {
         logLevel: c.LOG_LEVEL,
         onSent: (outcome) => this.d.metrics.reverseEvents.inc({ outcome }),
         now: this.now,
+        persist: { store: this.d.store, holder: this.workerId, leaseMs: Math.max(c.REVERSE_LEASE_MS, 3 * c.REVERSE_SYNC_MS) },
       },
       2 * c.REVERSE_SYNC_MS,
-    );
+    ));
     const tick = () => {
       if (this.stopping) return;
       this.reverseTimer = setTimeout(async () => {
@@ -191,6 +193,7 @@ class Engine implements SyncEngine {
     if (this.reverseTimer) clearTimeout(this.reverseTimer);
     this.notify();
     await Promise.race([Promise.all([...this.loops, ...this.inflight, this.housekeepingRunning, this.reverseRunning, this.cdc?.stop()]), sleep(graceMs)]);
+    await this.poller?.release();
     await this.d.store.release(this.workerId).catch(() => undefined); // whatever is still leased goes back to the queue
   }
 

@@ -14,6 +14,7 @@ import { DidomiApiError, type DidomiApi } from '../didomi/api-client.ts';
 import { DEFAULT_REGULATION } from '../didomi/facts.ts';
 import { hashUserKey } from '../observability/logger.ts';
 import type { SyncConfig, Target } from './config-types.ts';
+import type { Store } from '../store/types.ts';
 
 const PAGE = 200;
 const MAX_PAGES = 5;
@@ -26,6 +27,8 @@ export interface ReverseSyncDeps {
   logLevel: string;
   onSent: (outcome: 'sent' | 'refused' | 'retry') => void;
   now?: () => number;
+  /** Where the watermark is kept across restarts (and which replica polls: one lease per object); in memory without it. */
+  persist?: { store: Pick<Store, 'holdReverseLease' | 'releaseReverseLease' | 'reversePosition' | 'saveReversePosition'>; holder: string; leaseMs: number };
 }
 
 /** A refusal to send: the purposes a person withdrew in Salesforce, per regulation. */
@@ -106,8 +109,25 @@ export class ReverseSync {
     for (const target of config.targets) {
       if (objects && !objects.includes(target.object)) continue;
       const fields = [...new Set(target.mappings.filter((m) => m.kind === 'Purpose' && m.fieldType === 'boolean').map((m) => m.field))];
-      if (fields.length) await this.pollTarget(target, fields, me);
+      if (!fields.length) continue;
+      const p = this.d.persist;
+      const stream = `poll:${target.object}`;
+      if (p) {
+        if (!(await p.store.holdReverseLease(stream, p.holder, p.leaseMs, this.now()))) continue; // another replica polls it
+        // A restart resumes from the saved watermark, however long the service was down.
+        const saved = this.marks.has(target.object) ? null : await p.store.reversePosition(stream);
+        if (saved?.commitAt) this.marks.set(target.object, { at: saved.commitAt, ids: new Set() });
+      }
+      await this.pollTarget(target, fields, me);
+      const mark = this.marks.get(target.object);
+      if (p && mark) await p.store.saveReversePosition(stream, p.holder, { replayId: null, commitAt: mark.at });
     }
+  }
+
+  /** Gives the poll leases back (graceful stop), so a restarted or other replica polls at once. */
+  async release(): Promise<void> {
+    const p = this.d.persist;
+    if (p) for (const object of this.marks.keys()) await p.store.releaseReverseLease(`poll:${object}`, p.holder).catch(() => undefined);
   }
 
   private async pollTarget(target: Target, fields: string[], me: string | null) {
