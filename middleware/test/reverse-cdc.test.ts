@@ -145,6 +145,25 @@ test('a restart resumes from the persisted replay id: refusals made while stoppe
 
 const REPLAY_REFUSED = 'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted';
 
+test('a revoked session and a dropped stream: the subscriber logs in again, resubscribes from its position and misses nothing', async () => {
+  const { stack, didomi } = await setup({ RETRY_BACKOFF_SCALE: '0.01' });
+  try {
+    const [leadId] = await syncedLeads(stack);
+    const subscribes = stack.emu.pubsub!.stats.subscribes;
+    stack.emu.revokeSessions();
+    assert.ok(stack.emu.pubsub!.dropStreams() >= 1, 'the open stream is cut');
+    const rep = stack.emu.org.addUser('rep@example.com', [], true, 'Standard User');
+    stack.emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true }); // while no stream is open
+    await waitFor('the refusal in Didomi', () => didomi.events.length >= 1);
+    assert.ok(stack.emu.pubsub!.stats.subscribes > subscribes, 'resubscribed');
+    assert.ok((stack.emu.pubsub!.stats.refused['sfdc.platform.eventbus.grpc.service.auth.error'] ?? 0) >= 1, 'the revoked session was refused first');
+    assert.deepEqual(didomi.events, [refusalOf('call@example.com', PURPOSE)]);
+  } finally {
+    await stack.close();
+    await didomi.close();
+  }
+});
+
 test('an outage longer than the 72 h retention falls back to one catch-up query, counted in /metrics', async () => {
   const { stack, didomi } = await setup();
   try {

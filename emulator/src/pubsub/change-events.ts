@@ -11,6 +11,8 @@ import type { Org, RecordChange } from '../org.ts';
 import type { FieldDef, ObjectDef } from '../schema.ts';
 
 export const RETENTION_MS = 72 * 3600_000;
+/** Memory bound for long benchmark runs: beyond it the oldest events go first, as if past retention (not a Salesforce limit). */
+export const MAX_EVENTS = 200_000;
 /** Fields a change event does not carry (the record id travels in recordIds). */
 const NOT_IN_EVENTS = new Set(['id', 'isdeleted', 'systemmodstamp']);
 
@@ -176,13 +178,14 @@ export class ChangeEventBus {
       };
       this.events.push({ replayId: this.next++, topic: t.topic, schemaId: t.schemaId, payload: t.type.toBuffer(body), at: c.at });
     }
+    if (this.events.length > MAX_EVENTS * 1.1) this.purge();
     for (const f of this.listeners) f();
   }
 
   /** Drops events older than the retention window (Salesforce purges them from the bus). */
   private purge() {
     const horizon = this.org.now() - RETENTION_MS;
-    let i = 0;
+    let i = Math.max(0, this.events.length - MAX_EVENTS);
     while (i < this.events.length && this.events[i].at < horizon) i++;
     if (i) {
       this.purgedThrough = this.events[i - 1].replayId;
@@ -205,10 +208,14 @@ export class ChangeEventBus {
   after(topic: string, id: bigint, max: number): BusEvent[] {
     this.purge();
     const out: BusEvent[] = [];
-    for (const e of this.events) {
-      if (out.length >= max) break;
-      if (e.replayId > id && e.topic === topic) out.push(e);
+    let lo = 0,
+      hi = this.events.length; // in replay id order: binary search the first event after `id`
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.events[mid].replayId <= id) lo = mid + 1;
+      else hi = mid;
     }
+    for (let i = lo; i < this.events.length && out.length < max; i++) if (this.events[i].topic === topic) out.push(this.events[i]);
     return out;
   }
 

@@ -160,7 +160,8 @@ export class PubSubClient {
       call.on('error', (e: grpc.ServiceError) => (e.code === grpc.status.CANCELLED && !failed ? res() : rej(failed ?? toPubSubError(e))));
       call.on('end', () => chain.then(res, rej));
     });
-    done.catch(() => undefined);
+    // An expired or revoked session ends the stream: renew it, so the caller's resubscription authenticates.
+    done.catch((e) => (e instanceof PubSubError && e.code === grpc.status.UNAUTHENTICATED ? this.auth.renew(s).catch(() => undefined) : undefined));
     const first = 'replayId' in from ? { replay_preset: 'CUSTOM', replay_id: from.replayId } : { replay_preset: from.preset };
     let sentFirst = false;
     return {
