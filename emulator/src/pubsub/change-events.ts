@@ -20,8 +20,11 @@ export interface BusEvent {
   replayId: bigint;
   topic: string;
   schemaId: string;
-  payload: Buffer;
   at: number;
+  change: RecordChange;
+  transactionKey: string;
+  sequence: number;
+  commitNumber: number;
 }
 
 interface TopicSchema {
@@ -149,37 +152,54 @@ export class ChangeEventBus {
     for (const c of changes) {
       const t = this.topic(`/data/${c.sobject}ChangeEvent`);
       if (!t) continue; // not selected for Change Data Capture
-      const def = this.org.object(c.sobject);
-      const body: Record<string, unknown> = {};
-      const changed: number[] = [];
-      const nulled: number[] = [];
-      t.fields.forEach((name, i) => {
-        if (i === 0 || !(name in c.changed)) return;
-        const v = toAvro(def.fields.get(name.toLowerCase()), c.changed[name]);
-        body[name] = v;
-        changed.push(i);
-        if (v === null) nulled.push(i);
-      });
-      for (const name of t.fields.slice(1)) body[name] ??= null;
-      body.ChangeEventHeader = {
-        entityName: def.name,
-        recordIds: [c.id],
-        changeType: c.op === 'create' ? 'CREATE' : c.op === 'delete' ? 'DELETE' : 'UPDATE',
-        changeOrigin: '',
+      const e = {
+        replayId: this.next++,
+        topic: t.topic,
+        schemaId: t.schemaId,
+        at: c.at,
+        change: c,
         transactionKey,
-        sequenceNumber: ++sequence,
-        commitTimestamp: c.at,
+        sequence: ++sequence,
         commitNumber: ++this.commitNumber,
-        commitUser: c.commitUser ?? '',
-        nulledFields: bitmap(nulled),
-        diffFields: [],
-        // On create Salesforce sends no changedFields; the record's values are in the body.
-        changedFields: c.op === 'update' ? bitmap(changed) : [],
       };
-      this.events.push({ replayId: this.next++, topic: t.topic, schemaId: t.schemaId, payload: t.type.toBuffer(body), at: c.at });
+      this.events.push(e);
     }
     if (this.events.length > MAX_EVENTS * 1.1) this.purge();
     for (const f of this.listeners) f();
+  }
+
+  /** The event's Avro payload, encoded when delivered (writes stay cheap when nobody subscribes). */
+  payload(e: BusEvent): Buffer {
+    const t = this.topic(e.topic)!;
+    const c = e.change;
+    const def = this.org.object(c.sobject);
+    const body: Record<string, unknown> = {};
+    const changed: number[] = [];
+    const nulled: number[] = [];
+    t.fields.forEach((name, i) => {
+      if (i === 0) return;
+      if (!(name in c.changed)) return void (body[name] = null);
+      const v = toAvro(def.fields.get(name.toLowerCase()), c.changed[name]);
+      body[name] = v;
+      changed.push(i);
+      if (v === null) nulled.push(i);
+    });
+    body.ChangeEventHeader = {
+      entityName: def.name,
+      recordIds: [c.id],
+      changeType: c.op === 'create' ? 'CREATE' : c.op === 'delete' ? 'DELETE' : 'UPDATE',
+      changeOrigin: '',
+      transactionKey: e.transactionKey,
+      sequenceNumber: e.sequence,
+      commitTimestamp: c.at,
+      commitNumber: e.commitNumber,
+      commitUser: c.commitUser ?? '',
+      nulledFields: bitmap(nulled),
+      diffFields: [],
+      // On create Salesforce sends no changedFields; the record's values are in the body.
+      changedFields: c.op === 'update' ? bitmap(changed) : [],
+    };
+    return t.type.toBuffer(body);
   }
 
   /** Drops events older than the retention window (Salesforce purges them from the bus). */

@@ -118,7 +118,7 @@ export async function startPubSubServer(o: Opts): Promise<PubSubServer> {
         stats.eventsDelivered += events.length;
         call.write({
           events: events.map((e) => ({
-            event: { id: String(e.replayId), schema_id: e.schemaId, payload: e.payload, headers: [] },
+            event: { id: String(e.replayId), schema_id: e.schemaId, payload: o.bus.payload(e), headers: [] },
             replay_id: replayIdBytes(e.replayId),
           })),
           latest_replay_id: replayIdBytes(position),
