@@ -145,6 +145,23 @@ test('a restart resumes from the persisted replay id: refusals made while stoppe
 
 const REPLAY_REFUSED = 'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted';
 
+test('a change event that does not decode is skipped and counted; it holds back no later refusal', async () => {
+  const { stack, didomi } = await setup();
+  try {
+    const [leadId, otherId] = await syncedLeads(stack);
+    const rep = stack.emu.org.addUser('rep@example.com', [], true, 'Standard User');
+    stack.emu.pubsub!.corruptNext(1);
+    stack.emu.org.update(rep, 'Lead', leadId, { Company: 'Acme Europe' }); // its event arrives damaged
+    stack.emu.org.update(rep, 'Lead', otherId, { DoNotCall: true });
+    await waitFor('the refusal in Didomi', () => didomi.events.length >= 1);
+    assert.deepEqual(didomi.events, [refusalOf('other@example.com', PHONE_PURPOSE)]);
+    assert.equal(await events(stack, 'undecodable'), 1);
+  } finally {
+    await stack.close();
+    await didomi.close();
+  }
+});
+
 test('a revoked session and a dropped stream: the subscriber logs in again, resubscribes from its position and misses nothing', async () => {
   const { stack, didomi } = await setup({ RETRY_BACKOFF_SCALE: '0.01' });
   try {

@@ -38,6 +38,8 @@ export interface PubSubServer {
   port: number;
   bus: ChangeEventBus;
   stats: PubSubStats;
+  /** Test-only: the next n events published carry, on every delivery, a payload that does not decode (not a Salesforce behaviour). */
+  corruptNext(n: number): void;
   /** Ends every open Subscribe stream with UNAVAILABLE (a server restart / network cut as a client sees it). */
   dropStreams(): number;
   close(): Promise<void>;
@@ -65,6 +67,9 @@ export async function startPubSubServer(o: Opts): Promise<PubSubServer> {
   const proto = grpc.loadPackageDefinition(def) as unknown as { eventbus: { v1: { PubSub: grpc.ServiceClientConstructor } } };
   const stats: PubSubStats = { subscribes: 0, eventsDelivered: 0, refused: {} };
   const streams = new Set<grpc.ServerDuplexStream<unknown, unknown>>();
+  let damaged = { from: 1n, to: 0n };
+  const payloadOf = (e: Parameters<ChangeEventBus['payload']>[0]) =>
+    e.replayId >= damaged.from && e.replayId <= damaged.to ? Buffer.from([0x02]) : o.bus.payload(e);
   const refuse = (e: grpc.ServiceError) => {
     const code = String(e.metadata?.get('error-code')[0]);
     stats.refused[code] = (stats.refused[code] ?? 0) + 1;
@@ -118,7 +123,7 @@ export async function startPubSubServer(o: Opts): Promise<PubSubServer> {
         stats.eventsDelivered += events.length;
         call.write({
           events: events.map((e) => ({
-            event: { id: String(e.replayId), schema_id: e.schemaId, payload: o.bus.payload(e), headers: [] },
+            event: { id: String(e.replayId), schema_id: e.schemaId, payload: payloadOf(e), headers: [] },
             replay_id: replayIdBytes(e.replayId),
           })),
           latest_replay_id: replayIdBytes(position),
@@ -176,6 +181,9 @@ export async function startPubSubServer(o: Opts): Promise<PubSubServer> {
     port,
     bus: o.bus,
     stats,
+    corruptNext(n) {
+      damaged = { from: o.bus.latest() + 1n, to: o.bus.latest() + BigInt(n) };
+    },
     dropStreams() {
       const n = streams.size;
       for (const s of [...streams]) s.emit('error', fail(grpc.status.UNAVAILABLE, 'sfdc.platform.eventbus.grpc.service.unavailable', 'Service unavailable.'));

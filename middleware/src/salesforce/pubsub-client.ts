@@ -135,8 +135,27 @@ export class PubSubClient {
           if (failed) return;
           const events: ChangeEvent[] = [];
           for (const e of r.events) {
-            const sc = await this.schema(e.event.schema_id);
-            const values = sc.type.fromBuffer(Buffer.from(e.event.payload)) as Record<string, unknown>;
+            let values: Record<string, unknown>;
+            let fields: string[];
+            try {
+              const sc = await this.schema(e.event.schema_id);
+              values = sc.type.fromBuffer(Buffer.from(e.event.payload)) as Record<string, unknown>;
+              fields = sc.fields;
+            } catch (err) {
+              if (err instanceof PubSubError) throw err; // GetSchema failed: the stream restarts from the saved position
+              // One payload that does not decode must not hold back every later event: it is passed on as such.
+              events.push({
+                replayId: Buffer.from(e.replay_id),
+                entityName: '',
+                recordIds: [],
+                changeType: 'UNDECODABLE',
+                commitUser: '',
+                commitTimestamp: 0,
+                changedFields: [],
+                values: {},
+              });
+              continue;
+            }
             const h = values.ChangeEventHeader as Record<string, unknown>;
             events.push({
               replayId: Buffer.from(e.replay_id),
@@ -145,7 +164,7 @@ export class PubSubClient {
               changeType: String(h.changeType),
               commitUser: String(h.commitUser ?? ''),
               commitTimestamp: Number(h.commitTimestamp),
-              changedFields: fieldsOfBitmap((h.changedFields as string[]) ?? [], sc.fields),
+              changedFields: fieldsOfBitmap((h.changedFields as string[]) ?? [], fields),
               values,
             });
           }

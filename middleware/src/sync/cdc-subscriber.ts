@@ -35,7 +35,7 @@ export interface CdcSubscriberDeps {
   retryMs: number;
   onSent: (outcome: 'sent' | 'refused' | 'retry') => void;
   onCatchUp: (object: string) => void;
-  onEvent: (object: string, outcome: 'refusal' | 'own_write' | 'ignored' | 'catch_up_covered') => void;
+  onEvent: (object: string, outcome: 'refusal' | 'own_write' | 'ignored' | 'catch_up_covered' | 'undecodable') => void;
   now?: () => number;
 }
 
@@ -181,7 +181,10 @@ export class CdcSubscriber {
     const me = await this.d.client.userId();
     const candidates: { e: ChangeEvent; changes: Record<string, unknown> }[] = [];
     for (const e of events) {
-      if (cut !== null && e.commitTimestamp <= cut) this.d.onEvent(object, 'catch_up_covered');
+      if (e.changeType === 'UNDECODABLE') {
+        this.d.onEvent(object, 'undecodable');
+        this.d.logger.error({ object, replayId: e.replayId.toString('base64') }, 'a change event payload did not decode; skipped');
+      } else if (cut !== null && e.commitTimestamp <= cut) this.d.onEvent(object, 'catch_up_covered');
       else if (e.commitUser === me)
         this.d.onEvent(object, 'own_write'); // the sync's own write: never echoed
       else {
