@@ -8,11 +8,15 @@ import { loadSchema, type ExtraFieldSpec, type ExtraPermissionSets } from './sch
 import { Org, type SfRecord } from './org.ts';
 import { OAuthServer, publicKeyFrom } from './oauth.ts';
 import { createApp, type Faults, type Counters } from './server.ts';
+import { ChangeEventBus } from './pubsub/change-events.ts';
+import { startPubSubServer, type PubSubServer } from './pubsub/grpc-server.ts';
 
 export { Org } from './org.ts';
 export type { SfRecord, WriteLogEntry, ValidationRule } from './org.ts';
 export type { Faults } from './server.ts';
 export type { ExtraPermissionSets } from './schema.ts';
+export type { PubSubServer } from './pubsub/grpc-server.ts';
+export { ERROR_CODES as PUBSUB_ERROR_CODES } from './pubsub/grpc-server.ts';
 
 export const DEFAULT_FORCE_APP = resolve(dirname(fileURLToPath(import.meta.url)), '../../force-app');
 export const JWT_AUDIENCES = ['https://login.salesforce.com', 'https://test.salesforce.com'];
@@ -46,12 +50,17 @@ export interface EmulatorOptions {
   now?: () => number;
   /** The org's own permission sets, to assign through `permissionSets`: { Consent_Fields: { 'Lead.DoNotCall': 'edit' } }. */
   extraPermissionSets?: ExtraPermissionSets;
+  /** The Pub/Sub API stand-in (gRPC) with change events of the objects selected for Change Data Capture
+   *  (default Lead, Contact, Account); false: none, as in an org whose CDC entity allowance is full. */
+  pubsub?: false | { port?: number; entities?: string[]; keepaliveMs?: number };
 }
 
 export interface Emulator {
   url: string;
   port: number;
   org: Org;
+  /** The Pub/Sub API stand-in (null when disabled); its url is grpc://host:port (plaintext, unlike Salesforce's TLS endpoint). */
+  pubsub: PubSubServer | null;
   close(): Promise<void>;
   setFaults(f: Partial<Faults>): Promise<Faults>;
   stats(): {
@@ -95,6 +104,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0, droppedResponses: 0, inFlight: 0 };
   let clockOffset = 0;
   const now = () => (options.now ?? Date.now)() + clockOffset;
+  org.now = now;
   const advanceClock = (ms: number) => {
     clockOffset += ms;
     return now();
@@ -177,6 +187,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   await listen();
   port = (server.address() as AddressInfo).port;
   url = `http://${host}:${port}`;
+  const pubsub =
+    options.pubsub === false
+      ? null
+      : await startPubSubServer({
+          host,
+          port: options.pubsub?.port,
+          oauth,
+          instanceUrl: () => url,
+          bus: new ChangeEventBus(org, options.pubsub?.entities ?? ['Lead', 'Contact', 'Account']),
+          keepaliveMs: options.pubsub?.keepaliveMs,
+        });
 
   const save = () => {
     if (options.dataFile) writeFileSync(options.dataFile, JSON.stringify(org.dump(), null, 1));
@@ -185,9 +206,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url,
     port,
     org,
+    pubsub,
     async close() {
       save();
       await stopListening();
+      await pubsub?.close();
     },
     async setFaults(f) {
       await applyFaults({ ...faults, ...f });
