@@ -56,7 +56,10 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 umask 077
 cp -R connect "$tmp/connect"
-printf '{"packageDirectories":[{"path":"connect","default":true}],"sourceApiVersion":"66.0"}\n' > "$tmp/sfdx-project.json"
+# The Change Data Capture selection deploys on its own: it uses the org's CDC entity allowance, and a full
+# allowance must not stop the connection (the middleware then polls: REVERSE_MODE=poll).
+mv "$tmp/connect/cdc" "$tmp/cdc"
+printf '{"packageDirectories":[{"path":"connect","default":true},{"path":"cdc"}],"sourceApiVersion":"66.0"}\n' > "$tmp/sfdx-project.json"
 base="$tmp/connect/main/default"
 # Global OAuth settings: this org's certificate turns on the JWT bearer flow; no consumerKey, so Salesforce
 # generates one (Metadata API Developer Guide, ExtlClntAppGlobalOauthSettings: certificate, consumerKey).
@@ -84,6 +87,16 @@ printf '%s\n' "${xml/<\/ExtlClntAppOauthConfigurablePolicies>/    <commaSeparate
 
 echo "==> Deploying the External Client App (Local) to '$org'"
 (cd "$tmp" && sf project deploy start --source-dir connect --target-org "$org" --wait 20)
+
+# Salesforce -> Didomi: select Lead, Contact and Account for Change Data Capture on the standard ChangeEvents channel
+# (Metadata API Developer Guide, PlatformEventChannelMember), so refusals arrive as change events over the Pub/Sub API.
+reverse_mode="cdc"
+echo "==> Selecting Lead, Contact and Account for Change Data Capture in '$org'"
+if ! (cd "$tmp" && sf project deploy start --source-dir cdc --target-org "$org" --wait 20); then
+  reverse_mode="poll"
+  echo "    (not selected, see the message above: the org's Change Data Capture entity allowance may be full;"
+  echo "     the middleware then finds refusals by polling: REVERSE_MODE=poll)"
+fi
 
 # An API-only integration user (Salesforce Integration user license, Minimum Access - API Only Integrations
 # profile) gets object permissions from permission sets only once it holds the Salesforce API Integration
@@ -128,4 +141,5 @@ Connected. Middleware environment (see config/middleware.env.example for the res
   SF_CLIENT_ID=${key}
   SF_USERNAME=${user}
   SF_PRIVATE_KEY_FILE=${private_key}
+  REVERSE_MODE=${reverse_mode}
 ENV

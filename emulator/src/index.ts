@@ -9,11 +9,15 @@ import { withoutConsentModel } from './consent-model-schema.ts';
 import { Org, type SfRecord } from './org.ts';
 import { OAuthServer, publicKeyFrom } from './oauth.ts';
 import { createApp, type Faults, type Counters } from './server.ts';
+import { ChangeEventBus } from './pubsub/change-events.ts';
+import { startPubSubServer, type PubSubServer } from './pubsub/grpc-server.ts';
 
 export { Org } from './org.ts';
 export type { SfRecord, WriteLogEntry, ValidationRule } from './org.ts';
 export type { Faults } from './server.ts';
 export type { ExtraPermissionSets } from './schema.ts';
+export type { PubSubServer } from './pubsub/grpc-server.ts';
+export { ERROR_CODES as PUBSUB_ERROR_CODES } from './pubsub/grpc-server.ts';
 
 export const DEFAULT_FORCE_APP = resolve(dirname(fileURLToPath(import.meta.url)), '../../force-app');
 export const JWT_AUDIENCES = ['https://login.salesforce.com', 'https://test.salesforce.com'];
@@ -49,12 +53,17 @@ export interface EmulatorOptions {
   extraPermissionSets?: ExtraPermissionSets;
   /** false: an org without Data Protection and Privacy (no Individual, DataUsePurpose, ContactPointTypeConsent). */
   dataProtection?: boolean;
+  /** The Pub/Sub API stand-in (gRPC) with change events of the objects selected for Change Data Capture
+   *  (default Lead, Contact, Account); false: none, as in an org whose CDC entity allowance is full. */
+  pubsub?: false | { port?: number; entities?: string[]; keepaliveMs?: number };
 }
 
 export interface Emulator {
   url: string;
   port: number;
   org: Org;
+  /** The Pub/Sub API stand-in (null when disabled); its url is grpc://host:port (plaintext, unlike Salesforce's TLS endpoint). */
+  pubsub: PubSubServer | null;
   close(): Promise<void>;
   setFaults(f: Partial<Faults>): Promise<Faults>;
   stats(): {
@@ -99,6 +108,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0, droppedResponses: 0, inFlight: 0 };
   let clockOffset = 0;
   const now = () => (options.now ?? Date.now)() + clockOffset;
+  org.now = now;
   const advanceClock = (ms: number) => {
     clockOffset += ms;
     return now();
@@ -181,6 +191,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   await listen();
   port = (server.address() as AddressInfo).port;
   url = `http://${host}:${port}`;
+  const pubsub =
+    options.pubsub === false
+      ? null
+      : await startPubSubServer({
+          host,
+          port: options.pubsub?.port,
+          oauth,
+          instanceUrl: () => url,
+          bus: new ChangeEventBus(org, options.pubsub?.entities ?? ['Lead', 'Contact', 'Account']),
+          keepaliveMs: options.pubsub?.keepaliveMs,
+        });
 
   const save = () => {
     if (options.dataFile) writeFileSync(options.dataFile, JSON.stringify(org.dump(), null, 1));
@@ -189,9 +210,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url,
     port,
     org,
+    pubsub,
     async close() {
       save();
       await stopListening();
+      await pubsub?.close();
     },
     async setFaults(f) {
       await applyFaults({ ...faults, ...f });

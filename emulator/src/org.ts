@@ -105,7 +105,12 @@ export class Org {
   faults: WriteFaults = { lockRowShare: 0, validationRules: [] };
   private undo: UndoEntry[] | null = null;
   private pendingLog: WriteLogEntry[] = [];
+  private pendingChanges: RecordChange[] = [];
   private lastStamp = 0;
+  /** The org's clock (SystemModstamp, change events): the emulator's, so advanceClock moves both. */
+  now: () => number = Date.now;
+  /** Called once per committed record write, in commit order (the Pub/Sub change event bus listens). */
+  readonly changeListeners: ((changes: RecordChange[]) => void)[] = [];
 
   constructor(schema: LoadedSchema) {
     this.schema = schema;
@@ -193,38 +198,58 @@ export class Org {
   transaction<T>(fn: () => T): T {
     const outer = this.undo;
     const outerLog = this.pendingLog;
+    const outerChanges = this.pendingChanges;
     this.undo = [];
     this.pendingLog = [];
+    this.pendingChanges = [];
     try {
       const result = fn();
       const log = this.pendingLog;
+      const changes = this.pendingChanges;
       if (outer) {
         outer.push(...this.undo);
         outerLog.push(...log);
-      } else this.writeLog.push(...log);
+        outerChanges.push(...changes);
+      } else {
+        this.writeLog.push(...log);
+        this.emitChanges(changes);
+      }
       this.undo = outer;
       this.pendingLog = outerLog;
+      this.pendingChanges = outerChanges;
       return result;
     } catch (err) {
       const undo = this.undo!;
       for (let i = undo.length - 1; i >= 0; i--) undo[i].table.put(undo[i].id, undo[i].before);
       this.undo = outer;
       this.pendingLog = outerLog;
+      this.pendingChanges = outerChanges;
       throw err;
     }
   }
 
-  private put(t: Table, id: string, rec: SfRecord | undefined, op: WriteLogEntry['op'], fields: SfRecord) {
-    if (this.undo) this.undo.push({ table: t, id, before: t.rows.get(id) });
+  private put(t: Table, id: string, rec: SfRecord | undefined, op: WriteLogEntry['op'], fields: SfRecord, by: User | null = null) {
+    const before = t.rows.get(id);
+    if (this.undo) this.undo.push({ table: t, id, before });
     t.put(id, rec);
     const entry = { at: Date.now(), sobject: t.def.name, id, op, fields };
-    if (this.undo) this.pendingLog.push(entry);
-    else this.writeLog.push(entry);
+    const change = recordChange(t.def.name, id, op, before, rec, by?.id ?? (rec?.LastModifiedById as string | null) ?? null, this.now());
+    if (this.undo) {
+      this.pendingLog.push(entry);
+      this.pendingChanges.push(change);
+    } else {
+      this.writeLog.push(entry);
+      this.emitChanges([change]);
+    }
+  }
+
+  private emitChanges(changes: RecordChange[]) {
+    if (changes.length) for (const f of this.changeListeners) f(changes);
   }
 
   private stamp(): string {
     // Strictly increasing timestamps keep SystemModstamp ordering meaningful within one millisecond.
-    this.lastStamp = Math.max(Date.now(), this.lastStamp + 1);
+    this.lastStamp = Math.max(this.now(), this.lastStamp + 1);
     return sfDateTime(this.lastStamp);
   }
 
@@ -453,7 +478,7 @@ export class Org {
     if (this.faults.lockRowShare > 0 && Math.random() < this.faults.lockRowShare) {
       throw new RecordError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record or 1 records: ' + id, []);
     }
-    this.put(t, id, undefined, 'delete', {});
+    this.put(t, id, undefined, 'delete', {}, user);
   }
 
   /** Upsert by external id (reference: 300 on several matches, `created` in the result). */
@@ -504,6 +529,31 @@ export class Org {
       t.counter = Math.max(t.counter, t.rows.size);
     }
   }
+}
+
+/** One committed record write, as Change Data Capture sees it: the fields whose value changed, and who committed it. */
+export interface RecordChange {
+  sobject: string;
+  id: string;
+  op: WriteLogEntry['op'];
+  /** Changed fields with their new values (all set fields on create; none on delete). */
+  changed: SfRecord;
+  commitUser: string | null;
+  at: number;
+}
+
+function recordChange(
+  sobject: string,
+  id: string,
+  op: WriteLogEntry['op'],
+  before: SfRecord | undefined,
+  after: SfRecord | undefined,
+  by: string | null,
+  at: number,
+): RecordChange {
+  const changed: SfRecord = {};
+  if (after) for (const [k, v] of Object.entries(after)) if (before?.[k] !== v && !(before === undefined && v === null)) changed[k] = v;
+  return { sobject, id, op, changed, commitUser: by, at };
 }
 
 function strip(input: SfRecord): SfRecord {

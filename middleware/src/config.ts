@@ -59,6 +59,16 @@ const EnvSchema = z
     REVERSE_SYNC_MS: positiveInt.default(60_000),
     /** How often Didomi's catalogue (purposes, preferences, values) is copied to the org, at most (sync/catalogue-sync.ts). */
     CATALOGUE_REFRESH_MS: positiveInt.default(3_600_000),
+    /** How Salesforce -> Didomi finds refusals: cdc (Change Data Capture over the Pub/Sub API, no REST API cost),
+     *  poll (SOQL every REVERSE_SYNC_MS, for orgs whose CDC entity allowance is full), off. */
+    REVERSE_MODE: z.enum(['cdc', 'poll', 'off']).default('cdc'),
+    /** The Pub/Sub API endpoint: grpcs:// (TLS) for Salesforce; grpc:// (plaintext) only for the local emulator. */
+    PUBSUB_URL: z
+      .string()
+      .regex(/^grpcs?:\/\/[^/]+$/, 'grpcs://host:port')
+      .default('grpcs://api.pubsub.salesforce.com:7443'),
+    /** How long a replica's hold on a change event stream lasts without renewal (another replica then takes over). */
+    REVERSE_LEASE_MS: positiveInt.default(30_000),
   })
   .refine(
     (e) => {

@@ -16,6 +16,7 @@ import type { Metrics } from './observability/metrics.ts';
 import { JwtBearerAuth } from './salesforce/auth.ts';
 import { ApiBudget } from './salesforce/budget.ts';
 import { SalesforceClient } from './salesforce/client.ts';
+import { PubSubClient } from './salesforce/pubsub-client.ts';
 import { DidomiApi } from './didomi/api-client.ts';
 
 export interface Service {
@@ -83,6 +84,7 @@ export function buildClients(c: Config, metrics: Metrics, now: () => number): Sy
     privateKey: c.privateKey,
     audience: c.audience,
     timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
+    now,
   });
   const budget = new ApiBudget(c.API_BUDGET_SHARE, now, Math.max(100, 60_000 * c.RETRY_BACKOFF_SCALE));
   const salesforce = new SalesforceClient({
@@ -108,5 +110,7 @@ export function buildClients(c: Config, metrics: Metrics, now: () => number): Sy
           timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
         })
       : null;
-  return { salesforce, budget, checkSession: async () => void (await auth.get()), didomi };
+  // Built only when it will be used: the gRPC channel is opened by the constructor.
+  const pubsub = didomi && c.REVERSE_MODE === 'cdc' ? new PubSubClient(c.PUBSUB_URL, auth) : null;
+  return { salesforce, budget, checkSession: async () => void (await auth.get()), didomi, pubsub };
 }

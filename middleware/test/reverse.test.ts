@@ -90,15 +90,17 @@ async function aWholePoll(stack: Stack) {
   await waitFor('a whole reverse poll', () => queries() >= from + n);
 }
 
-async function setup(): Promise<{ stack: Stack; didomi: DidomiApiStub }> {
+async function setup(o: { followEmulatorClock?: boolean } = {}): Promise<{ stack: Stack; didomi: DidomiApiStub }> {
   const didomi = await startDidomiApiStub(API);
   const stack = await startStack({
     seed: { contact: false },
+    followEmulatorClock: o.followEmulatorClock,
     env: {
       DIDOMI_API_URL: didomi.url,
       DIDOMI_API_KEY: API.key,
       DIDOMI_API_SECRET: API.secret,
       DIDOMI_ORGANIZATION_ID: API.organizationId,
+      REVERSE_MODE: 'poll',
       REVERSE_SYNC_MS: '150',
     },
   });
@@ -152,6 +154,28 @@ test('a refusal made in Salesforce by a person reaches Didomi once, and Didomiâ€
     const metrics = await stack.metrics();
     assert.match(metrics, /didomi_sync_reverse_events_total\{outcome="sent"\} 2/);
     assert.match(metrics, /didomi_sync_reverse_events_total\{outcome="retry"\} [1-9]/);
+  } finally {
+    await stack.close();
+    await didomi.close();
+  }
+});
+
+test('polling keeps its watermark in the store: a refusal made while the service was stopped for an hour travels after restart', async () => {
+  const { stack, didomi } = await setup({ followEmulatorClock: true });
+  try {
+    const [leadId] = stack.emu.seed({ Lead: [{ LastName: 'Rep', Company: 'Acme', Email: 'call@example.com' }] }).Lead;
+    assert.equal((await stack.post(eventCreated('call@example.com', new Date(Date.now() - 60_000), { purposes: { [PURPOSE]: true } }))).status, 202);
+    await stack.waitForDrain();
+    await aWholePoll(stack);
+    await stack.service!.stop();
+    const rep = stack.emu.org.addUser('rep@example.com', [], true, 'Standard User');
+    stack.emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true });
+    stack.emu.advanceClock(3600_000); // far more than the two poll intervals a restart used to look back
+    await stack.restart();
+    await until('the refusal in Didomi', () => didomi.events.length === 1);
+    await aWholePoll(stack);
+    assert.equal(didomi.events.length, 1, 'sent once');
+    assert.deepEqual(didomi.events[0].body.consents.purposes, [{ id: PURPOSE, enabled: false }]);
   } finally {
     await stack.close();
     await didomi.close();

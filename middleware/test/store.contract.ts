@@ -129,6 +129,24 @@ export function storeContract(
     await s.close();
   });
 
+  test(`${name}: a change event stream has one lease holder at a time; only the holder saves its position`, async () => {
+    const s = await open();
+    assert.equal(await s.reversePosition('cdc:Lead'), null);
+    assert.equal(await s.holdReverseLease('cdc:Lead', 'a', 1000, 10_000), true);
+    assert.equal(await s.holdReverseLease('cdc:Lead', 'b', 1000, 10_500), false, 'a live lease of another holder');
+    assert.equal(await s.holdReverseLease('cdc:Contact', 'b', 1000, 10_500), true, 'streams are independent');
+    assert.equal(await s.holdReverseLease('cdc:Lead', 'a', 1000, 10_900), true, 'the holder renews');
+    assert.equal(await s.saveReversePosition('cdc:Lead', 'a', { replayId: 'AAAAAAAAAAE=', commitAt: 123 }), true);
+    assert.equal(await s.saveReversePosition('cdc:Lead', 'b', { replayId: 'AAAAAAAAAAk=', commitAt: 999 }), false, 'not the holder');
+    assert.deepEqual(await s.reversePosition('cdc:Lead'), { replayId: 'AAAAAAAAAAE=', commitAt: 123 });
+    assert.equal(await s.holdReverseLease('cdc:Lead', 'b', 1000, 12_000), true, 'an expired lease is taken over');
+    assert.equal(await s.saveReversePosition('cdc:Lead', 'a', { replayId: 'AAAAAAAAAAI=', commitAt: 456 }), false, 'the old holder is fenced off');
+    await s.releaseReverseLease('cdc:Lead', 'b');
+    assert.equal(await s.holdReverseLease('cdc:Lead', 'a', 1000, 12_001), true, 'a released lease is free at once');
+    assert.deepEqual(await s.reversePosition('cdc:Lead'), { replayId: 'AAAAAAAAAAE=', commitAt: 123 }, 'the position outlives its holders');
+    await s.close();
+  });
+
   test(`${name}: dead letters, meta and events-per-user cap`, async () => {
     const s = await open();
     await s.addDeadLetters([

@@ -45,8 +45,9 @@ else if (cmd.startsWith('data query')) {
   else if (/FROM Organization/.test(q)) out({ records: [{ IsSandbox: !!org.sandbox }] });
   else process.exit(1);
 } else if (cmd === 'project deploy start') {
-  fs.cpSync(path.join(process.cwd(), flag('--source-dir')), path.join(dir, 'deployed'), { recursive: true });
-  execFileSync(process.execPath, [${JSON.stringify(SF_RUN)}, 'project', 'convert', 'source', '--root-dir', flag('--source-dir'), '--output-dir', path.join(dir, 'mdapi')], { stdio: 'ignore' });
+  const suffix = flag('--source-dir') === 'connect' ? '' : '-' + flag('--source-dir'); // the CDC selection deploys on its own
+  fs.cpSync(path.join(process.cwd(), flag('--source-dir')), path.join(dir, 'deployed' + suffix), { recursive: true });
+  execFileSync(process.execPath, [${JSON.stringify(SF_RUN)}, 'project', 'convert', 'source', '--root-dir', flag('--source-dir'), '--output-dir', path.join(dir, 'mdapi' + suffix)], { stdio: 'ignore' });
 } else if (cmd === 'project retrieve start') {
   if (!org.retrieveKey) process.exit(1);
   const d = path.join(flag('--output-dir'), 'main/default/extlClntAppGlobalOauthSets');
@@ -127,6 +128,12 @@ test("connect-org.sh deploys connect/ with this org's certificate and permission
   }
   assert.match(pkg, /<name>ExtlClntAppGlobalOauthSettings<\/name>/);
   assert.ok(readdirSync(join(fake, 'mdapi')).includes('extlClntAppGlobalOauthSets'));
+  // Lead, Contact and Account selected for Change Data Capture (PlatformEventChannelMember on ChangeEvents), in a deploy of their own.
+  const cdc = readFileSync(join(fake, 'mdapi-cdc/package.xml'), 'utf8');
+  for (const o of ['Lead', 'Contact', 'Account']) assert.match(cdc, new RegExp(`<members>ChangeEvents_${o}ChangeEvent</members>`));
+  assert.match(cdc, /<name>PlatformEventChannelMember<\/name>/);
+  assert.doesNotMatch(pkg, /PlatformEventChannelMember/, 'a full CDC allowance cannot fail the app deploy');
+  assert.match(run.stdout, /REVERSE_MODE=cdc/);
 });
 
 test('connect-org.sh assigns the API Integration permission set licence before the permission set, reads the consumer key back and prints SF_* without the secret', () => {

@@ -40,6 +40,8 @@ export interface StackOptions {
   /** Where child-process logs go (default: discarded). */
   onLog?: (line: string) => void;
   logLevel?: string;
+  /** (in-process mode) the middleware runs on the emulator's clock, so advanceClock moves both (e.g. past the 72 h event retention). */
+  followEmulatorClock?: boolean;
 }
 
 export interface Stack {
@@ -99,6 +101,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     RETRY_BACKOFF_SCALE: '0.01',
     SHUTDOWN_GRACE_MS: '3000',
     INSTANCE_ID: 'test-instance',
+    ...(emu.pubsub ? { PUBSUB_URL: emu.pubsub.url } : {}),
     ...(o.store === 'postgres' ? { DATABASE_URL: o.databaseUrl ?? TEST_DATABASE_URL } : {}),
     ...o.env,
   };
@@ -131,7 +134,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       });
     } else {
       const config = loadConfig(env);
-      service = await createService(config, { logger: createLogger(env.LOG_LEVEL), store: o.makeStore?.(env) });
+      const now = o.followEmulatorClock ? () => emu.org.now() : undefined;
+      service = await createService(config, { logger: createLogger(env.LOG_LEVEL), store: o.makeStore?.(env), now });
       url = (await service.listen(0, '127.0.0.1')).url;
     }
   };

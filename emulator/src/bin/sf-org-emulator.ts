@@ -7,6 +7,7 @@ import { startEmulator, DEFAULT_API_VERSIONS } from '../index.ts';
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '8181' },
+    'pubsub-port': { type: 'string', default: '7443' },
     host: { type: 'string', default: '127.0.0.1' },
     'consumer-key': { type: 'string', default: 'DEV_CONSUMER_KEY' },
     certificate: { type: 'string', default: 'keys/server.crt' },
@@ -25,7 +26,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`sf-org-emulator: a local stand-in for the Salesforce APIs Didomi Consent Sync uses
-  --port 8181  --host 127.0.0.1  --consumer-key KEY  --certificate keys/server.crt | --public-key FILE
+  --port 8181  --pubsub-port 7443 (Pub/Sub API, gRPC plaintext; 0: none)  --host 127.0.0.1  --consumer-key KEY  --certificate keys/server.crt | --public-key FILE
   --username integration@example.com  --session-seconds 7200  --daily-api-limit 15000
   --api-version 66.0 (repeatable)  --data FILE (load at start, save on exit)  --extra-fields FILE (JSON)
   --extra-permission-sets FILE (JSON: {"Name": {"Lead.DoNotCall": "edit"}})  --permission-set NAME (repeatable; default Didomi_Sync_Integration)`);
@@ -51,8 +52,10 @@ const emu = await startEmulator({
   extraFields: values['extra-fields'] ? JSON.parse(readFileSync(values['extra-fields'], 'utf8')) : undefined,
   extraPermissionSets: values['extra-permission-sets'] ? JSON.parse(readFileSync(values['extra-permission-sets'], 'utf8')) : undefined,
   permissionSets: values['permission-set'],
+  pubsub: values['pubsub-port'] === '0' ? false : { port: Number(values['pubsub-port']) },
 });
 console.log(`Salesforce org emulator listening on ${emu.url} (token endpoint ${emu.url}/services/oauth2/token, control API ${emu.url}/__emulator/stats)`);
+if (emu.pubsub) console.log(`Pub/Sub API (change events of Lead, Contact, Account) on ${emu.pubsub.url}: the middleware's PUBSUB_URL`);
 const stop = async () => {
   await emu.close();
   process.exit(0);

@@ -24,6 +24,18 @@ export function createMetrics() {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    reverseCatchUps: new Counter({
+      name: 'didomi_sync_reverse_catchups_total',
+      help: 'One-off SOQL catch-up queries run because the last processed change event was beyond the 72 h retention (or none was processed yet)',
+      labelNames: ['object'],
+      registers: [registry],
+    }),
+    reverseChangeEvents: new Counter({
+      name: 'didomi_sync_reverse_change_events_total',
+      help: 'Change events received from the Pub/Sub API, by what was done with them',
+      labelNames: ['object', 'outcome'],
+      registers: [registry],
+    }),
     usersSkipped: new Counter({
       name: 'didomi_sync_users_skipped_total',
       help: 'User syncs that wrote nothing to a target by rule, by reason (no_organization_user_id: upsert mode never creates a record Salesforce cannot know)',

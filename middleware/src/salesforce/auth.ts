@@ -12,6 +12,8 @@ export interface AuthConfig {
   privateKey: string;
   audience: string;
   timeoutMs: number;
+  /** The service's clock (iat, from which exp is counted); Date.now by default. */
+  now?: () => number;
 }
 
 export interface Session {
@@ -19,6 +21,8 @@ export interface Session {
   instanceUrl: string;
   /** The integration user's id, from the identity URL in the token response (`.../id/{orgId}/{userId}`). */
   userId: string | null;
+  /** The org's id (the Pub/Sub API's `tenantid` header), from the same identity URL. */
+  orgId?: string | null;
 }
 
 export class JwtBearerAuth {
@@ -46,7 +50,8 @@ export class JwtBearerAuth {
 
   private async fetchToken(): Promise<Session> {
     this.renewals++;
-    const assertion = jwt.sign({ iss: this.cfg.clientId, sub: this.cfg.username, aud: this.cfg.audience }, this.cfg.privateKey, {
+    const iat = Math.floor((this.cfg.now ?? Date.now)() / 1000);
+    const assertion = jwt.sign({ iss: this.cfg.clientId, sub: this.cfg.username, aud: this.cfg.audience, iat }, this.cfg.privateKey, {
       algorithm: 'RS256',
       expiresIn: 180,
     });
@@ -67,7 +72,12 @@ export class JwtBearerAuth {
       // invalid_grant / invalid_client_id: the key, consumer key, user or audience is wrong. Retried slowly, reported clearly.
       throw new SalesforceAuthError(res.status, body.error ?? 'invalid_grant', body.error_description ?? `token endpoint answered ${res.status}`, 'transient');
     }
-    this.session = { accessToken: body.access_token, instanceUrl: body.instance_url.replace(/\/$/, ''), userId: body.id?.split('/').pop() || null };
+    this.session = {
+      accessToken: body.access_token,
+      instanceUrl: body.instance_url.replace(/\/$/, ''),
+      userId: body.id?.split('/').pop() || null,
+      orgId: body.id?.split('/').at(-2) || null,
+    };
     return this.session;
   }
 }

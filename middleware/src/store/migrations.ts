@@ -35,6 +35,15 @@ export const SQLITE_MIGRATIONS: string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // 2: pruning finds old inbox rows by arrival time (RETENTION_DAYS)
   `CREATE INDEX inbox_received ON inbox (received_at);`,
+  // 3: Salesforce -> Didomi position per change event stream (last processed replay id and commit time), and
+  // the lease that lets one replica subscribe at a time (sync/cdc-subscriber.ts)
+  `CREATE TABLE reverse_position (
+     stream TEXT PRIMARY KEY,
+     replay_id TEXT,
+     commit_at INTEGER NOT NULL DEFAULT 0,
+     holder TEXT,
+     lease_until INTEGER NOT NULL DEFAULT 0
+   );`,
 ];
 
 export const POSTGRES_MIGRATIONS: string[] = [
@@ -73,4 +82,12 @@ export const POSTGRES_MIGRATIONS: string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value JSONB NOT NULL);`,
   // 2: pruning finds old inbox rows by arrival time (RETENTION_DAYS)
   `CREATE INDEX inbox_received ON inbox (received_at);`,
+  // 3: see SQLITE_MIGRATIONS[2]
+  `CREATE TABLE reverse_position (
+     stream TEXT PRIMARY KEY,
+     replay_id TEXT,
+     commit_at BIGINT NOT NULL DEFAULT 0,
+     holder TEXT,
+     lease_until BIGINT NOT NULL DEFAULT 0
+   );`,
 ];

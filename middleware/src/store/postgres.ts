@@ -13,6 +13,7 @@ import {
   type NewEvent,
   type Store,
   type StoreStats,
+  type ReversePosition,
   type StoredEvent,
 } from './types.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
@@ -258,6 +259,35 @@ export class PostgresStore implements Store {
 
   async markDeadLettersSynced(keys: string[]): Promise<void> {
     await this.pool.query('UPDATE dead_letters SET synced = true WHERE key = ANY($1)', [keys]);
+  }
+
+  async holdReverseLease(stream: string, holder: string, leaseMs: number, now: number): Promise<boolean> {
+    const r = await this.pool.query(
+      `INSERT INTO reverse_position (stream, holder, lease_until) VALUES ($1, $2, $3) ON CONFLICT (stream) DO UPDATE
+       SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until WHERE reverse_position.holder = EXCLUDED.holder OR reverse_position.lease_until < $4
+       RETURNING holder`,
+      [stream, holder, now + leaseMs, now],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async releaseReverseLease(stream: string, holder: string): Promise<void> {
+    await this.pool.query('UPDATE reverse_position SET holder = NULL, lease_until = 0 WHERE stream = $1 AND holder = $2', [stream, holder]);
+  }
+
+  async reversePosition(stream: string): Promise<ReversePosition | null> {
+    const r = await this.pool.query('SELECT replay_id, commit_at FROM reverse_position WHERE stream = $1', [stream]);
+    return r.rowCount ? { replayId: r.rows[0].replay_id, commitAt: Number(r.rows[0].commit_at) } : null;
+  }
+
+  async saveReversePosition(stream: string, holder: string, position: ReversePosition): Promise<boolean> {
+    const r = await this.pool.query('UPDATE reverse_position SET replay_id = $1, commit_at = $2 WHERE stream = $3 AND holder = $4', [
+      position.replayId,
+      position.commitAt,
+      stream,
+      holder,
+    ]);
+    return (r.rowCount ?? 0) > 0;
   }
 
   async stats(): Promise<StoreStats> {

@@ -16,6 +16,7 @@ import {
   type NewEvent,
   type Store,
   type StoreStats,
+  type ReversePosition,
   type StoredEvent,
 } from './types.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
@@ -95,6 +96,12 @@ export class SqliteStore implements Store {
         ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, synced = 0`),
       unsynced: p('SELECT key, user_key, payload FROM dead_letters WHERE synced = 0 ORDER BY created_at LIMIT ?'),
       markSynced: p('UPDATE dead_letters SET synced = 1 WHERE key = ?'),
+      holdReverse: p(`INSERT INTO reverse_position (stream, holder, lease_until) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE
+        SET holder = excluded.holder, lease_until = excluded.lease_until WHERE reverse_position.holder = excluded.holder OR reverse_position.lease_until < ?
+        RETURNING holder`),
+      releaseReverse: p('UPDATE reverse_position SET holder = NULL, lease_until = 0 WHERE stream = ? AND holder = ?'),
+      reversePosition: p('SELECT replay_id, commit_at FROM reverse_position WHERE stream = ?'),
+      saveReverse: p('UPDATE reverse_position SET replay_id = ?, commit_at = ? WHERE stream = ? AND holder = ?'),
       statsUsers: p('SELECT count(*) AS n FROM user_sync WHERE pending_seq > done_seq OR forced = 1'),
       statsEvents: p(`SELECT count(*) AS n, min(i.received_at) AS oldest FROM user_sync u JOIN inbox i ON i.user_key = u.user_key AND i.seq > u.done_seq
         WHERE u.pending_seq > u.done_seq`),
@@ -286,6 +293,23 @@ export class SqliteStore implements Store {
     this.tx(() => {
       for (const k of keys) this.st.markSynced.run(k);
     });
+  }
+
+  async holdReverseLease(stream: string, holder: string, leaseMs: number, now: number): Promise<boolean> {
+    return !!this.st.holdReverse.get(stream, holder, now + leaseMs, now);
+  }
+
+  async releaseReverseLease(stream: string, holder: string): Promise<void> {
+    this.st.releaseReverse.run(stream, holder);
+  }
+
+  async reversePosition(stream: string): Promise<ReversePosition | null> {
+    const r = this.st.reversePosition.get(stream) as { replay_id: string | null; commit_at: number } | undefined;
+    return r ? { replayId: r.replay_id, commitAt: Number(r.commit_at) } : null;
+  }
+
+  async saveReversePosition(stream: string, holder: string, position: ReversePosition): Promise<boolean> {
+    return Number(this.st.saveReverse.run(position.replayId, position.commitAt, stream, holder).changes) > 0;
   }
 
   async stats(): Promise<StoreStats> {

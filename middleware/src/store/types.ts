@@ -76,6 +76,11 @@ export interface DeadLetter {
   payload: Json; // everything the org record needs (object, record id, code, message, attempts, values)
 }
 
+export interface ReversePosition {
+  replayId: string | null;
+  commitAt: number;
+}
+
 export interface StoreStats {
   pendingUsers: number;
   pendingEvents: number;
@@ -113,6 +118,15 @@ export interface Store {
   markDeadLettersSynced(keys: string[]): Promise<void>;
 
   stats(): Promise<StoreStats>;
+
+  /** Takes or renews the lease on a Salesforce -> Didomi stream (one subscriber among replicas); false when another holder's lease is live. */
+  holdReverseLease(stream: string, holder: string, leaseMs: number, now: number): Promise<boolean>;
+  /** Gives the lease up (graceful stop), so another replica takes over at once. */
+  releaseReverseLease(stream: string, holder: string): Promise<void>;
+  /** The last processed position of a stream: an opaque replay id (base64) and the commit time it carries (ms). */
+  reversePosition(stream: string): Promise<ReversePosition | null>;
+  /** Saves the position if `holder` still holds the lease; false when it lost it (another replica took over). */
+  saveReversePosition(stream: string, holder: string, position: ReversePosition): Promise<boolean>;
 
   /**
    * Deletes inbox events received before `receivedBefore` that are folded into a healthy user's state

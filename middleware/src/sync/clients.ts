@@ -3,6 +3,7 @@
 import type { CompositeSubrequest, CompositeSubresponse, QueryResult, SObjectRow } from '../salesforce/client.ts';
 import type { BudgetSnapshot } from '../salesforce/budget.ts';
 import type { DidomiApi } from '../didomi/api-client.ts';
+import type { PubSubClient } from '../salesforce/pubsub-client.ts';
 
 /** The Salesforce REST calls the sync makes (salesforce/client.ts implements it). */
 export interface SalesforceApi {
@@ -23,4 +24,6 @@ export interface SyncClients {
   checkSession(): Promise<void>;
   /** Salesforce -> Didomi (sync/reverse.ts) runs only when the Didomi API is configured. */
   didomi: DidomiApi | null;
+  /** Change events (Pub/Sub API) for Salesforce -> Didomi with REVERSE_MODE=cdc; null otherwise. */
+  pubsub: PubSubClient | null;
 }

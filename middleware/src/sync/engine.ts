@@ -24,7 +24,7 @@ import { matchRecords, type Unmatched } from './match.ts';
 import { planBatch, type PlanStep } from './plan.ts';
 import type { FieldValues } from './project.ts';
 import { retryDelayMs } from './retry.ts';
-import { ReverseSync } from './reverse.ts';
+import { reverseRunner, type ReverseRunner } from './reverse-runner.ts';
 import { WorkerLoop } from './worker-loop.ts';
 import { workOf, type RecordOp, type Work } from './work.ts';
 import { writeRecords, type WriteOutcomes } from './write.ts';
@@ -50,6 +50,8 @@ class Engine implements SyncEngine {
   private readonly afterWrite: AfterWriteStep[];
   private config: SyncConfig | null = null;
   private reportedProblems = '';
+  /** Salesforce -> Didomi: change events or the poller, by REVERSE_MODE (reverse-runner.ts). */
+  private readonly reverse: ReverseRunner;
   /** Users whose dead letters the admin asked to retry: user key -> error record ids. */
   private retrying = new Map<string, string[]>();
 
@@ -75,6 +77,10 @@ class Engine implements SyncEngine {
       ready: () => !!this.config,
       process: (users, leases) => this.process(users, leases),
     });
+    this.reverse = reverseRunner({
+      ...{ config: c, clients: this.clients, store: deps.store, logger: deps.logger, metrics: deps.metrics },
+      ...{ holder: this.workerId, syncConfig: () => this.config, now: this.now },
+    });
     this.housekeeping = new Housekeeping([...this.housekeepingTasks(), ...(deps.housekeepingTasks ?? [])], deps.logger);
   }
 
@@ -86,26 +92,9 @@ class Engine implements SyncEngine {
       { name: 'config', everyMs: () => (this.config ? c.CONFIG_REFRESH_MS : Math.min(c.CONFIG_REFRESH_MS, 2000)), run: () => this.refreshConfig() },
       { name: 'heartbeat', everyMs: () => c.HEARTBEAT_MS, run: () => this.heartbeat() },
     ];
+    tasks.push(...this.reverse.tasks);
     const didomi = this.clients.didomi;
     if (didomi) {
-      const reverse = new ReverseSync(
-        {
-          client: this.clients.salesforce,
-          didomi,
-          config: () => this.config,
-          logger: this.d.logger,
-          logLevel: c.LOG_LEVEL,
-          onSent: (outcome) => this.d.metrics.reverseEvents.inc({ outcome }),
-          now: this.now,
-        },
-        2 * c.REVERSE_SYNC_MS,
-      );
-      tasks.push({
-        name: 'reverse',
-        everyMs: () => c.REVERSE_SYNC_MS,
-        atStart: false,
-        run: () => reverse.poll().catch((e) => this.d.logger.warn({ err: (e as Error).message }, 'Salesforce -> Didomi poll failed; next poll retries')),
-      });
       // Didomi's catalogue for the admin tab; after a failed read, retried at the pace the old shared housekeeping timer had.
       const retryMs = Math.min(c.HEARTBEAT_MS, c.CONFIG_REFRESH_MS);
       tasks.push(
@@ -118,10 +107,12 @@ class Engine implements SyncEngine {
   async start(): Promise<void> {
     await this.housekeeping.start();
     this.loop.start(this.d.config.WORKER_CONCURRENCY);
+    this.reverse.start();
   }
 
   async stop(graceMs = this.d.config.SHUTDOWN_GRACE_MS): Promise<void> {
-    const done = Promise.all([this.loop.stop(), this.housekeeping.stop()]);
+    // The poller gives back its leases once its last poll has finished.
+    const done = Promise.all([this.loop.stop(), this.housekeeping.stop().then(() => this.reverse.stop())]);
     await Promise.race([done, sleep(graceMs)]);
     await this.d.store.release(this.workerId).catch(() => undefined); // whatever is still leased goes back to the queue
   }

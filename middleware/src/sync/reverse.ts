@@ -14,6 +14,7 @@ import { DidomiApiError, type DidomiApi } from '../didomi/api-client.ts';
 import { DEFAULT_REGULATION } from '../didomi/facts.ts';
 import { hashUserKey } from '../observability/logger.ts';
 import type { SyncConfig, Target } from './config-types.ts';
+import type { Store } from '../store/types.ts';
 
 const PAGE = 200;
 const MAX_PAGES = 5;
@@ -26,6 +27,8 @@ export interface ReverseSyncDeps {
   logLevel: string;
   onSent: (outcome: 'sent' | 'refused' | 'retry') => void;
   now?: () => number;
+  /** Where the watermark is kept across restarts (and which replica polls: one lease per object); in memory without it. */
+  persist?: { store: Pick<Store, 'holdReverseLease' | 'releaseReverseLease' | 'reversePosition' | 'saveReversePosition'>; holder: string; leaseMs: number };
 }
 
 /** A refusal to send: the purposes a person withdrew in Salesforce, per regulation. */
@@ -60,6 +63,30 @@ export function refusalsOf(target: Target, row: Record<string, unknown>): Refusa
   return [...byRegulation].map(([regulation, ids]) => ({ organizationUserId: userId, regulation, purposes: [...ids].sort() }));
 }
 
+/** Posts one refusal to Didomi's Consents API; 'retry' when Didomi is unavailable (the caller keeps its position). */
+export async function sendRefusal(
+  d: Pick<ReverseSyncDeps, 'didomi' | 'onSent' | 'logger' | 'logLevel'>,
+  r: Refusal,
+  object: string,
+  recordId: string,
+): Promise<'sent' | 'refused' | 'retry'> {
+  try {
+    await d.didomi.postConsentEvent({ ...r, purposes: r.purposes.map((pid) => ({ id: pid, enabled: false })) });
+    d.onSent('sent');
+    d.logger.info({ user: hashUserKey(r.organizationUserId, d.logLevel), purposes: r.purposes, object }, 'refusal sent to Didomi');
+    return 'sent';
+  } catch (e) {
+    if (e instanceof DidomiApiError && e.transient) {
+      d.onSent('retry');
+      d.logger.warn({ err: e.message }, 'Didomi unavailable');
+      return 'retry';
+    }
+    d.onSent('refused');
+    d.logger.error({ err: (e as Error).message, object, recordId }, 'Didomi refused a consent event');
+    return 'refused';
+  }
+}
+
 export class ReverseSync {
   private readonly d: ReverseSyncDeps;
   private readonly now: () => number;
@@ -74,14 +101,33 @@ export class ReverseSync {
     this.since = this.now() - lookbackMs;
   }
 
-  async poll(): Promise<void> {
+  /** One poll of every target (or only those on `objects`: the Pub/Sub subscriber's catch-up). */
+  async poll(objects?: string[]): Promise<void> {
     const config = this.d.config();
     if (!config) return;
     const me = await this.d.client.userId();
     for (const target of config.targets) {
+      if (objects && !objects.includes(target.object)) continue;
       const fields = [...new Set(target.mappings.filter((m) => m.kind === 'Purpose' && m.fieldType === 'boolean').map((m) => m.field))];
-      if (fields.length) await this.pollTarget(target, fields, me);
+      if (!fields.length) continue;
+      const p = this.d.persist;
+      const stream = `poll:${target.object}`;
+      if (p) {
+        if (!(await p.store.holdReverseLease(stream, p.holder, p.leaseMs, this.now()))) continue; // another replica polls it
+        // A restart resumes from the saved watermark, however long the service was down.
+        const saved = this.marks.has(target.object) ? null : await p.store.reversePosition(stream);
+        if (saved?.commitAt) this.marks.set(target.object, { at: saved.commitAt, ids: new Set() });
+      }
+      await this.pollTarget(target, fields, me);
+      const mark = this.marks.get(target.object);
+      if (p && mark) await p.store.saveReversePosition(stream, p.holder, { replayId: null, commitAt: mark.at });
     }
+  }
+
+  /** Gives the poll leases back (graceful stop), so a restarted or other replica polls at once. */
+  async release(): Promise<void> {
+    const p = this.d.persist;
+    if (p) for (const object of this.marks.keys()) await p.store.releaseReverseLease(`poll:${object}`, p.holder).catch(() => undefined);
   }
 
   private async pollTarget(target: Target, fields: string[], me: string | null) {
@@ -101,22 +147,10 @@ export class ReverseSync {
         if (at < mark.at || (at === mark.at && mark.ids.has(id))) continue;
         fresh++;
         for (const r of refusalsOf(target, row)) {
-          try {
-            await this.d.didomi.postConsentEvent({ ...r, purposes: r.purposes.map((pid) => ({ id: pid, enabled: false })) });
-            this.d.onSent('sent');
-            this.d.logger.info(
-              { user: hashUserKey(r.organizationUserId, this.d.logLevel), purposes: r.purposes, object: target.object },
-              'refusal sent to Didomi',
-            );
-          } catch (e) {
-            if (e instanceof DidomiApiError && e.transient) {
-              this.d.onSent('retry');
-              this.d.logger.warn({ err: e.message }, 'Didomi unavailable; the refusal is sent at the next poll');
-              this.marks.set(target.object, mark);
-              return; // the mark stays before this record
-            }
-            this.d.onSent('refused');
-            this.d.logger.error({ err: (e as Error).message, object: target.object, recordId: id }, 'Didomi refused a consent event');
+          if ((await sendRefusal(this.d, r, target.object, id)) === 'retry') {
+            this.d.logger.warn('Didomi unavailable; the refusal is sent at the next poll');
+            this.marks.set(target.object, mark);
+            return; // the mark stays before this record
           }
         }
         if (at > mark.at) {

@@ -1,0 +1,66 @@
+// Which Salesforce -> Didomi component the engine runs, by REVERSE_MODE (sync/reverse-runner.ts):
+// cdc a long-lived subscriber (no housekeeping task), poll the `reverse` housekeeping task and no
+// gRPC channel, off or no Didomi API nothing at all. The behaviour of each is in reverse*.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { loadConfig } from '../src/config.ts';
+import { buildClients } from '../src/service.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { reverseRunner } from '../src/sync/reverse-runner.ts';
+import type { Store } from '../src/store/types.ts';
+
+const { privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+});
+const didomiApi = { DIDOMI_API_KEY: 'k', DIDOMI_API_SECRET: 's', DIDOMI_ORGANIZATION_ID: 'o' };
+const config = (o: Record<string, string>) =>
+  loadConfig({
+    SF_CLIENT_ID: 'key',
+    SF_USERNAME: 'integration@example.com',
+    SF_PRIVATE_KEY: privateKey,
+    DIDOMI_WEBHOOK_CLIENT_ID: 'didomi',
+    DIDOMI_WEBHOOK_CLIENT_SECRET: 'a-long-client-secret',
+    WEBHOOK_TOKEN_SECRET: 'x'.repeat(32),
+    PUBSUB_URL: 'grpc://127.0.0.1:9',
+    ...o,
+  });
+
+function runnerFor(env: Record<string, string>) {
+  const c = config(env);
+  const metrics = createMetrics();
+  const clients = buildClients(c, metrics, Date.now);
+  const store = {} as unknown as Store; // never reached: nothing is started
+  const runner = reverseRunner({ config: c, clients, store, logger: createLogger('silent'), metrics, holder: 'h', syncConfig: () => null, now: Date.now });
+  return { clients, runner };
+}
+
+test('REVERSE_MODE=cdc (the default): a Pub/Sub client for the change event subscriber, no polling task', () => {
+  const { clients, runner } = runnerFor({ ...didomiApi });
+  assert.ok(clients.pubsub, 'a Pub/Sub client is built');
+  assert.deepEqual(
+    runner.tasks.map((t) => t.name),
+    [],
+  );
+  clients.pubsub.close();
+});
+
+test('REVERSE_MODE=poll: the reverse housekeeping task, and no gRPC channel opened', () => {
+  const { clients, runner } = runnerFor({ ...didomiApi, REVERSE_MODE: 'poll' });
+  assert.equal(clients.pubsub, null);
+  assert.deepEqual(
+    runner.tasks.map((t) => t.name),
+    ['reverse'],
+  );
+});
+
+test('REVERSE_MODE=off, or no Didomi API: nothing runs Salesforce -> Didomi', () => {
+  for (const env of [{ ...didomiApi, REVERSE_MODE: 'off' }, { REVERSE_MODE: 'cdc' }, { REVERSE_MODE: 'poll' }]) {
+    const { clients, runner } = runnerFor(env);
+    assert.equal(clients.pubsub, null, JSON.stringify(env));
+    assert.deepEqual(runner.tasks, [], JSON.stringify(env));
+  }
+});
