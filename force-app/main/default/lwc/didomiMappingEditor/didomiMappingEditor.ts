@@ -22,11 +22,9 @@ import {
   type MappingDraft,
   type MappingKind,
 } from 'c/didomiSyncRules';
-// The user's language in Salesforce (Setup > Personal Information), not the browser's:
-// https://developer.salesforce.com/docs/platform/lwc/guide/create-i18n.html
-import LANG from '@salesforce/i18n/lang';
 import {
-  buildCatalogue,
+  CATALOGUE_QUERY,
+  catalogueOf,
   current as currentCatalogue,
   isEmpty,
   options as catalogueOptions,
@@ -104,44 +102,9 @@ export default class DidomiMappingEditor extends LightningElement {
   confirmingDelete: string | null = null;
 
   // Didomi's catalogue, copied into the org by the middleware when the Didomi API is configured.
-  @wire(graphql, {
-    query: gql`
-      query didomiCatalogue {
-        uiapi {
-          query {
-            Didomi_Catalogue_Entry__c(first: 2000) {
-              edges {
-                node {
-                  Id
-                  Name {
-                    value
-                  }
-                  Kind__c {
-                    value
-                  }
-                  Didomi_Id__c {
-                    value
-                  }
-                  Preference_Id__c {
-                    value
-                  }
-                  Names__c {
-                    value
-                  }
-                  Last_Seen_At__c {
-                    value
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    `,
-  })
+  @wire(graphql, { query: CATALOGUE_QUERY })
   wiredCatalogue(result: GraphQLResult) {
-    const conn = result.data?.uiapi?.query?.Didomi_Catalogue_Entry__c;
-    if (conn) this.catalogue = buildCatalogue(nodes(conn), LANG || 'en');
+    this.catalogue = catalogueOf(result) ?? this.catalogue;
   }
 
   @wire(getObjectInfo, { objectApiName: '$objectApiName' })
