@@ -5,7 +5,7 @@ import { graphql } from 'lightning/graphql';
 import { getObjectInfo } from 'lightning/uiObjectInfoApi';
 import { createRecord } from 'lightning/uiRecordApi';
 import DidomiMappingEditor from 'c/didomiMappingEditor';
-import { $, change, connection, flush, gqlData, mount, unmountAll } from '../../../../../../test/jest-fixtures/dom';
+import { $, $$, change, connection, flush, gqlData, mount, unmountAll } from '../../../../../../test/jest-fixtures/dom';
 import { LEAD_INFO } from '../../../../../../test/jest-fixtures/objectInfo';
 import { buildCatalogue, pickName } from 'c/didomiCatalogue';
 
@@ -173,6 +173,31 @@ describe('c-didomi-mapping-editor with the Didomi catalogue', () => {
     unmountAll();
     expect($(await setup(null, []), '[data-id="quick-start"]')).toBeNull();
   });
+
+  const READS: Record<string, string[]> = {
+    Purpose: ['purposeId'],
+    Preference: ['purposeId', 'preferenceId'],
+    'Preference Value': ['purposeId', 'preferenceId', 'valueId'],
+    'User Attribute': [],
+    'Consent Model': ['purposeId'],
+  };
+  const ID_LABELS: Record<string, string> = {
+    purposeId: 'c.Didomi_Mapping_Purpose_Id',
+    preferenceId: 'c.Didomi_Mapping_Preference_Id',
+    valueId: 'c.Didomi_Mapping_Value_Id',
+  };
+  it.each(Object.keys(READS).flatMap((kind) => [[kind, 'catalogue pickers', true] as const, [kind, 'free-text ids', false] as const]))(
+    '%s shows the Didomi ids it reads, in order, as %s',
+    async (kind, _how, withCatalogue) => {
+      const el = await setup(withCatalogue ? CATALOGUE : null);
+      change(field(el, 'kind'), kind);
+      await flush();
+      const shown = $$(el, '[data-field]').filter((e) => e.dataset.field in ID_LABELS);
+      expect(shown.map((e) => e.dataset.field)).toEqual(READS[kind]);
+      const tag = withCatalogue ? 'LIGHTNING-COMBOBOX' : 'LIGHTNING-INPUT';
+      expect(shown.map((e) => [e.tagName, e.label, e.required])).toEqual(READS[kind].map((id) => [tag, ID_LABELS[id], true]));
+    },
+  );
 
   it('without a catalogue: free-text ids, with an example and help', async () => {
     const el = await setup(null);
