@@ -15,6 +15,7 @@ import {
   changedValue,
   emptyMapping,
   fieldOptions,
+  listResult,
   nodes,
   reduceErrors,
   typeWord,
@@ -180,14 +181,11 @@ export default class DidomiMappingEditor extends LightningElement {
   })
   wiredMappings(result: GraphQLResult) {
     this.result = result;
-    if (result.errors?.length) {
-      this.loadError = reduceErrors(result.errors);
-      this.loaded = true;
-    } else if (result.data?.uiapi?.query?.Didomi_Field_Mapping__c) {
-      this.mappings = nodes(result.data.uiapi.query.Didomi_Field_Mapping__c).map(toDraft);
-      this.loadError = '';
-      this.loaded = true;
-    }
+    const list = listResult(result, 'Didomi_Field_Mapping__c');
+    if (!list) return;
+    if (list.connection) this.mappings = nodes(list.connection).map(toDraft);
+    this.loadError = list.error;
+    this.loaded = true;
   }
 
   get variables() {
@@ -263,7 +261,13 @@ export default class DidomiMappingEditor extends LightningElement {
     if (kind && kind !== 'User Attribute')
       pickers.push({ field: 'purposeId', label: LABELS.Mapping_Purpose_Id, help: LABELS.Mapping_Purpose_Help, example: 'marketing-9HmMn6Vt', items: purposes });
     if (kind === 'Preference' || kind === 'Preference Value')
-      pickers.push({ field: 'preferenceId', label: LABELS.Mapping_Preference_Id, help: LABELS.Mapping_Preference_Help, example: 'CFWKNVJV', items: preferences });
+      pickers.push({
+        field: 'preferenceId',
+        label: LABELS.Mapping_Preference_Id,
+        help: LABELS.Mapping_Preference_Help,
+        example: 'CFWKNVJV',
+        items: preferences,
+      });
     if (kind === 'Preference Value')
       pickers.push({
         ...{ field: 'valueId', label: LABELS.Mapping_Value_Id, help: LABELS.Mapping_Value_Help, example: 'dK7rBBXk' },
