@@ -3,6 +3,7 @@
 import { gql } from 'lightning/graphql';
 import { catalogueOf } from 'c/didomiCatalogue';
 import { connection, gqlData } from '../../../../../../test/jest-fixtures/dom';
+import { catalogueEntry } from '../../../../../../test/jest-fixtures/catalogue';
 
 // The user's language in Salesforce (https://developer.salesforce.com/docs/platform/lwc/guide/create-i18n.html).
 jest.mock('@salesforce/i18n/lang', () => ({ __esModule: true, default: 'fr-FR' }), { virtual: true });
@@ -13,15 +14,7 @@ const entry = (
   names: Record<string, string>,
   Preference_Id__c: string | null = null,
   seen = '2026-11-25T10:00:00.000Z',
-) => ({
-  Id: `a05${Didomi_Id__c.padEnd(15, '0').slice(0, 15)}`,
-  Name: names.en ?? Didomi_Id__c,
-  Kind__c,
-  Didomi_Id__c,
-  Preference_Id__c,
-  Names__c: JSON.stringify(names),
-  Last_Seen_At__c: seen,
-});
+) => catalogueEntry(Kind__c, Didomi_Id__c, names, Preference_Id__c, seen);
 const ROWS = [
   entry('Purpose', 'marketing-9HmMn6Vt', { en: 'Marketing', fr: 'Prospection' }),
   entry('Purpose', 'old-purpose', { en: 'Old' }, null, '2026-11-20T10:00:00.000Z'),
