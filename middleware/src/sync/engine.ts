@@ -2,8 +2,9 @@
 // user's consent state (work.ts), match their records (match.ts), plan record operations (plan.ts),
 // write them (write.ts) and settle each user: done, retry later (backoff), or dead letter
 // (dead-letter.ts); then the after-write steps (after-write.ts: the consent data model). Housekeeping
-// (housekeeping.ts) keeps the heartbeat, the configuration (with retry and bulk requests), the dead letters left unpushed (error-push.ts) and the
-// Didomi catalogue on their own timers. Clients come from service.ts (clients.ts).
+// (housekeeping.ts) keeps the heartbeat, the configuration (with retry and bulk requests), the dead
+// letters left unpushed (error-push.ts) and the Didomi catalogue on their own timers. Clients come
+// from service.ts (clients.ts).
 import { SalesforceError } from '../salesforce/errors.ts';
 import { SYNC_ERROR } from '../salesforce/api-names.ts';
 import type { ClaimedUser, CompletedUser, DeadLetter, FailedUser, Json } from '../store/types.ts';

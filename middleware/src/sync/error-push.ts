@@ -36,7 +36,7 @@ export class ErrorPusher {
 
   /**
    * Pushes the unsynced letters and the resolved ids. While a push is in flight the next one waits
-   * for it (so it reads what the first has not marked synced), and callers meanwhile share that one.
+   * for it (so it reads only what the first has not already marked synced), and callers meanwhile share that one.
    */
   push(): Promise<void> {
     if (this.waiting) return this.waiting;
