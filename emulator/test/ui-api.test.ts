@@ -200,6 +200,41 @@ test('graphql: fragments, aliases and variables with defaults', async () => {
   assert.deepEqual([...new Set(nodes.map((n: any) => n.obj?.value))], ['Lead'], 'the fragment field, under its alias "obj"');
 });
 
+test('graphql connections page alike: first/after, totalCount and pageInfo on record queries and on aggregates; __typename on records only', async () => {
+  const codes = ['PAGE_A', 'PAGE_B', 'PAGE_C'];
+  emu.seed({ Didomi_Sync_Error__c: codes.map((code) => ({ Status__c: 'Open', Error_Code__c: code, Organization_User_Id__c: `${code}@example.com` })) });
+  const where = { Error_Code__c: { in: codes } };
+  const page = `totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`;
+  const records = `query r($where: Didomi_Sync_Error__c_Filter, $after: String) { uiapi { query {
+    Didomi_Sync_Error__c(where: $where, first: 2, after: $after, orderBy: { Error_Code__c: { order: ASC } }) {
+      edges { cursor node { Error_Code__c { value } } } ${page} __typename } } } }`;
+  const aggregate = (tail: string) => `query a($where: Didomi_Sync_Error__c_Filter, $after: String) { uiapi { aggregate {
+    Didomi_Sync_Error__c(where: $where, first: 2, after: $after, groupBy: { Error_Code__c: { group: true } }) {
+      edges { cursor node { aggregate { Error_Code__c { value } } } } ${tail} } } } }`;
+  const aggregates = aggregate(page);
+  const codeOf = { r: (e: any) => e.node.Error_Code__c.value, a: (e: any) => e.node.aggregate.Error_Code__c.value };
+  for (const [kind, query, root] of [
+    ['r', records, 'query'],
+    ['a', aggregates, 'aggregate'],
+  ] as const) {
+    const first = (await gql(query, { where })).body.data.uiapi[root].Didomi_Sync_Error__c;
+    assert.deepEqual(first.edges.map(codeOf[kind]), ['PAGE_A', 'PAGE_B'], kind);
+    assert.equal(first.totalCount, 3, kind);
+    assert.deepEqual(
+      { ...first.pageInfo, startCursor: first.pageInfo.startCursor === first.edges[0].cursor, endCursor: first.pageInfo.endCursor === first.edges[1].cursor },
+      { hasNextPage: true, hasPreviousPage: false, startCursor: true, endCursor: true },
+      kind,
+    );
+    const second = (await gql(query, { where, after: first.pageInfo.endCursor })).body.data.uiapi[root].Didomi_Sync_Error__c;
+    assert.deepEqual(second.edges.map(codeOf[kind]), ['PAGE_C'], kind);
+    assert.equal(second.pageInfo.hasNextPage, false, kind);
+    assert.equal(second.pageInfo.hasPreviousPage, true, kind);
+  }
+  assert.equal((await gql(records, { where })).body.data.uiapi.query.Didomi_Sync_Error__c.__typename, 'Didomi_Sync_Error__cConnection');
+  const typename = await gql(aggregate('__typename'), { where });
+  assert.match(typename.body.errors[0].message, /Field '__typename' in type 'Didomi_Sync_Error__cAggregateConnection' is undefined/);
+});
+
 test('graphql aggregate: dead letters grouped by code with counts, filtered; ungrouped fields and DateTime grouping refused', async () => {
   const codes = { REQUIRED_FIELD_MISSING: 3, UNABLE_TO_LOCK_ROW: 2, A_VERY_LONG_CODE_THAT_MUST_NOT_BE_CUT_OFF_ANYWHERE_IN_THE_QUEUE: 1 };
   for (const [code, n] of Object.entries(codes))

@@ -109,22 +109,32 @@ function decodeCursor(c: unknown, node: FieldNode): number {
   return Number(m[1]);
 }
 
+/** A connection's arguments, with `first` (default 10, at most 2000) and `after` (an offset) checked. */
+function pageArgs(node: FieldNode, vars: Record<string, unknown>): { args: Record<string, unknown>; first: number; offset: number } {
+  const args: Record<string, unknown> = {};
+  for (const a of node.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, vars);
+  const first = args.first === null || args.first === undefined ? DEFAULT_FIRST : Number(args.first);
+  if (!Number.isInteger(first) || first < 0 || first > MAX_FIRST) throw new QueryError(`Argument 'first' must be between 0 and ${MAX_FIRST}`, node);
+  return { args, first, offset: decodeCursor(args.after, node) };
+}
+
+/** A field of the object as the user's schema has it (field-level security), by its exact API name. */
+function fieldLookup(org: Org, user: User | null, def: ObjectDef): (fname: string, at: FieldNode) => FieldDef {
+  return (fname, at) => {
+    const fd = org.field(user, def, fname);
+    if (!fd || fd.name !== fname) throw new QueryError(`Validation error of type FieldUndefined: Field '${fname}' in type '${def.name}' is undefined`, at);
+    return fd;
+  };
+}
+
 function connection(org: Org, user: User | null, node: FieldNode, vars: Record<string, unknown>, fields: (s?: SelectionSetNode) => FieldNode[]) {
   const name = node.name.value;
   const found = org.schema.objects.get(name.toLowerCase());
   const def = found && org.objectAccess(user, found).read ? found : undefined; // an unreadable object is not in the user's schema
   if (!def || def.name !== name) throw new QueryError(`Validation error of type FieldUndefined: Field '${name}' in type 'RecordQuery' is undefined`, node);
-  const args: Record<string, unknown> = {};
-  for (const a of node.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, vars);
-  const first = args.first === null || args.first === undefined ? DEFAULT_FIRST : Number(args.first);
-  if (!Number.isInteger(first) || first < 0 || first > MAX_FIRST) throw new QueryError(`Argument 'first' must be between 0 and ${MAX_FIRST}`, node);
-  const offset = decodeCursor(args.after, node);
+  const { args, first, offset } = pageArgs(node, vars);
 
-  const fieldOf = (fname: string, at: FieldNode): FieldDef => {
-    const fd = org.field(user, def, fname);
-    if (!fd || fd.name !== fname) throw new QueryError(`Validation error of type FieldUndefined: Field '${fname}' in type '${def.name}' is undefined`, at);
-    return fd;
-  };
+  const fieldOf = fieldLookup(org, user, def);
   // Long text areas are not in the schema's filter and order inputs (as SOQL cannot filter or sort them).
   const filterable = (fd: FieldDef, arg: string): FieldDef => {
     if (isLongText(fd))
@@ -159,7 +169,7 @@ function connection(org: Org, user: User | null, node: FieldNode, vars: Record<s
 
   const all = runQuery(org, user, '', parsed).records;
   const page = all.slice(offset, offset + first);
-  const edgeOf = (rec: Record<string, unknown>, i: number) => {
+  const nodeOf = (rec: Record<string, unknown>) => {
     const nodeOut: Record<string, unknown> = {};
     for (const nf of nodeFields) {
       if (!nf.fd) nodeOut[nf.key] = def.name;
@@ -172,39 +182,9 @@ function connection(org: Org, user: User | null, node: FieldNode, vars: Record<s
           : fv;
       }
     }
-    return { node: nodeOut, cursor: encodeCursor(offset + i + 1) };
+    return nodeOut;
   };
-  const out: Record<string, unknown> = {};
-  for (const s of sel) {
-    const key = s.alias?.value ?? s.name.value;
-    switch (s.name.value) {
-      case 'edges':
-        out[key] = page.map((r, i) => {
-          const edge = edgeOf(r, i);
-          return Object.fromEntries(fields(s.selectionSet).map((f) => [f.alias?.value ?? f.name.value, f.name.value === 'cursor' ? edge.cursor : edge.node]));
-        });
-        break;
-      case 'totalCount':
-        out[key] = all.length;
-        break;
-      case 'pageInfo': {
-        const info: Record<string, unknown> = {
-          hasNextPage: offset + page.length < all.length,
-          hasPreviousPage: offset > 0,
-          startCursor: page.length ? encodeCursor(offset + 1) : null,
-          endCursor: page.length ? encodeCursor(offset + page.length) : null,
-        };
-        out[key] = Object.fromEntries(fields(s.selectionSet).map((f) => [f.alias?.value ?? f.name.value, info[f.name.value] ?? null]));
-        break;
-      }
-      case '__typename':
-        out[key] = `${def.name}Connection`;
-        break;
-      default:
-        throw new QueryError(`Validation error of type FieldUndefined: Field '${s.name.value}' in type '${def.name}Connection' is undefined`, s);
-    }
-  }
-  return out;
+  return connectionFields(sel, fields, { type: `${def.name}Connection`, typename: true, total: all.length, offset, page, nodeOf });
 }
 
 // "Group Aggregate Results": group by ApiName for Boolean, Date, Int, Email, String and ID fields
@@ -219,16 +199,8 @@ function aggregateConnection(org: Org, user: User | null, node: FieldNode, vars:
   const def = org.schema.objects.get(name.toLowerCase());
   if (!def || def.name !== name)
     throw new QueryError(`Validation error of type FieldUndefined: Field '${name}' in type 'RecordQueryAggregate' is undefined`, node);
-  const args: Record<string, unknown> = {};
-  for (const a of node.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, vars);
-  const first = args.first === null || args.first === undefined ? DEFAULT_FIRST : Number(args.first);
-  if (!Number.isInteger(first) || first < 0 || first > MAX_FIRST) throw new QueryError(`Argument 'first' must be between 0 and ${MAX_FIRST}`, node);
-  const offset = decodeCursor(args.after, node);
-  const fieldOf = (fname: string, at: FieldNode): FieldDef => {
-    const fd = org.field(user, def, fname);
-    if (!fd || fd.name !== fname) throw new QueryError(`Validation error of type FieldUndefined: Field '${fname}' in type '${def.name}' is undefined`, at);
-    return fd;
-  };
+  const { args, first, offset } = pageArgs(node, vars);
+  const fieldOf = fieldLookup(org, user, def);
   const grouped: FieldDef[] = [];
   for (const [k, v] of Object.entries((args.groupBy ?? {}) as Record<string, { group?: unknown }>)) {
     const fd = fieldOf(k, node);
@@ -326,23 +298,37 @@ function aggregateConnection(org: Org, user: User | null, node: FieldNode, vars:
     }
     return { aggregate: agg };
   };
+  return connectionFields(sel, fields, { type: `${def.name}AggregateConnection`, typename: false, total: keys.length, offset, page, nodeOf });
+}
+
+/**
+ * A page of a connection as the query selects it (GraphQL Cursor Connections Specification, which the
+ * UI API follows): edges { cursor node }, totalCount, pageInfo and, on record connections, __typename.
+ */
+function connectionFields<T>(
+  sel: FieldNode[],
+  fields: (s?: SelectionSetNode) => FieldNode[],
+  c: { type: string; typename: boolean; total: number; offset: number; page: T[]; nodeOf: (item: T) => unknown },
+): Record<string, unknown> {
+  const { offset, page } = c;
   const out: Record<string, unknown> = {};
   for (const s of sel) {
     const key = s.alias?.value ?? s.name.value;
     switch (s.name.value) {
       case 'edges':
-        out[key] = page.map((k, i) =>
-          Object.fromEntries(
-            fields(s.selectionSet).map((f) => [f.alias?.value ?? f.name.value, f.name.value === 'cursor' ? encodeCursor(offset + i + 1) : nodeOf(k)]),
-          ),
-        );
+        out[key] = page.map((item, i) => {
+          const node = c.nodeOf(item);
+          return Object.fromEntries(
+            fields(s.selectionSet).map((f) => [f.alias?.value ?? f.name.value, f.name.value === 'cursor' ? encodeCursor(offset + i + 1) : node]),
+          );
+        });
         break;
       case 'totalCount':
-        out[key] = keys.length;
+        out[key] = c.total;
         break;
       case 'pageInfo': {
         const info: Record<string, unknown> = {
-          hasNextPage: offset + page.length < keys.length,
+          hasNextPage: offset + page.length < c.total,
           hasPreviousPage: offset > 0,
           startCursor: page.length ? encodeCursor(offset + 1) : null,
           endCursor: page.length ? encodeCursor(offset + page.length) : null,
@@ -350,8 +336,14 @@ function aggregateConnection(org: Org, user: User | null, node: FieldNode, vars:
         out[key] = Object.fromEntries(fields(s.selectionSet).map((f) => [f.alias?.value ?? f.name.value, info[f.name.value] ?? null]));
         break;
       }
+      case '__typename':
+        if (c.typename) {
+          out[key] = c.type;
+          break;
+        }
+      // falls through: an aggregate connection has no __typename here
       default:
-        throw new QueryError(`Validation error of type FieldUndefined: Field '${s.name.value}' in type '${def.name}AggregateConnection' is undefined`, s);
+        throw new QueryError(`Validation error of type FieldUndefined: Field '${s.name.value}' in type '${c.type}' is undefined`, s);
     }
   }
   return out;

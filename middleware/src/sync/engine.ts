@@ -2,8 +2,9 @@
 // user's consent state (work.ts), match their records (match.ts), plan record operations (plan.ts),
 // write them (write.ts) and settle each user: done, retry later (backoff), or dead letter
 // (dead-letter.ts); then the after-write steps (after-write.ts: the consent data model). Housekeeping
-// (housekeeping.ts) keeps the heartbeat, the configuration (with retry and bulk requests) and the
-// Didomi catalogue on their own timers. Clients come from service.ts (clients.ts).
+// (housekeeping.ts) keeps the heartbeat, the configuration (with retry and bulk requests), the dead
+// letters left unpushed (error-push.ts) and the Didomi catalogue on their own timers. Clients come
+// from service.ts (clients.ts).
 import { SalesforceError } from '../salesforce/errors.ts';
 import { SYNC_ERROR } from '../salesforce/api-names.ts';
 import type { ClaimedUser, CompletedUser, DeadLetter, FailedUser, Json } from '../store/types.ts';
@@ -91,6 +92,8 @@ class Engine implements SyncEngine {
       // Until a configuration has been read, every 2 s at most, so the service starts syncing soon after Salesforce is back.
       { name: 'config', everyMs: () => (this.config ? c.CONFIG_REFRESH_MS : Math.min(c.CONFIG_REFRESH_MS, 2000)), run: () => this.refreshConfig() },
       { name: 'heartbeat', everyMs: () => c.HEARTBEAT_MS, run: () => this.heartbeat() },
+      // What a batch or a refresh could not push at once, at the pace both tasks above used to push it.
+      this.errors.task(Math.min(c.HEARTBEAT_MS, c.CONFIG_REFRESH_MS)),
     ];
     tasks.push(...this.reverse.tasks);
     const didomi = this.clients.didomi;
@@ -253,7 +256,6 @@ class Engine implements SyncEngine {
       this.health.error((e as Error).message);
       this.d.logger.warn({ err: (e as Error).message }, 'heartbeat not written');
     }
-    await this.pushPendingErrors();
   }
 
   /** Targets, mappings and describes; then the admin's retry requests re-queue their users, and bulk requests are carried out. */
@@ -292,11 +294,6 @@ class Engine implements SyncEngine {
       await carryOutBulkRequests(org.bulkRequests, { client: this.clients.salesforce, logger: this.d.logger, now: this.now }).catch((e) =>
         this.d.logger.warn({ err: (e as Error).message }, 'bulk requests not carried out; the next refresh tries again'),
       );
-    await this.pushPendingErrors();
-  }
-
-  private async pushPendingErrors() {
-    if ((await this.d.store.stats()).deadLettersUnsynced || this.errors.hasResolved) await this.errors.push().catch(() => undefined);
   }
 
   /** Invalid mappings become Didomi_Sync_Error__c records (code INVALID_MAPPING), once per configuration. */
@@ -308,5 +305,6 @@ class Engine implements SyncEngine {
     const now = new Date(this.now()).toISOString();
     await this.d.store.addDeadLetters(cfg.problems.map((p) => mappingDeadLetter(p, now)));
     this.d.logger.warn({ problems: cfg.problems.map((p) => `${p.targetObject}.${p.field}: ${p.message}`) }, 'invalid mappings skipped');
+    await this.errors.push().catch(() => undefined); // at once; the dead-letters task retries what Salesforce refuses
   }
 }

@@ -1,5 +1,5 @@
 // Housekeeping: periodic tasks, each on its own timer (heartbeat every HEARTBEAT_MS, configuration
-// and retry requests every CONFIG_REFRESH_MS, ...). A task never overlaps itself; a failed run is
+// and retry requests every CONFIG_REFRESH_MS, dead letters left unpushed, ...). A task never overlaps itself; a failed run is
 // logged and the next one tries again. New periodic work is one more entry in the task list.
 import type { Logger } from 'pino';
 

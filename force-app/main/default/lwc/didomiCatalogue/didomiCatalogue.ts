@@ -2,6 +2,10 @@
 // from Didomi's API into Didomi_Catalogue_Entry__c (middleware/src/sync/catalogue-sync.ts) with the
 // names in every language Didomi holds; the editor shows the admin's language, else English, else
 // any. Without the Didomi API there is no catalogue and the editor keeps free-text ids.
+import { gql } from 'lightning/graphql';
+import { nodes } from 'c/didomiSyncRules';
+// The Salesforce user's language, not the browser's: https://developer.salesforce.com/docs/platform/lwc/guide/create-i18n.html
+import LANG from '@salesforce/i18n/lang';
 
 export interface CatalogueItem {
   id: string;
@@ -16,6 +20,50 @@ export interface CataloguePreference extends CatalogueItem {
 export interface Catalogue {
   purposes: CatalogueItem[];
   preferences: CataloguePreference[];
+}
+
+/**
+ * The catalogue's rows, for the graphql wire (`@wire(graphql, { query: CATALOGUE_QUERY })`): one
+ * query for every component, so Lightning Data Service answers them from one cache entry.
+ */
+export const CATALOGUE_QUERY = gql`
+  query didomiCatalogue {
+    uiapi {
+      query {
+        Didomi_Catalogue_Entry__c(first: 2000) {
+          edges {
+            node {
+              Id
+              Name {
+                value
+              }
+              Kind__c {
+                value
+              }
+              Didomi_Id__c {
+                value
+              }
+              Preference_Id__c {
+                value
+              }
+              Names__c {
+                value
+              }
+              Last_Seen_At__c {
+                value
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
+/** The catalogue in a wire result of CATALOGUE_QUERY, names in the user's language; undefined until the rows have arrived. */
+export function catalogueOf(result: GraphQLResult | undefined, lang: string = LANG || 'en'): Catalogue | undefined {
+  const conn = result?.data?.uiapi?.query?.Didomi_Catalogue_Entry__c;
+  return conn ? buildCatalogue(nodes(conn), lang) : undefined;
 }
 
 /** The name in `lang` ("fr-FR" tries fr-FR, then fr), else English, else the first, else the fallback. */

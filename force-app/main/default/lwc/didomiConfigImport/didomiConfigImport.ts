@@ -11,11 +11,9 @@ import { LABELS, format } from 'c/didomiSyncLabels';
 import { changedValue, nodes, reduceErrors } from 'c/didomiSyncRules';
 // eslint-disable-next-line no-unused-vars -- used in type annotations only, which the LWC lint parser does not count
 import type { MappingDraft } from 'c/didomiSyncRules';
-import { buildCatalogue, sourceNames } from 'c/didomiCatalogue';
+import { CATALOGUE_QUERY, catalogueOf, sourceNames } from 'c/didomiCatalogue';
 // eslint-disable-next-line no-unused-vars -- used in type annotations only, which the LWC lint parser does not count
 import type { Catalogue } from 'c/didomiCatalogue';
-// The Salesforce user's language for Didomi's names: https://developer.salesforce.com/docs/platform/lwc/guide/create-i18n.html
-import LANG from '@salesforce/i18n/lang';
 import { checkRows, parseConnectorConfig, upsertRefusal } from './connectorConfig';
 // eslint-disable-next-line no-unused-vars -- as above
 import type { ImportRow, ParsedConfig } from './connectorConfig';
@@ -96,31 +94,6 @@ export default class DidomiConfigImport extends LightningElement {
                 }
               }
             }
-            Didomi_Catalogue_Entry__c(first: 2000) {
-              edges {
-                node {
-                  Id
-                  Name {
-                    value
-                  }
-                  Kind__c {
-                    value
-                  }
-                  Didomi_Id__c {
-                    value
-                  }
-                  Preference_Id__c {
-                    value
-                  }
-                  Names__c {
-                    value
-                  }
-                  Last_Seen_At__c {
-                    value
-                  }
-                }
-              }
-            }
           }
         }
       }
@@ -132,8 +105,12 @@ export default class DidomiConfigImport extends LightningElement {
     if (q?.Didomi_Sync_Target__c) {
       this.targets = nodes(q.Didomi_Sync_Target__c);
       this.mappings = nodes(q.Didomi_Field_Mapping__c);
-      if (q.Didomi_Catalogue_Entry__c) this.catalogue = buildCatalogue(nodes(q.Didomi_Catalogue_Entry__c), LANG || 'en');
     } else if (result.errors?.length) this.error = reduceErrors(result.errors);
+  }
+
+  @wire(graphql, { query: CATALOGUE_QUERY })
+  wiredCatalogue(result: GraphQLResult) {
+    this.catalogue = catalogueOf(result) ?? this.catalogue;
   }
 
   @wire(getObjectInfo, { objectApiName: '$objectApiName' })

@@ -8,7 +8,7 @@ import { createRecord, updateRecord } from 'lightning/uiRecordApi';
 import { NavigationMixin } from 'lightning/navigation';
 import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import { LABELS, format } from 'c/didomiSyncLabels';
-import { ERROR_STATUSES, TARGET_OBJECTS, changedValue, nodes, reduceErrors } from 'c/didomiSyncRules';
+import { ERROR_STATUSES, TARGET_OBJECTS, changedValue, listResult, nodes, reduceErrors } from 'c/didomiSyncRules';
 import { ALL, bulkActions, codeCounts, listWhere, noFilters, recordUrl, summaryWhere, type QueueFilters } from './errorQueueFilters';
 
 export const PAGE_SIZES = [20, 50, 200];
@@ -139,18 +139,17 @@ export default class DidomiErrorQueue extends NavigationMixin(LightningElement) 
   })
   wiredErrors(result: GraphQLResult) {
     this.result = result;
-    if (result.errors?.length) {
-      this.error = reduceErrors(result.errors);
-      this.loaded = true;
-    } else if (result.data?.uiapi?.query?.Didomi_Sync_Error__c) {
-      const conn = result.data.uiapi.query.Didomi_Sync_Error__c;
+    const list = listResult(result, 'Didomi_Sync_Error__c');
+    if (!list) return;
+    const conn = list.connection;
+    if (conn) {
       this.rows = nodes(conn).map((r) => ({ ...r, recordUrl: recordUrl(r.Record_Id__c) }));
       this.totalCount = conn.totalCount ?? this.rows.length;
       this.hasNextPage = !!conn.pageInfo?.hasNextPage;
       this.endCursor = conn.pageInfo?.endCursor ?? null;
-      this.error = '';
-      this.loaded = true;
     }
+    this.error = list.error;
+    this.loaded = true;
   }
 
   // Counts per code: the GraphQL API's aggregate with groupBy (API v58.0+, "Group Aggregate Results").

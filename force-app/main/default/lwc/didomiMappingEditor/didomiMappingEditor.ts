@@ -15,6 +15,7 @@ import {
   changedValue,
   emptyMapping,
   fieldOptions,
+  listResult,
   nodes,
   reduceErrors,
   typeWord,
@@ -22,11 +23,9 @@ import {
   type MappingDraft,
   type MappingKind,
 } from 'c/didomiSyncRules';
-// The user's language in Salesforce (Setup > Personal Information), not the browser's:
-// https://developer.salesforce.com/docs/platform/lwc/guide/create-i18n.html
-import LANG from '@salesforce/i18n/lang';
 import {
-  buildCatalogue,
+  CATALOGUE_QUERY,
+  catalogueOf,
   current as currentCatalogue,
   isEmpty,
   options as catalogueOptions,
@@ -34,11 +33,22 @@ import {
   sourceNames,
   valueLabels,
 } from 'c/didomiCatalogue';
-// eslint-disable-next-line no-unused-vars -- used in a type annotation only, which the LWC lint parser does not count
-import type { Catalogue } from 'c/didomiCatalogue';
+// eslint-disable-next-line no-unused-vars -- used in type annotations only, which the LWC lint parser does not count
+import type { Catalogue, CatalogueItem } from 'c/didomiCatalogue';
 
 interface MappingRow extends MappingDraft {
   id: string;
+}
+
+/** One Didomi id input of the form: a catalogue picker (options) or, without a catalogue, free text (example, help). */
+interface SourcePicker {
+  field: 'purposeId' | 'preferenceId' | 'valueId';
+  label: string;
+  help: string;
+  example: string;
+  items: CatalogueItem[];
+  value: string;
+  options: { label: string; value: string }[];
 }
 
 function toDraft(row: Record<string, any>): MappingRow {
@@ -104,44 +114,9 @@ export default class DidomiMappingEditor extends LightningElement {
   confirmingDelete: string | null = null;
 
   // Didomi's catalogue, copied into the org by the middleware when the Didomi API is configured.
-  @wire(graphql, {
-    query: gql`
-      query didomiCatalogue {
-        uiapi {
-          query {
-            Didomi_Catalogue_Entry__c(first: 2000) {
-              edges {
-                node {
-                  Id
-                  Name {
-                    value
-                  }
-                  Kind__c {
-                    value
-                  }
-                  Didomi_Id__c {
-                    value
-                  }
-                  Preference_Id__c {
-                    value
-                  }
-                  Names__c {
-                    value
-                  }
-                  Last_Seen_At__c {
-                    value
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    `,
-  })
+  @wire(graphql, { query: CATALOGUE_QUERY })
   wiredCatalogue(result: GraphQLResult) {
-    const conn = result.data?.uiapi?.query?.Didomi_Catalogue_Entry__c;
-    if (conn) this.catalogue = buildCatalogue(nodes(conn), LANG || 'en');
+    this.catalogue = catalogueOf(result) ?? this.catalogue;
   }
 
   @wire(getObjectInfo, { objectApiName: '$objectApiName' })
@@ -206,14 +181,11 @@ export default class DidomiMappingEditor extends LightningElement {
   })
   wiredMappings(result: GraphQLResult) {
     this.result = result;
-    if (result.errors?.length) {
-      this.loadError = reduceErrors(result.errors);
-      this.loaded = true;
-    } else if (result.data?.uiapi?.query?.Didomi_Field_Mapping__c) {
-      this.mappings = nodes(result.data.uiapi.query.Didomi_Field_Mapping__c).map(toDraft);
-      this.loadError = '';
-      this.loaded = true;
-    }
+    const list = listResult(result, 'Didomi_Field_Mapping__c');
+    if (!list) return;
+    if (list.connection) this.mappings = nodes(list.connection).map(toDraft);
+    this.loadError = list.error;
+    this.loaded = true;
   }
 
   get variables() {
@@ -259,15 +231,6 @@ export default class DidomiMappingEditor extends LightningElement {
   get kindOptions() {
     return MAPPING_KINDS.map((k) => ({ label: k, value: k }));
   }
-  get isDidomiKind() {
-    return !!this.draft.kind && this.draft.kind !== 'User Attribute';
-  }
-  get needsPreference() {
-    return this.draft.kind === 'Preference' || this.draft.kind === 'Preference Value';
-  }
-  get needsValue() {
-    return this.draft.kind === 'Preference Value';
-  }
   get isAttribute() {
     return this.draft.kind === 'User Attribute';
   }
@@ -290,18 +253,27 @@ export default class DidomiMappingEditor extends LightningElement {
   get hasCatalogue() {
     return !isEmpty(this.catalogue);
   }
-  get purposeOptions() {
-    return catalogueOptions(this.catalogue.purposes, this.draft.purposeId, this.labels.Catalogue_Removed);
-  }
-  get preferenceOptions() {
-    return catalogueOptions(this.catalogue.preferences, this.draft.preferenceId, this.labels.Catalogue_Removed);
-  }
-  get valueOptions() {
-    return catalogueOptions(
-      this.catalogue.preferences.find((p) => p.id === this.draft.preferenceId)?.values ?? [],
-      this.draft.valueId,
-      this.labels.Catalogue_Removed,
-    );
+  /** The Didomi ids the kind reads, in order: every kind but User Attribute a purpose, preferences a preference, values a value. */
+  get sourcePickers(): SourcePicker[] {
+    const kind = this.draft.kind;
+    const { purposes, preferences } = this.catalogue;
+    const pickers: Omit<SourcePicker, 'value' | 'options'>[] = [];
+    if (kind && kind !== 'User Attribute')
+      pickers.push({ field: 'purposeId', label: LABELS.Mapping_Purpose_Id, help: LABELS.Mapping_Purpose_Help, example: 'marketing-9HmMn6Vt', items: purposes });
+    if (kind === 'Preference' || kind === 'Preference Value')
+      pickers.push({
+        field: 'preferenceId',
+        label: LABELS.Mapping_Preference_Id,
+        help: LABELS.Mapping_Preference_Help,
+        example: 'CFWKNVJV',
+        items: preferences,
+      });
+    if (kind === 'Preference Value')
+      pickers.push({
+        ...{ field: 'valueId', label: LABELS.Mapping_Value_Id, help: LABELS.Mapping_Value_Help, example: 'dK7rBBXk' },
+        items: preferences.find((p) => p.id === this.draft.preferenceId)?.values ?? [],
+      });
+    return pickers.map((p) => ({ ...p, value: this.draft[p.field], options: catalogueOptions(p.items, this.draft[p.field], LABELS.Catalogue_Removed) }));
   }
   get labelsPlaceholder() {
     return '{"dK7rBBXk": "Weekly"}';

@@ -219,6 +219,16 @@ export function nodes(connection: any): Record<string, any>[] {
   });
 }
 
+/**
+ * A list's graphql wire result: the connection of `object` once it has arrived, or the error to show
+ * (the rows already shown stay); null for the wire's first, empty value, while the list loads.
+ */
+export function listResult(result: GraphQLResult, object: string): { connection: any; error: string } | null {
+  if (result.errors?.length) return { connection: null, error: reduceErrors(result.errors) };
+  const connection = result.data?.uiapi?.query?.[object];
+  return connection ? { connection, error: '' } : null;
+}
+
 /** The new value of a lightning-input/combobox/textarea change: checkboxes send { checked }, the others { value }. */
 export function changedValue(event: Event): unknown {
   const detail = (event as CustomEvent).detail ?? {};

@@ -3,7 +3,7 @@
 import { LightningElement, wire } from 'lwc';
 import { gql, graphql } from 'lightning/graphql';
 import { LABELS, format } from 'c/didomiSyncLabels';
-import { ageText, isStale, nodes, reduceErrors, STALE_AFTER_MS } from 'c/didomiSyncRules';
+import { ageText, isStale, listResult, nodes, STALE_AFTER_MS } from 'c/didomiSyncRules';
 
 const TICK_MS = 15_000;
 
@@ -74,14 +74,11 @@ export default class DidomiSyncStatus extends LightningElement {
   })
   wiredStatus(result: GraphQLResult) {
     this.result = result;
-    if (result.errors?.length) {
-      this.error = reduceErrors(result.errors);
-      this.loaded = true;
-    } else if (result.data?.uiapi?.query?.Didomi_Sync_Status__c) {
-      this.rows = nodes(result.data.uiapi.query.Didomi_Sync_Status__c);
-      this.error = '';
-      this.loaded = true;
-    }
+    const list = listResult(result, 'Didomi_Sync_Status__c');
+    if (!list) return;
+    if (list.connection) this.rows = nodes(list.connection);
+    this.error = list.error;
+    this.loaded = true;
   }
 
   openDeadLetters: number | null = null;

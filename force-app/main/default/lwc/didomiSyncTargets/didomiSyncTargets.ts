@@ -11,6 +11,7 @@ import {
   TARGET_OBJECTS,
   changedValue,
   emptyTarget,
+  listResult,
   nodes,
   reduceErrors,
   requiredOnCreate,
@@ -93,14 +94,11 @@ export default class DidomiSyncTargets extends LightningElement {
   })
   wiredTargets(result: GraphQLResult) {
     this.result = result;
-    if (result.errors?.length) {
-      this.loadError = reduceErrors(result.errors);
-      this.loaded = true;
-    } else if (result.data?.uiapi?.query?.Didomi_Sync_Target__c) {
-      this.targets = nodes(result.data.uiapi.query.Didomi_Sync_Target__c).map(toDraft);
-      this.loadError = '';
-      this.loaded = true;
-    }
+    const list = listResult(result, 'Didomi_Sync_Target__c');
+    if (!list) return;
+    if (list.connection) this.targets = nodes(list.connection).map(toDraft);
+    this.loadError = list.error;
+    this.loaded = true;
   }
 
   /** Mappings per target id, from the GraphQL API's aggregate grouped on the master-detail (API v58.0+). */

@@ -5,25 +5,18 @@ import { graphql } from 'lightning/graphql';
 import { getObjectInfo } from 'lightning/uiObjectInfoApi';
 import { createRecord } from 'lightning/uiRecordApi';
 import DidomiMappingEditor from 'c/didomiMappingEditor';
-import { $, change, connection, flush, gqlData, mount, unmountAll } from '../../../../../../test/jest-fixtures/dom';
+import { $, $$, change, connection, flush, gqlData, mount, unmountAll } from '../../../../../../test/jest-fixtures/dom';
 import { LEAD_INFO } from '../../../../../../test/jest-fixtures/objectInfo';
+import { catalogueEntry } from '../../../../../../test/jest-fixtures/catalogue';
 import { buildCatalogue, pickName } from 'c/didomiCatalogue';
 
 const TARGET_ID = 'a00000000000002AAA';
-const entry = (Kind__c: string, Didomi_Id__c: string, names: Record<string, string>, Preference_Id__c: string | null = null) => ({
-  Id: `a05${Didomi_Id__c.padEnd(15, '0').slice(0, 15)}`,
-  Name: names.en ?? Didomi_Id__c,
-  Kind__c,
-  Didomi_Id__c,
-  Preference_Id__c,
-  Names__c: JSON.stringify(names),
-});
 const CATALOGUE = [
-  entry('Purpose', 'marketing-9HmMn6Vt', { en: 'Marketing', fr: 'Prospection' }),
-  entry('Purpose', 'analytics-Xy12', { en: 'Analytics' }),
-  entry('Preference', 'CFWKNVJV', { en: 'Topics', fr: 'Sujets' }),
-  entry('Preference Value', 'dK7rBBXk', { en: 'Offers', fr: 'Offres' }, 'CFWKNVJV'),
-  entry('Preference Value', 'Qz8hNn3W', { en: 'Weekly digest' }, 'CFWKNVJV'),
+  catalogueEntry('Purpose', 'marketing-9HmMn6Vt', { en: 'Marketing', fr: 'Prospection' }),
+  catalogueEntry('Purpose', 'analytics-Xy12', { en: 'Analytics' }),
+  catalogueEntry('Preference', 'CFWKNVJV', { en: 'Topics', fr: 'Sujets' }),
+  catalogueEntry('Preference Value', 'dK7rBBXk', { en: 'Offers', fr: 'Offres' }, 'CFWKNVJV'),
+  catalogueEntry('Preference Value', 'Qz8hNn3W', { en: 'Weekly digest' }, 'CFWKNVJV'),
 ];
 const SAVED = {
   Id: 'a01000000000001AAA',
@@ -112,7 +105,7 @@ describe('c-didomi-mapping-editor with the Didomi catalogue', () => {
 
   it('"map every purpose to a checkbox field": proposes a checkbox by name, inverts an opt-out field, skips what is left unchosen', async () => {
     const refresh = jest.fn().mockResolvedValue(undefined);
-    const el = await setup([...CATALOGUE, entry('Purpose', 'phone-Q1', { en: 'Phone' })], [], refresh);
+    const el = await setup([...CATALOGUE, catalogueEntry('Purpose', 'phone-Q1', { en: 'Phone' })], [], refresh);
     $(el, '[data-id="quick-start"]').click();
     await flush();
     const pickers = [...el.shadowRoot!.querySelectorAll('[data-id="quick-start-panel"] lightning-combobox')] as any[];
@@ -173,6 +166,31 @@ describe('c-didomi-mapping-editor with the Didomi catalogue', () => {
     unmountAll();
     expect($(await setup(null, []), '[data-id="quick-start"]')).toBeNull();
   });
+
+  const READS: Record<string, string[]> = {
+    Purpose: ['purposeId'],
+    Preference: ['purposeId', 'preferenceId'],
+    'Preference Value': ['purposeId', 'preferenceId', 'valueId'],
+    'User Attribute': [],
+    'Consent Model': ['purposeId'],
+  };
+  const ID_LABELS: Record<string, string> = {
+    purposeId: 'c.Didomi_Mapping_Purpose_Id',
+    preferenceId: 'c.Didomi_Mapping_Preference_Id',
+    valueId: 'c.Didomi_Mapping_Value_Id',
+  };
+  it.each(Object.keys(READS).flatMap((kind) => [[kind, 'catalogue pickers', true] as const, [kind, 'free-text ids', false] as const]))(
+    '%s shows the Didomi ids it reads, in order, as %s',
+    async (kind, _how, withCatalogue) => {
+      const el = await setup(withCatalogue ? CATALOGUE : null);
+      change(field(el, 'kind'), kind);
+      await flush();
+      const shown = $$(el, '[data-field]').filter((e) => e.dataset.field in ID_LABELS);
+      expect(shown.map((e) => e.dataset.field)).toEqual(READS[kind]);
+      const tag = withCatalogue ? 'LIGHTNING-COMBOBOX' : 'LIGHTNING-INPUT';
+      expect(shown.map((e) => [e.tagName, e.label, e.required])).toEqual(READS[kind].map((id) => [tag, ID_LABELS[id], true]));
+    },
+  );
 
   it('without a catalogue: free-text ids, with an example and help', async () => {
     const el = await setup(null);

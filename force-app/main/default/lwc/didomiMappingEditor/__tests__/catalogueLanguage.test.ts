@@ -6,18 +6,12 @@ import { getObjectInfo } from 'lightning/uiObjectInfoApi';
 import DidomiMappingEditor from 'c/didomiMappingEditor';
 import { $, connection, flush, gqlData, mount, unmountAll } from '../../../../../../test/jest-fixtures/dom';
 import { LEAD_INFO } from '../../../../../../test/jest-fixtures/objectInfo';
+import { catalogueEntry } from '../../../../../../test/jest-fixtures/catalogue';
 
 jest.mock('@salesforce/i18n/lang', () => ({ __esModule: true, default: 'fr-FR' }), { virtual: true });
 
-const entry = (Kind__c: string, Didomi_Id__c: string, names: Record<string, string>, Preference_Id__c: string | null = null) => ({
-  Id: `a05${Didomi_Id__c.padEnd(15, '0').slice(0, 15)}`,
-  Name: names.en ?? Didomi_Id__c,
-  Kind__c,
-  Didomi_Id__c,
-  Preference_Id__c,
-  Names__c: JSON.stringify(names),
-  Last_Seen_At__c: '2026-11-25T10:00:00.000Z',
-});
+const entry = (Kind__c: string, Didomi_Id__c: string, names: Record<string, string>, Preference_Id__c: string | null = null) =>
+  catalogueEntry(Kind__c, Didomi_Id__c, names, Preference_Id__c, '2026-11-25T10:00:00.000Z');
 
 describe('c-didomi-mapping-editor for a French-speaking Salesforce user', () => {
   const language = navigator.language;

@@ -4,6 +4,7 @@ import {
   fieldOptions,
   fieldTypeAllowed,
   isStale,
+  listResult,
   nodes,
   reduceErrors,
   requiredOnCreate,
@@ -87,6 +88,17 @@ describe('didomiSyncRules', () => {
     expect(requiredOnCreate(LEAD_INFO)).toEqual(['Company', 'LastName']);
     expect(validateTarget({ ...lead, upsertMode: true }, [], LEAD_INFO)).toBe('c.Didomi_Target_Missing_Defaults');
     expect(validateTarget({ ...lead, upsertMode: true, creationDefaults: '{"Company": "Unknown", "LastName": "Unknown"}' }, [], LEAD_INFO)).toBeNull();
+  });
+
+  it('reads a list wire result: the connection once it arrived, or the error to show; nothing while it loads', () => {
+    const conn = { edges: [] };
+    expect(listResult({ data: { uiapi: { query: { Didomi_Sync_Target__c: conn } } } }, 'Didomi_Sync_Target__c')).toEqual({ connection: conn, error: '' });
+    expect(listResult({ data: undefined, errors: [{ message: 'Invalid field' }] }, 'Didomi_Sync_Target__c')).toEqual({
+      connection: null,
+      error: 'Invalid field',
+    });
+    expect(listResult({ data: undefined }, 'Didomi_Sync_Target__c')).toBeNull(); // the wire's first, empty value
+    expect(listResult({ data: { uiapi: { query: {} } } }, 'Didomi_Sync_Target__c')).toBeNull();
   });
 
   it('flattens GraphQL connections and tells a stale heartbeat', () => {
