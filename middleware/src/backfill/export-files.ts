@@ -3,8 +3,9 @@
 // gzipped, possibly several files, complete only once the partition's `_SUCCESS` marker exists.
 // The command may be pointed at any level of that tree: the bucket, `data/`, an `export-id=`
 // folder, a `date=` partition or its `users/` folder. It reads, for each export, the newest
-// complete partition (a daily export holds each user's whole state, so the newest is all an initial
-// load needs), or the `--date` one.
+// complete partition (each configured export has its own export-id, and each daily batch is "a
+// dump of the users", so the newest is all an initial load needs;
+// https://developers.didomi.io/integrations/batch-export), or the `--date` one.
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream';
