@@ -201,6 +201,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           instanceUrl: () => url,
           bus: new ChangeEventBus(org, options.pubsub?.entities ?? ['Lead', 'Contact', 'Account']),
           keepaliveMs: options.pubsub?.keepaliveMs,
+          canSubscribe: (user, entity) => org.canReceiveChangeEvents(user, entity),
         });
 
   const save = () => {

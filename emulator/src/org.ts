@@ -177,6 +177,14 @@ export class Org {
     return out;
   }
 
+  /** Change Data Capture ignores sharing, so receiving an object's change events needs View All Records on it, or View
+   *  All Data (System Administrator). CDC Developer Guide, "Required Permissions for Change Event Subscribers":
+   *  https://developer.salesforce.com/docs/platform/change-data-capture/guide/cdc-security-perms.html */
+  canReceiveChangeEvents(user: User, sobject: string): boolean {
+    if (user.profile === 'System Administrator') return true;
+    return user.permissionSets.some((ps) => this.schema.permissionSets.get(ps)?.objects.get(sobject.toLowerCase())?.viewAll === true);
+  }
+
   private requireObject(user: User | null, def: ObjectDef, what: 'create' | 'edit' | 'del') {
     if (user && !this.objectAccess(user, def)[what]) throw new RecordError('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id', []);
   }

@@ -253,11 +253,20 @@ function fromMetadata(x: Record<string, any>): FieldDef {
   }
 }
 
+/** An object permission of a permission set; viewAll is "View All Records" (what a change event subscriber needs). */
+export interface ObjectGrant {
+  create: boolean;
+  edit: boolean;
+  read: boolean;
+  del: boolean;
+  viewAll?: boolean;
+}
+
 export interface LoadedSchema {
   objects: Map<string, ObjectDef>; // keyed by lower-case name
   byPrefix: Map<string, ObjectDef>;
   /** object lower -> field lower -> access, from the permission sets. Only package custom fields are governed here. */
-  permissionSets: Map<string, { fields: Map<string, FieldAccess>; objects: Map<string, { create: boolean; edit: boolean; read: boolean; del: boolean }> }>;
+  permissionSets: Map<string, { fields: Map<string, FieldAccess>; objects: Map<string, ObjectGrant> }>;
 }
 
 /** The org's own permission sets (an admin grants the fields they map): name -> { 'Lead.DoNotCall': 'edit', Lead: 'delete' }.
@@ -334,20 +343,21 @@ export function loadSchema(
       const p = xml.parse(readFileSync(join(base, 'permissionsets', file), 'utf8')).PermissionSet;
       const fields = new Map<string, FieldAccess>();
       for (const fp of p.fieldPermissions ?? []) fields.set(String(fp.field).toLowerCase(), { readable: bool(fp.readable), editable: bool(fp.editable) });
-      const objs = new Map<string, { create: boolean; edit: boolean; read: boolean; del: boolean }>();
+      const objs = new Map<string, ObjectGrant>();
       for (const op of p.objectPermissions ?? [])
         objs.set(String(op.object).toLowerCase(), {
           create: bool(op.allowCreate),
           edit: bool(op.allowEdit),
           read: bool(op.allowRead),
           del: bool(op.allowDelete),
+          viewAll: bool(op.viewAllRecords) || bool(op.modifyAllRecords), // Modify All Records includes View All Records
         });
       permissionSets.set(file.replace('.permissionset-meta.xml', ''), { fields, objects: objs });
     }
   }
   for (const [name, grants] of Object.entries(extraPermissionSets)) {
     const fields = new Map<string, FieldAccess>();
-    const objs = new Map<string, { create: boolean; edit: boolean; read: boolean; del: boolean }>();
+    const objs = new Map<string, ObjectGrant>();
     for (const [key, level] of Object.entries(grants)) {
       if (!key.includes('.')) {
         if (!['read', 'edit', 'delete'].includes(level)) throw new Error(`permission set ${name}: ${key} must be read, edit or delete`);

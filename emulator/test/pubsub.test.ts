@@ -176,3 +176,41 @@ test('replay: CUSTOM resumes after a replay id; one older than the 72 h retentio
   assert.equal(earliest.events.length, 0, 'events older than the retention are gone');
   earliest.close();
 });
+
+test('change events need View All Records on the object (CDC Developer Guide, "Required Permissions for Change Event Subscribers"): Read alone cannot subscribe; the package permission set can', async () => {
+  // https://developer.salesforce.com/docs/platform/change-data-capture/guide/cdc-security-perms.html: "View All
+  // Records for the object" (or View All Data); a single-entity channel checks it when the user subscribes.
+  const other = await start({
+    username: 'reader@example.com',
+    permissionSets: ['Lead_Reader'],
+    extraPermissionSets: { Lead_Reader: { Lead: 'read' } },
+    preAuthorized: { permissionSets: ['Lead_Reader'], profiles: [] },
+  });
+  const otherStub = new (
+    grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: String, enums: String, defaults: true })) as any
+  ).eventbus.v1.PubSub(other.pubsub!.url.replace('grpc://', ''), grpc.credentials.createInsecure());
+  try {
+    const t = (await login(other, assertion({ sub: 'reader@example.com' }))).body.access_token as string;
+    const m = new grpc.Metadata();
+    m.set('accesstoken', t);
+    m.set('instanceurl', other.url);
+    m.set('tenantid', ORG_ID);
+    const topic = await new Promise<any>((res, rej) =>
+      otherStub.GetTopic({ topic_name: '/data/LeadChangeEvent' }, m, (e: any, r: any) => (e ? rej(e) : res(r))),
+    );
+    assert.equal(topic.can_subscribe, false, 'GetTopic says so');
+    const call = otherStub.Subscribe(m);
+    const refused = new Promise<grpc.ServiceError>((res) => call.on('error', res));
+    call.on('data', () => assert.fail('no event for a user without View All Records'));
+    call.write({ topic_name: '/data/LeadChangeEvent', replay_preset: 'EARLIEST', num_requested: 10 });
+    const e = await refused;
+    assert.equal(e.code, grpc.status.PERMISSION_DENIED);
+    assert.equal(other.pubsub!.stats.subscribes, 0, 'no subscription was opened');
+  } finally {
+    otherStub.close();
+    await other.close();
+  }
+  // The integration user, with the package's Didomi_Sync_Integration, may subscribe to each synced object.
+  for (const name of ['Lead', 'Contact', 'Account'])
+    assert.equal((await unary('GetTopic', { topic_name: `/data/${name}ChangeEvent` })).can_subscribe, true, name);
+});

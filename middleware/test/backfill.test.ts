@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { backfill } from '../src/backfill/backfill.ts';
-import { findPartition, ExportError } from '../src/backfill/export-files.ts';
+import { findPartitions, ExportError } from '../src/backfill/export-files.ts';
 import { NODE_FLAGS } from '../src/bin/node-flags.ts';
 import { startStack } from '../../test/support/stack.ts';
 import { userUpdated, eventCreated } from '../../test/support/didomi-events.ts';
@@ -23,29 +23,69 @@ const exportUser = (email: string, at: string, marketing: boolean) =>
   userUpdated(email, new Date(at), { purposes: { [PURPOSE]: marketing } }).parameters.new_entity;
 
 /** An export tree like Didomi's bucket: export-id=X/date=D/users/part-N.json.gz (+ _SUCCESS when complete). */
-function writeExport(root: string, date: string, files: string[][], complete = true) {
-  const dir = join(root, 'export-id=exp-1', `date=${date}`, 'users');
+function writeExport(root: string, date: string, files: string[][], complete = true, exportId = 'exp-1') {
+  const dir = join(root, `export-id=${exportId}`, `date=${date}`, 'users');
   mkdirSync(dir, { recursive: true });
   files.forEach((lines, i) => writeFileSync(join(dir, `part-${String(i).padStart(4, '0')}.json.gz`), gzipSync(lines.join('\n') + '\n')));
   if (complete) writeFileSync(join(dir, '_SUCCESS'), '');
   return dir;
 }
 
+const dirs = (root: string, date?: string) => findPartitions(root, date).map((p) => p.dir);
+
 test('the newest complete partition is read; one still being written is not', () => {
   const root = mkdtempSync(join(tmpdir(), 'didomi-export-'));
   const older = writeExport(root, '2026-11-21', [['{}']]);
   const newer = writeExport(root, '2026-11-22', [['{}'], ['{}']]);
   writeExport(root, '2026-11-23', [['{}']], false);
-  assert.equal(findPartition(root).dir, newer);
-  assert.equal(findPartition(root).files.length, 2);
-  assert.equal(findPartition(root, '2026-11-21').dir, older);
-  assert.equal(findPartition(newer).date, '2026-11-22', 'a users/ folder can be given directly');
+  assert.deepEqual(dirs(root), [newer]);
+  assert.equal(findPartitions(root)[0].files.length, 2);
+  assert.deepEqual(dirs(root, '2026-11-21'), [older]);
+  assert.equal(findPartitions(newer)[0].date, '2026-11-22', 'a users/ folder can be given directly');
   assert.throws(
-    () => findPartition(root, '2026-11-23'),
+    () => findPartitions(root, '2026-11-23'),
     (e: Error) => e instanceof ExportError && /no _SUCCESS marker/.test(e.message),
   );
-  assert.throws(() => findPartition(root, '2026-01-01'), /no partition date=2026-01-01/);
-  assert.throws(() => findPartition(join(root, 'nope')), /is not a folder/);
+  assert.throws(() => findPartitions(root, '2026-01-01'), /no partition date=2026-01-01/);
+  assert.throws(() => findPartitions(join(root, 'nope')), /is not a folder/);
+});
+
+test('the documented bucket layout (<bucket>/data/export-id=…/date=…/users/): the bucket root, data/, an export-id= folder, a date= partition or a users/ folder', async () => {
+  // reference/didomi.md "Batch export": Hive-style partitions /data/export-id={id}/date={YYYY-MM-DD}/users/.
+  const bucket = mkdtempSync(join(tmpdir(), 'didomi-bucket-'));
+  const data = join(bucket, 'data');
+  writeExport(data, '2026-11-21', [[JSON.stringify(exportUser('old@example.com', '2026-11-20T10:00:00Z', true))]]);
+  const users = writeExport(data, '2026-11-22', [[JSON.stringify(exportUser('a@example.com', '2026-11-21T10:00:00Z', true))]]);
+  writeFileSync(join(bucket, 'README.txt'), 'not a partition'); // other things in the bucket are ignored
+  for (const given of [bucket, data, join(data, 'export-id=exp-1'), join(data, 'export-id=exp-1', 'date=2026-11-22'), users]) {
+    const [p, ...more] = findPartitions(given);
+    assert.equal(p?.dir, users, `from ${given}`);
+    assert.deepEqual([p.date, p.exportId, more.length], ['2026-11-22', 'exp-1', 0], `from ${given}`);
+    const report = await backfill(null, { root: given });
+    assert.deepEqual([report.lines, report.queued, report.rejected], [1, 1, 0], `backfill from ${given}`);
+  }
+  assert.deepEqual(dirs(bucket, '2026-11-21'), [join(data, 'export-id=exp-1', 'date=2026-11-21', 'users')], '--date from the bucket root');
+  assert.throws(() => findPartitions(join(bucket, 'README.txt')), /is not a folder/);
+  const empty = mkdtempSync(join(tmpdir(), 'didomi-bucket-'));
+  mkdirSync(join(empty, 'data'));
+  assert.throws(() => findPartitions(empty), /no Didomi export partition .*data\/export-id=…\/date=YYYY-MM-DD\/users/);
+});
+
+test('several exports in one bucket: the newest complete partition of each export is read', async () => {
+  const data = join(mkdtempSync(join(tmpdir(), 'didomi-bucket-')), 'data');
+  writeExport(data, '2026-11-21', [[JSON.stringify(exportUser('a@example.com', '2026-11-20T10:00:00Z', true))]], true, 'exp-a');
+  const a = writeExport(data, '2026-11-22', [[JSON.stringify(exportUser('a@example.com', '2026-11-21T10:00:00Z', false))]], true, 'exp-a');
+  const b = writeExport(data, '2026-11-20', [[JSON.stringify(exportUser('b@example.com', '2026-11-19T10:00:00Z', true))]], true, 'exp-b');
+  writeExport(data, '2026-11-23', [['{}']], false, 'exp-b'); // still being written: exp-b's older partition is read
+  assert.deepEqual(dirs(data), [a, b]);
+  const report = await backfill(null, { root: data });
+  assert.deepEqual([report.partitions.length, report.lines, report.queued], [2, 2, 2]);
+  assert.deepEqual(dirs(data, '2026-11-20'), [b], '--date takes that date in the exports that have it');
+  writeExport(data, '2026-11-23', [['{}']], false, 'exp-c'); // an export with no complete partition yet
+  assert.throws(
+    () => findPartitions(data),
+    (e: Error) => e instanceof ExportError && /export-id=exp-c.*no _SUCCESS marker/.test(e.message),
+  );
 });
 
 test('users are queued durably and idempotently; bad lines are rejected with file, line and reason', async () => {
@@ -85,8 +125,8 @@ test('CLI: a backfill reaches Salesforce through the service and never overwrite
     // A webhook from after the export: marketing withdrawn (HasOptedOutOfEmail is the inverted purpose).
     assert.equal((await stack.post(eventCreated('new@example.com', new Date('2026-11-22T12:00:00Z'), { purposes: { [PURPOSE]: false } }))).status, 202);
     await stack.waitForDrain();
-    const root = mkdtempSync(join(tmpdir(), 'didomi-export-'));
-    writeExport(root, '2026-11-22', [
+    const root = mkdtempSync(join(tmpdir(), 'didomi-export-')); // the bucket: the CLI is pointed at its root
+    writeExport(join(root, 'data'), '2026-11-22', [
       [
         JSON.stringify(exportUser('new@example.com', '2026-11-21T08:00:00Z', true)), // older than the webhook
         JSON.stringify(exportUser('old@example.com', '2026-11-21T08:00:00Z', false)),

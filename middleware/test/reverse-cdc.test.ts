@@ -96,6 +96,33 @@ test('a refusal a person commits reaches Didomi once; the sync’s own writes ar
   }
 });
 
+test('a refusal for a Didomi user with no organization_user_id is posted by Didomi user id, not by the internal "didomi:" key', async () => {
+  const { stack, didomi } = await setup();
+  try {
+    // A Lead carrying the internal key of a Didomi user the customer never identified: the sync matches it by Didomi_User_Id__c.
+    const [leadId] = stack.emu.seed({ Lead: [{ LastName: 'Anon', Company: 'Acme', Didomi_User_Id__c: 'didomi:didomi-anon' }] }).Lead;
+    const t0 = new Date(Date.now() - 60_000);
+    const given = eventCreated('anon', t0, { purposes: { [PURPOSE]: true } }, { organizationUserId: null });
+    assert.equal((await stack.post(given)).status, 202);
+    await stack.waitForDrain();
+    await waitFor('the sync write seen as a change event', async () => (await events(stack, 'own_write')) >= 1);
+    assert.equal(stack.emu.org.get('Lead', leadId)!.HasOptedOutOfEmail, false, 'the consent reached the Lead');
+
+    const rep = stack.emu.org.addUser('rep@example.com', [], true, 'Standard User');
+    stack.emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true });
+    await waitFor('the refusal in Didomi', () => didomi.events.length === 1);
+    // Didomi addresses a user by its own id as `user.id` (reference/didomi.md "Consent user and consent event
+    // objects"; https://developers.didomi.io/api-and-platform/consents/events/consent-event-schema).
+    assert.deepEqual(didomi.events[0], {
+      organizationId: 'acme-corp',
+      body: { user: { id: 'didomi-anon' }, regulation: 'gdpr', consents: { purposes: [{ id: PURPOSE, enabled: false }] } },
+    });
+  } finally {
+    await stack.close();
+    await didomi.close();
+  }
+});
+
 test('a refusal followed at once by a sync write to the same record still reaches Didomi (the case polling misses)', async () => {
   const { stack, didomi } = await setup();
   try {

@@ -55,9 +55,9 @@ test('refusalsOf: only refusals Didomi does not know yet, per regulation, with i
   });
   assert.deepEqual(refusalsOf(target, row({})), [], 'Salesforce agrees with Didomi');
   assert.deepEqual(refusalsOf(target, row({ HasOptedOutOfEmail: true, Calls__c: false })), [
-    { organizationUserId: 'a@example.com', regulation: 'gdpr', purposes: ['calls', 'marketing'] },
+    { userKey: 'a@example.com', regulation: 'gdpr', purposes: ['calls', 'marketing'] },
   ]);
-  assert.deepEqual(refusalsOf(target, row({ Cpra__c: false })), [{ organizationUserId: 'a@example.com', regulation: 'cpra', purposes: ['marketing'] }]);
+  assert.deepEqual(refusalsOf(target, row({ Cpra__c: false })), [{ userKey: 'a@example.com', regulation: 'cpra', purposes: ['marketing'] }]);
   const refused = snapshot({ gdpr: { marketing: false } });
   assert.deepEqual(
     refusalsOf(target, row({ Didomi_Consents__c: refused, HasOptedOutOfEmail: true, Cpra__c: null, Calls__c: null })),

@@ -19,6 +19,7 @@ import { NODE_FLAGS } from '../../middleware/src/bin/node-flags.ts';
 import { makeWorkload, expectedLeads, mismatches, userEmail, prng, type WorkItem } from '../support/didomi-workload.ts';
 import { PURPOSE, PHONE_PURPOSE, VALUE_OFFERS, VALUE_WEEKLY } from '../support/org-fixture.ts';
 import { startPgServer } from '../support/pg-server.ts';
+import { startDidomiApiStub } from '../support/didomi-api.ts';
 import { SqliteStore } from '../../middleware/src/store/sqlite.ts';
 import { metricSum, waitFor } from '../support/wait-for.ts';
 
@@ -92,7 +93,9 @@ async function moreReplicas(first: Stack, n: number, databaseUrl: string, env: R
   for (let i = 1; i <= n; i++) {
     const o = await startStack({ mode: 'child', store: 'postgres', databaseUrl, env, seed: false, onLog: (l) => logs.push(l) });
     await o.emu.close();
+    // The first stack's org: its login URL, key and Pub/Sub API (change events), not the emulator this stack started and closed.
     Object.assign(o.env, { SF_PRIVATE_KEY: first.env.SF_PRIVATE_KEY, SF_LOGIN_URL: first.emu.url, INSTANCE_ID: `replica-${i}` });
+    if (first.env.PUBSUB_URL) o.env.PUBSUB_URL = first.env.PUBSUB_URL;
     await o.kill('SIGKILL');
     await o.restart();
     out.push(o);
@@ -1184,6 +1187,149 @@ export const scenarios: Scenario[] = [
       } finally {
         for (const o of others) await o.close().catch(() => undefined);
         await first.close();
+        await db.drop();
+      }
+    },
+  },
+  {
+    name: 'restart-during-refusals',
+    description:
+      'people record refusals in the org while the middleware (two PostgreSQL replicas, Change Data Capture) is SIGKILLed or stopped and restarted, with sync writes landing on the same records at once',
+    async run({ short, figures }) {
+      // Issue 18: a restart must lose no refusal and a sync write must hide none. Each round: (1) every replica is
+      // stopped (SIGKILL, or SIGTERM every other round) and people refuse while nothing runs; (2) the replicas start
+      // again and Didomi webhooks for the same people make the sync write those records at once; (3) the replica
+      // holding the change event stream is SIGKILLed and people refuse again, which the other replica must send once
+      // its lease (REVERSE_LEASE_MS) lapses. A kill lands only once every change event delivered so far has its
+      // position saved, so a refusal sent twice is a defect, not at-least-once delivery after a crash.
+      const rounds = short ? 2 : 6;
+      const perPhase = short ? 4 : 10;
+      const users = rounds * perPhase * 2; // each person refuses once (one purpose), so every refusal is expected exactly once
+      const api = { key: 'didomi-api-key', secret: 'didomi-api-secret-restart-0123456789', organizationId: 'acme-corp' };
+      secrets.add(api.secret);
+      const didomi = await startDidomiApiStub(api);
+      const db = await pgSchema('restart_refusals');
+      const env = {
+        DIDOMI_API_URL: didomi.url,
+        DIDOMI_API_KEY: api.key,
+        DIDOMI_API_SECRET: api.secret,
+        DIDOMI_ORGANIZATION_ID: api.organizationId,
+        REVERSE_LEASE_MS: '1500',
+        LEASE_MS: '3000',
+      };
+      const first = await stack({ store: 'postgres', databaseUrl: db.databaseUrl, env, seed: { contact: false }, logLevel: 'info' });
+      const replicas = [first, ...(await moreReplicas(first, 1, db.databaseUrl, env))];
+      const admin = new pg.Pool({ connectionString: db.databaseUrl, max: 1 });
+      const emails = Array.from({ length: users }, (_, i) => `refuser${i}@example.com`);
+      const ids = first.emu.seed({ Lead: emails.map((Email, i) => ({ LastName: `R${i}`, Company: 'Acme', Email })) }).Lead;
+      const rep = first.emu.org.addUser('rep@example.com', [], true, 'Standard User');
+      const rnd = prng(18);
+      const expected = new Map<string, string>(); // "email purpose" -> made, for each refusal a person made
+      let next = 0;
+      let kills = 0;
+      let stops = 0;
+      let syncWrites = 0;
+      const leadTopic = '/data/LeadChangeEvent';
+      try {
+        const t0 = Date.now() - 3_600_000;
+        for (const email of emails)
+          assert.equal((await first.post(eventCreated(email, new Date(t0), { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: true } }))).status, 202);
+        await first.waitForDrain(120_000);
+        const refuse = (n: number) => {
+          const made: number[] = [];
+          for (let k = 0; k < n; k++, next++) {
+            const purpose = rnd() < 0.5 ? PURPOSE : PHONE_PURPOSE;
+            first.emu.org.update(rep, 'Lead', ids[next], purpose === PURPOSE ? { HasOptedOutOfEmail: true } : { DoNotCall: true });
+            expected.set(`${emails[next]} ${purpose}`, 'made');
+            made.push(next);
+          }
+          return made;
+        };
+        /** Didomi webhooks for these people (a preference, newer than what the sync wrote): the sync writes their records. */
+        const syncWrite = async (s: Stack, who: number[], round: number) => {
+          for (const i of who) {
+            const at = new Date(t0 + (round + 1) * 60_000);
+            assert.equal((await s.post(eventCreated(emails[i], at, { preferences: { [PREFERENCE]: [round % 2 ? VALUE_OFFERS : VALUE_WEEKLY] } }))).status, 202);
+            syncWrites++;
+          }
+        };
+        const sent = () =>
+          didomi.events.map((e) => `${e.body.user.organization_user_id} ${e.body.consents.purposes.map((p: { id: string }) => p.id).join(',')}`);
+        const allSent = () => {
+          const got = new Set(sent());
+          return [...expected.keys()].every((k) => got.has(k));
+        };
+        /** Every Lead change event so far delivered and its position saved: a kill now interrupts no batch. */
+        const quiet = async () => {
+          const last = first.emu.pubsub!.bus.after(leadTopic, 0n, Number.MAX_SAFE_INTEGER).at(-1)?.replayId ?? 0n;
+          const r = await admin.query(`SELECT replay_id FROM reverse_position WHERE stream = 'cdc:Lead'`);
+          const saved = r.rows[0]?.replay_id ? Buffer.from(r.rows[0].replay_id, 'base64').readBigUInt64BE() : -1n;
+          return saved >= last;
+        };
+        const settle = async (what: string) => {
+          await waitFor(`${what}: every refusal made so far in Didomi`, allSent, 120_000);
+          for (const s of replicas) await s.waitForDrain(120_000);
+          await waitFor(`${what}: the change event position saved`, quiet, 120_000);
+        };
+        await settle('start');
+        // A refusal that never arrives ends the rounds (a timeout); the figures below then say how many were lost.
+        let stopped: unknown = null;
+        try {
+          for (let round = 0; round < rounds; round++) {
+            // (1) everything stopped; people refuse meanwhile.
+            const signal = round % 2 ? 'SIGTERM' : 'SIGKILL';
+            for (const s of replicas) await s.kill(signal);
+            if (signal === 'SIGKILL') kills += replicas.length;
+            else stops += replicas.length;
+            const whileDown = refuse(perPhase);
+            for (const s of replicas) await s.restart();
+            // (2) sync writes on the same records as soon as the service is back.
+            await syncWrite(replicas[round % replicas.length], whileDown, round);
+            await settle(`round ${round} after restart`);
+            // (3) the stream holder is SIGKILLed; people refuse; the other replica takes the stream over.
+            const holder = String((await admin.query(`SELECT holder FROM reverse_position WHERE stream = 'cdc:Lead'`)).rows[0]?.holder ?? '');
+            const victim = replicas.find((s) => holder.startsWith(s.env.INSTANCE_ID)) ?? replicas[0];
+            await victim.kill('SIGKILL');
+            kills++;
+            const whileHolderDown = refuse(perPhase);
+            const survivor = replicas.find((s) => s !== victim)!;
+            await syncWrite(survivor, whileHolderDown, round);
+            await waitFor(`round ${round}: refusals sent by the surviving replica`, allSent, 120_000);
+            await victim.restart();
+            await settle(`round ${round} after takeover`);
+          }
+        } catch (e) {
+          stopped = e;
+        }
+        const got = sent();
+        const counts = new Map<string, number>();
+        for (const k of got) counts.set(k, (counts.get(k) ?? 0) + 1);
+        const lost = [...expected.keys()].filter((k) => !counts.has(k)).length;
+        const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
+        const unexpected = [...counts.keys()].filter((k) => !expected.has(k)).length;
+        const subscribes = first.emu.pubsub!.stats.subscribes;
+        Object.assign(figures, {
+          replicas: replicas.length,
+          rounds,
+          refusalsMade: expected.size,
+          postedToDidomi: got.length,
+          duplicates,
+          lost,
+          unexpected,
+          syncWrites,
+          kills,
+          stops,
+          subscribes,
+        });
+        assert.equal(lost, 0, 'every refusal a person made reached Didomi');
+        assert.equal(duplicates, 0, 'no refusal was sent twice');
+        assert.equal(unexpected, 0, 'nothing but the refusals people made was sent');
+        if (stopped) throw stopped;
+      } finally {
+        await admin.end();
+        for (const s of replicas.slice(1)) await s.close().catch(() => undefined);
+        await first.close();
+        await didomi.close();
         await db.drop();
       }
     },

@@ -77,7 +77,10 @@ export async function startDidomiApiStub(o: { key: string; secret: string; organ
       return void res.status(503).json({ message: 'Service Unavailable' });
     }
     if (req.query.organization_id !== o.organizationId) return void res.status(403).json({ message: 'unknown organization' });
-    if (!req.body?.user?.organization_user_id || !Array.isArray(req.body?.consents?.purposes)) return void res.status(400).json({ message: 'invalid event' });
+    // A user is named by the customer's organization_user_id or by Didomi's own user id (`user.id`).
+    const user = req.body?.user;
+    if (!(user?.organization_user_id || user?.id) || !Array.isArray(req.body?.consents?.purposes))
+      return void res.status(400).json({ message: 'invalid event' });
     stub.events.push({ organizationId: String(req.query.organization_id), body: req.body });
     res.status(201).json({ id: `ev-${stub.events.length}`, ...req.body });
   });

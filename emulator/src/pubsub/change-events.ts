@@ -29,6 +29,8 @@ export interface BusEvent {
 
 interface TopicSchema {
   topic: string;
+  /** The object whose changes the topic carries. */
+  entity: string;
   schemaId: string;
   json: string;
   type: avro.Type;
@@ -121,6 +123,7 @@ export class ChangeEventBus {
       const schemaId = createHash('sha256').update(json).digest('base64url').slice(0, 22);
       const t: TopicSchema = {
         topic: `/data/${def.name}ChangeEvent`,
+        entity: def.name,
         schemaId,
         json,
         type: avro.Type.forSchema(schema as avro.Schema),

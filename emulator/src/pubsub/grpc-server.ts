@@ -9,13 +9,19 @@
 //   RPC Calls After an Error Occurs");
 // - with nothing to deliver, an empty FetchResponse with the latest replay id is sent as a keepalive
 //   (within 270 s, proto comment on FetchResponse).
+// - a user may subscribe to an object's change events only with View All Records on it (or View All Data): CDC
+//   Developer Guide, "Required Permissions for Change Event Subscribers"
+//   (https://developer.salesforce.com/docs/platform/change-data-capture/guide/cdc-security-perms.html). On this
+//   single-entity channel it is checked when the user subscribes: GetTopic answers can_subscribe false, Subscribe
+//   ends with PERMISSION_DENIED (the trailer's error-code is this emulator's: Salesforce documents the refusal, not its code).
 // Pub/Sub API calls do not count against the REST API request limit.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { OAuthServer } from '../oauth.ts';
+import type { OAuthServer, Session } from '../oauth.ts';
+import type { User } from '../org.ts';
 import { ChangeEventBus, replayIdBytes, replayIdOf } from './change-events.ts';
 
 export const PROTO_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../../middleware/proto/pubsub_api.proto');
@@ -25,6 +31,7 @@ export const ERROR_CODES = {
   auth: 'sfdc.platform.eventbus.grpc.service.auth.error',
   replayId: 'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted',
   topic: 'sfdc.platform.eventbus.grpc.subscription.topic.not.found',
+  permission: 'sfdc.platform.eventbus.grpc.subscription.permission.denied',
 } as const;
 
 export interface PubSubStats {
@@ -52,6 +59,8 @@ interface Opts {
   instanceUrl: () => string;
   bus: ChangeEventBus;
   keepaliveMs?: number;
+  /** Whether the user may receive this object's change events (View All Records on it, or View All Data). */
+  canSubscribe: (user: User, entity: string) => boolean;
 }
 
 function fail(code: grpc.status, errorCode: string, message: string): grpc.ServiceError {
@@ -76,26 +85,34 @@ export async function startPubSubServer(o: Opts): Promise<PubSubServer> {
     return e;
   };
 
-  const authenticate = (md: grpc.Metadata): grpc.ServiceError | null => {
+  const authenticate = (md: grpc.Metadata): { err: grpc.ServiceError; session?: undefined } | { err: null; session: Session } => {
     const token = String(md.get('accesstoken')[0] ?? '');
     const instance = String(md.get('instanceurl')[0] ?? '').replace(/\/$/, '');
     const tenant = String(md.get('tenantid')[0] ?? '');
-    if (!token || !o.oauth.session(`Bearer ${token}`) || instance !== o.instanceUrl() || tenant !== ORG_ID)
-      return refuse(fail(grpc.status.UNAUTHENTICATED, ERROR_CODES.auth, 'An authentication exception occurred.'));
-    return null;
+    const session = token ? o.oauth.session(`Bearer ${token}`) : null;
+    if (!session || instance !== o.instanceUrl() || tenant !== ORG_ID)
+      return { err: refuse(fail(grpc.status.UNAUTHENTICATED, ERROR_CODES.auth, 'An authentication exception occurred.')) };
+    return { err: null, session };
   };
 
   const server = new grpc.Server();
   server.addService(proto.eventbus.v1.PubSub.service, {
     GetTopic(call: grpc.ServerUnaryCall<{ topic_name: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {
-      const err = authenticate(call.metadata);
+      const { err, session } = authenticate(call.metadata);
       if (err) return cb(err);
       const t = o.bus.topic(call.request.topic_name);
       if (!t) return cb(refuse(fail(grpc.status.NOT_FOUND, ERROR_CODES.topic, `Topic ${call.request.topic_name} not found.`)));
-      cb(null, { topic_name: t.topic, tenant_guid: ORG_ID, can_publish: false, can_subscribe: true, schema_id: t.schemaId, rpc_id: randomUUID() });
+      cb(null, {
+        topic_name: t.topic,
+        tenant_guid: ORG_ID,
+        can_publish: false,
+        can_subscribe: o.canSubscribe(session.user, t.entity),
+        schema_id: t.schemaId,
+        rpc_id: randomUUID(),
+      });
     },
     GetSchema(call: grpc.ServerUnaryCall<{ schema_id: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {
-      const err = authenticate(call.metadata);
+      const { err } = authenticate(call.metadata);
       if (err) return cb(err);
       const s = o.bus.schema(call.request.schema_id);
       if (!s) return cb(fail(grpc.status.NOT_FOUND, 'sfdc.platform.eventbus.grpc.schema.not.found', `Schema ${call.request.schema_id} not found.`));
@@ -105,9 +122,8 @@ export async function startPubSubServer(o: Opts): Promise<PubSubServer> {
       cb(fail(grpc.status.PERMISSION_DENIED, 'sfdc.platform.eventbus.grpc.publish.denied', 'Change events cannot be published.'));
     },
     Subscribe(call: grpc.ServerDuplexStream<Record<string, unknown>, unknown>) {
-      const err = authenticate(call.metadata);
+      const { err, session } = authenticate(call.metadata);
       if (err) return call.emit('error', err);
-      stats.subscribes++;
       streams.add(call);
       let topic: string | null = null;
       let position = 0n;
@@ -150,6 +166,13 @@ export async function startPubSubServer(o: Opts): Promise<PubSubServer> {
             end();
             return call.emit('error', refuse(fail(grpc.status.NOT_FOUND, ERROR_CODES.topic, `Topic ${String(req.topic_name)} not found.`)));
           }
+          if (!o.canSubscribe(session.user, t.entity)) {
+            end();
+            return call.emit(
+              'error',
+              refuse(fail(grpc.status.PERMISSION_DENIED, ERROR_CODES.permission, `Subscribing to ${t.topic} needs View All Records on ${t.entity}.`)),
+            );
+          }
           topic = t.topic;
           const preset = String(req.replay_preset ?? 'LATEST');
           if (preset === 'CUSTOM') {
@@ -160,6 +183,7 @@ export async function startPubSubServer(o: Opts): Promise<PubSubServer> {
             }
             position = id;
           } else position = preset === 'EARLIEST' ? o.bus.earliest() : o.bus.latest();
+          stats.subscribes++; // a subscription is open once its topic, permission and replay position are accepted
         }
         credit += Math.max(0, Math.min(MAX_NUM_REQUESTED, Number(req.num_requested) || 0));
         pump();

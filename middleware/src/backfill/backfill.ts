@@ -1,14 +1,15 @@
-// Initial load: every user of a Didomi export partition is queued as the user's full consent state
+// Initial load: every user of the chosen Didomi export partitions (`export-files.ts`) is queued as the user's full consent state
 // (a `user.updated` with the export line as the new entity), through the same validation, durable
 // store and last-writer-wins merge as webhooks. The batched engine then writes them like live
 // traffic, so a backfill never overwrites a newer choice that arrived by webhook, is idempotent
 // (an identical line has the same dedupe key), and its permanent failures become dead letters.
 import type { NewEvent, Store } from '../store/types.ts';
 import { parseWebhook, toNewEvent, WebhookValidationError } from '../didomi/schema.ts';
-import { ExportError, exportLines, findPartition, MAX_LINE_BYTES, type Partition } from './export-files.ts';
+import { ExportError, exportLines, findPartitions, MAX_LINE_BYTES, type Partition } from './export-files.ts';
 
 export interface BackfillReport {
-  partition: Partition;
+  /** One per export: its newest complete partition, or the `date` one. */
+  partitions: Partition[];
   lines: number;
   queued: number;
   duplicates: number;
@@ -31,8 +32,8 @@ const MAX_REPORTED = 20;
 
 /** Without a store (a dry run) the lines are only validated and counted. */
 export async function backfill(store: Store | null, o: BackfillOptions): Promise<BackfillReport> {
-  const partition = findPartition(o.root, o.date);
-  const report: BackfillReport = { partition, lines: 0, queued: 0, duplicates: 0, rejected: 0, rejections: [], files: [], unreadable: 0 };
+  const partitions = findPartitions(o.root, o.date);
+  const report: BackfillReport = { partitions, lines: 0, queued: 0, duplicates: 0, rejected: 0, rejections: [], files: [], unreadable: 0 };
   const chunk = o.chunk ?? 1000;
   let pending: NewEvent[] = [];
   const flush = async () => {
@@ -53,7 +54,7 @@ export async function backfill(store: Store | null, o: BackfillOptions): Promise
     report.rejected++;
     if (report.rejections.length < MAX_REPORTED) report.rejections.push({ file, line, reason });
   };
-  for (const file of partition.files) {
+  for (const file of partitions.flatMap((p) => p.files)) {
     const read = { file, lines: 0 } as BackfillReport['files'][number];
     report.files.push(read);
     try {

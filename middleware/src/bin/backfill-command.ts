@@ -1,5 +1,5 @@
 // `didomi-sync backfill <export folder> [--date YYYY-MM-DD] [--dry-run]`: queues a Didomi export
-// partition into the store; the service (now, or when it next starts) writes it to Salesforce.
+// partition (the newest complete one of each export, or --date's) into the store; the service (now, or when it next starts) writes it to Salesforce.
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
 import { openStore } from '../store/open.ts';
@@ -8,7 +8,8 @@ import { ExportError } from '../backfill/export-files.ts';
 
 function print(r: BackfillReport, dryRun: boolean) {
   console.log(
-    `${dryRun ? 'Dry run: ' : ''}${r.partition.dir}${r.partition.date ? ` (${r.partition.date})` : ''}: ${r.partition.files.length} file(s), ${r.lines} line(s): ` +
+    `${dryRun ? 'Dry run: ' : ''}${r.partitions.map((p) => `${p.dir}${p.date ? ` (${p.date})` : ''}`).join(', ')}: ` +
+      `${r.partitions.reduce((n, p) => n + p.files.length, 0)} file(s), ${r.lines} line(s): ` +
       `${r.queued} ${dryRun ? 'valid' : 'queued'}, ${r.duplicates} already queued, ${r.rejected} rejected`,
   );
   for (const f of r.files) console.log(`  ${f.file}: ${f.error ?? `${f.lines} line(s)`}`);

@@ -1,7 +1,8 @@
 // Didomi's Consents API, for the Salesforce -> Didomi direction (reference/didomi.md "Consents
 // API"): `POST /sessions` with an API key and secret gives a bearer token (lifetime undocumented:
 // log in again on 401); every call takes `organization_id`; `POST /consents/events` records a
-// consent change for a user known by its organization_user_id.
+// consent change for a user known by its organization_user_id, or by Didomi's user id (`user.id`).
+import { didomiUserRef } from './user-key.ts';
 
 export class DidomiApiError extends Error {
   readonly status: number;
@@ -15,7 +16,8 @@ export class DidomiApiError extends Error {
 }
 
 export interface ConsentEventInput {
-  organizationUserId: string;
+  /** The person's key in this service (`user-key.ts`): an organization_user_id, or `didomi:<Didomi user id>`. */
+  userKey: string;
   regulation: string;
   purposes: { id: string; enabled: boolean }[];
 }
@@ -92,7 +94,7 @@ export class DidomiApi {
   /** Records a consent change in Didomi; Didomi's own webhook then brings it back to the store. */
   async postConsentEvent(e: ConsentEventInput): Promise<void> {
     const path = `/consents/events?organization_id=${encodeURIComponent(this.o.organizationId)}`;
-    const body = { user: { organization_user_id: e.organizationUserId }, regulation: e.regulation, consents: { purposes: e.purposes } };
+    const body = { user: didomiUserRef(e.userKey), regulation: e.regulation, consents: { purposes: e.purposes } };
     for (let attempt = 0; attempt < 2; attempt++) {
       const token = await this.login();
       const r = await this.fetchJson('POST', path, body, token);

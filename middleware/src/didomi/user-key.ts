@@ -17,3 +17,13 @@ export function userKeyFor(organizationUserId: string | null | undefined, didomi
 
 /** False for a Didomi user the customer never identified: Salesforce cannot know who it is. */
 export const hasOrganizationUserId = (userKey: string) => !userKey.startsWith(DIDOMI_ONLY);
+
+/**
+ * How Didomi's Consents API names the person behind a key: by organization_user_id, or, for a user the
+ * customer never identified, by Didomi's own user id (`user.id` of a consent event; reference/didomi.md
+ * "Consent user and consent event objects", https://developers.didomi.io/api-and-platform/consents/events/consent-event-schema).
+ * Never the internal "didomi:" key, which Didomi would file under a new user.
+ */
+export function didomiUserRef(userKey: string): { organization_user_id: string } | { id: string } {
+  return hasOrganizationUserId(userKey) ? { organization_user_id: userKey } : { id: userKey.slice(DIDOMI_ONLY.length) };
+}

@@ -200,6 +200,10 @@ export class PubSubClient {
   }
 }
 
+/** The user lacks the permission to receive the topic's change events (View All Records on the object; CDC Developer Guide,
+ *  "Required Permissions for Change Event Subscribers"). */
+export const isPermissionDenied = (e: unknown): e is PubSubError => e instanceof PubSubError && e.code === grpc.status.PERMISSION_DENIED;
+
 function toPubSubError(e: grpc.ServiceError): PubSubError {
   return new PubSubError(e.code, String(e.metadata?.get('error-code')[0] ?? ''), e.details || e.message);
 }

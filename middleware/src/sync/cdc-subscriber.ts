@@ -11,7 +11,7 @@
 // Replicas: one subscriber per object holds a lease in the store; the others wait to take over.
 import type { Logger } from 'pino';
 import type { SalesforceApi } from './clients.ts';
-import { PubSubError, REPLAY_ID_CORRUPTED, type ChangeEvent, type PubSubClient, type Subscription } from '../salesforce/pubsub-client.ts';
+import { isPermissionDenied, PubSubError, REPLAY_ID_CORRUPTED, type ChangeEvent, type PubSubClient, type Subscription } from '../salesforce/pubsub-client.ts';
 import { RECORD_FIELDS } from '../salesforce/api-names.ts';
 import { inList, soqlIdent } from '../salesforce/soql.ts';
 import type { DidomiApi } from '../didomi/api-client.ts';
@@ -112,7 +112,13 @@ export class CdcSubscriber {
         backoff = this.d.retryMs;
       } catch (e) {
         if (this.stopping) break;
-        this.d.logger.warn({ err: (e as Error).message, object }, 'change event stream ended; resubscribing from the saved position');
+        if (isPermissionDenied(e))
+          // CDC needs View All Records on the object (the package permission set grants it on Lead, Contact, Account).
+          this.d.logger.error(
+            { err: e.message, object },
+            `the integration user may not receive ${object} change events: grant it View All Records on ${object}`,
+          );
+        else this.d.logger.warn({ err: (e as Error).message, object }, 'change event stream ended; resubscribing from the saved position');
         await this.pause(backoff);
         backoff = Math.min(backoff * 2, 60_000);
       }

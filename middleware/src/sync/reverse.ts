@@ -33,7 +33,8 @@ export interface ReverseSyncDeps {
 
 /** A refusal to send: the purposes a person withdrew in Salesforce, per regulation. */
 export interface Refusal {
-  organizationUserId: string;
+  /** The record's Didomi_User_Id__c: this service's key for the person (`didomi/user-key.ts`). */
+  userKey: string;
   regulation: string;
   purposes: string[];
 }
@@ -60,7 +61,7 @@ export function refusalsOf(target: Target, row: Record<string, unknown>): Refusa
     if (enabled || snap.purposes?.[regulation]?.[m.purposeId] !== true) continue;
     (byRegulation.get(regulation) ?? byRegulation.set(regulation, new Set()).get(regulation)!).add(m.purposeId);
   }
-  return [...byRegulation].map(([regulation, ids]) => ({ organizationUserId: userId, regulation, purposes: [...ids].sort() }));
+  return [...byRegulation].map(([regulation, ids]) => ({ userKey: userId, regulation, purposes: [...ids].sort() }));
 }
 
 /** Posts one refusal to Didomi's Consents API; 'retry' when Didomi is unavailable (the caller keeps its position). */
@@ -73,7 +74,7 @@ export async function sendRefusal(
   try {
     await d.didomi.postConsentEvent({ ...r, purposes: r.purposes.map((pid) => ({ id: pid, enabled: false })) });
     d.onSent('sent');
-    d.logger.info({ user: hashUserKey(r.organizationUserId, d.logLevel), purposes: r.purposes, object }, 'refusal sent to Didomi');
+    d.logger.info({ user: hashUserKey(r.userKey, d.logLevel), purposes: r.purposes, object }, 'refusal sent to Didomi');
     return 'sent';
   } catch (e) {
     if (e instanceof DidomiApiError && e.transient) {
