@@ -25,6 +25,8 @@ export const COLLECTION_LIMIT = 200; // reference: at most 200 records a request
 export const COLLECTION_CHUNK_LIMIT = 10;
 export const COMPOSITE_LIMIT = 25; // reference: up to 25 subrequests
 export const COMPOSITE_HEAVY_LIMIT = 5; // reference: at most 5 collections or queries
+/** reference/salesforce.md: a request URI is at most 16,384 bytes; a subrequest's url is held to the same limit. */
+export const MAX_URI_BYTES = 16_384;
 export const QUERY_PAGE = 2000; // reference: up to 2,000 records a page
 
 const ROLLED_BACK = {
@@ -371,6 +373,7 @@ export class RestApi {
         let res: RestResponse;
         try {
           const url = resolveRefs(String(s.url ?? ''), refs, failed);
+          if (Buffer.byteLength(url) > MAX_URI_BYTES) throw new ApiError(414, 'URI_TOO_LONG', 'Request-URI Too Large');
           const body = resolveRefs(s.body, refs, failed);
           const u = new URL(url, 'http://x');
           const vm = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(u.pathname);

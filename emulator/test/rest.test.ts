@@ -351,6 +351,26 @@ test('composite: one API call for up to 25 subrequests, @{ref} references, at mo
   assert.equal((await c.query("SELECT COUNT() FROM Account WHERE Name = 'Rolled Back Inc'")).body.totalSize, 0);
 });
 
+test('composite: a query subrequest whose URL is over 16,384 bytes is refused alone (414 URI_TOO_LONG), like a query sent on its own (reference/salesforce.md)', async () => {
+  const inList = (n: number) => Array.from({ length: n }, (_, i) => `'user${i}@example.com'`).join(',');
+  const url = (n: number) => `/services/data/v66.0/query?q=${encodeURIComponent(`SELECT Id FROM Lead WHERE Email IN (${inList(n)})`)}`;
+  assert.ok(url(2000).length > 16_384 && url(300).length < 16_384);
+  const res = await c.call('POST', '/composite', {
+    compositeRequest: [
+      { method: 'GET', url: url(2000), referenceId: 'long' },
+      { method: 'GET', url: url(300), referenceId: 'short' },
+    ],
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual(
+    res.body.compositeResponse.map((r: any) => [r.httpStatusCode, r.body?.[0]?.errorCode ?? 'ok']),
+    [
+      [414, 'URI_TOO_LONG'],
+      [200, 'ok'],
+    ],
+  );
+});
+
 test('single-record upsert by external id: 201 created, 204 updated, 300 on several matches', async () => {
   const r1 = await c.call('PATCH', '/sobjects/Contact/Didomi_User_Id__c/one%40x.com', { LastName: 'One' });
   assert.equal(r1.status, 201);
