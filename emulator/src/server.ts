@@ -7,7 +7,6 @@ import type { OAuthServer } from './oauth.ts';
 import { createUiApiRouter } from './ui-api/router.ts';
 import { mangled, MANGLE_MODES, writesRecords, type MangleMode } from './mangle.ts';
 
-
 export interface Faults {
   latencyMs: number;
   latencyJitterMs: number;

@@ -126,7 +126,9 @@ test('a linked user whose Didomi_User_Id__c an admin moved to another record: th
   const [first] = s.emu.seed({ Lead: [{ LastName: 'First', Company: 'Acme', Email: 'mover@example.com' }] }).Lead;
   await oneBatch(s, store, [eventCreated('mover@example.com', at(1), { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: false } })]);
   s.emu.org.update(null, 'Lead', first, { Didomi_User_Id__c: null, Email: 'old-address@example.com' }, { trusted: true });
-  const [second] = s.emu.seed({ Lead: [{ LastName: 'Second', Company: 'Acme', Email: 'new-address@example.com', Didomi_User_Id__c: 'mover@example.com' }] }).Lead;
+  const [second] = s.emu.seed({
+    Lead: [{ LastName: 'Second', Company: 'Acme', Email: 'new-address@example.com', Didomi_User_Id__c: 'mover@example.com' }],
+  }).Lead;
   const since = (await leadWrites(s)).length;
   await oneBatch(s, store, [eventCreated('mover@example.com', at(2), { purposes: { [PURPOSE]: false } })]);
   const writes = await writesSince(s, since);
