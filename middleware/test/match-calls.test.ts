@@ -7,8 +7,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../../test/support/stack.ts';
 import { metricSum, waitFor } from '../../test/support/wait-for.ts';
-import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
-import { PHONE_PURPOSE } from '../../test/support/org-fixture.ts';
+import { eventCreated, userDeleted, PURPOSE } from '../../test/support/didomi-events.ts';
+import { CUSTOMER_PERMISSION_SETS, PHONE_PURPOSE, type SeedOptions } from '../../test/support/org-fixture.ts';
+import type { EmulatorOptions } from '@didomi-sync/emulator';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import type { ClaimOptions } from '../src/store/types.ts';
 
@@ -32,13 +33,14 @@ const leadWrites = async (s: Stack) =>
 /** The Lead writes after the first `since` of the log. */
 const writesSince = async (s: Stack, since: number) => (await leadWrites(s)).slice(since);
 
-async function heldStack(env: Record<string, string> = {}) {
+async function heldStack(seed: SeedOptions = {}, emulator: EmulatorOptions = {}) {
   let store: HeldStore | undefined;
   // housekeeping only at start, so every API call counted is the sync's own
   const s = await startStack({
-    seed: { contact: false },
-    env: { HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000', ...env },
+    seed: { contact: false, ...seed },
+    env: { HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' },
     makeStore: (e) => (store = new HeldStore(e.SQLITE_PATH)),
+    emulator,
   });
   stacks.push(s);
   return { s, store: store! };
@@ -48,7 +50,8 @@ async function heldStack(env: Record<string, string> = {}) {
 async function oneBatch(s: Stack, store: HeldStore, events: unknown[], batches = 1) {
   store.held = true;
   const token = await s.token();
-  const posted = await Promise.all(events.map((e) => s.post(e, token)));
+  const posted = [];
+  for (let i = 0; i < events.length; i += 64) posted.push(...(await Promise.all(events.slice(i, i + 64).map((e) => s.post(e, token)))));
   assert.ok(
     posted.every((r) => r.status === 202),
     'every event acknowledged',
@@ -57,10 +60,27 @@ async function oneBatch(s: Stack, store: HeldStore, events: unknown[], batches =
   const before = s.emu.stats().apiCalls.total;
   store.held = false;
   s.service!.engine.notify();
-  await s.waitForDrain();
+  await s.waitForDrain(120_000); // a deadline for a stuck test only: the machine is shared
   const m = await s.metrics();
   assert.equal(metricSum(m, 'didomi_sync_batch_users_count') - batchesBefore, batches, 'batches');
   return s.emu.stats().apiCalls.total - before;
+}
+
+/** Deletes the record in the org just before the next update or deletion of it reaches it (a merge racing the sync). */
+function deleteBeforeNextWrite(s: Stack, id: string): () => boolean {
+  const org = s.emu.org;
+  let armed = true;
+  const hit = (rawId: string) => {
+    if (!armed || !rawId.startsWith(id.slice(0, 15))) return;
+    armed = false;
+    org.delete('Lead', id); // so this write fails; the failed record's transaction undoes it...
+    queueMicrotask(() => org.get('Lead', id) && org.delete('Lead', id)); // ...so it is deleted for good right after
+  };
+  const update = org.update.bind(org);
+  const del = org.delete.bind(org);
+  org.update = (user, sobject, rawId, input, opts) => (hit(rawId), update(user, sobject, rawId, input, opts));
+  org.delete = (sobject, rawId, user) => (hit(rawId), del(sobject, rawId, user));
+  return () => !armed;
 }
 
 test('800 linked users and 150 new ones in one batch: one match composite and one write composite', async () => {
@@ -160,20 +180,10 @@ test('a record deleted between the match and the write (ENTITY_IS_DELETED) is re
   await oneBatch(s, store, [eventCreated('race@example.com', at(1), { purposes: { [PURPOSE]: true } })]);
   const [survivor] = s.emu.seed({ Lead: [{ LastName: 'Race2', Company: 'Acme', Email: 'race@example.com' }] }).Lead;
   // the org deletes the linked Lead (a merge) just before the next write to it reaches it
-  const org = s.emu.org;
-  const update = org.update.bind(org);
-  let armed = true;
-  org.update = (user, sobject, id, input, opts) => {
-    if (armed && id.startsWith(gone.slice(0, 15))) {
-      armed = false;
-      org.delete('Lead', gone); // so this update fails; the failed record's transaction undoes it...
-      queueMicrotask(() => org.get('Lead', gone) && org.delete('Lead', gone)); // ...so it is deleted for good right after
-    }
-    return update(user, sobject, id, input, opts);
-  };
+  const deleted = deleteBeforeNextWrite(s, gone);
   // the failed write and its retry
   await oneBatch(s, store, [eventCreated('race@example.com', at(2), { purposes: { [PURPOSE]: false } })], 2);
-  assert.equal(armed, false, 'the deletion happened');
+  assert.equal(deleted(), true, 'the deletion happened');
   await waitFor('the withdrawal on the survivor', async () => (await s.records('Lead')).find((l) => l.Id === survivor)?.HasOptedOutOfEmail === true);
   const m = await s.metrics();
   assert.equal(metricSum(m, 'didomi_sync_events_failed_total'), 0, 'nothing dead-lettered');
@@ -197,4 +207,18 @@ test('a person with two Leads by Email stays matched on both: the second, which 
     'both written',
   );
   assert.equal(leads.filter((l) => l.Didomi_User_Id__c === 'twice@example.com').length, 1, 'one holds the id');
+});
+
+test('"Delete Record": a record already deleted in the org (ENTITY_IS_DELETED) counts as deleted, never dead-lettered', async () => {
+  const { s, store } = await heldStack(
+    { leadDeletion: 'Delete Record' },
+    { extraPermissionSets: { Consent_Fields_Integration: { ...CUSTOMER_PERMISSION_SETS.Consent_Fields_Integration, Lead: 'delete' } } },
+  );
+  const [lead] = s.emu.seed({ Lead: [{ LastName: 'Del', Company: 'Acme', Email: 'del@example.com' }] }).Lead;
+  await oneBatch(s, store, [eventCreated('del@example.com', at(1), { purposes: { [PURPOSE]: true } })]);
+  const deleted = deleteBeforeNextWrite(s, lead);
+  await oneBatch(s, store, [userDeleted('del@example.com', at(2))]);
+  assert.equal(deleted(), true, 'the deletion raced the sync');
+  assert.deepEqual(await s.records('Lead'), []);
+  assert.equal(metricSum(await s.metrics(), 'didomi_sync_events_failed_total'), 0, 'nothing dead-lettered');
 });
