@@ -25,8 +25,9 @@ export const COLLECTION_LIMIT = 200; // reference: at most 200 records a request
 export const COLLECTION_CHUNK_LIMIT = 10;
 export const COMPOSITE_LIMIT = 25; // reference: up to 25 subrequests
 export const COMPOSITE_HEAVY_LIMIT = 5; // reference: at most 5 collections or queries
-/** reference/salesforce.md: a request URI is at most 16,384 bytes; a subrequest's url is held to the same limit. */
-export const MAX_URI_BYTES = 16_384;
+// A subrequest's url travels in the request body, so the 16,384-byte request URI limit (server.ts) does
+// not apply to it; its SOQL is still held to the 100,000-character statement limit (soql.ts). Salesforce
+// Help, "Maximum number of rows returned by SOQL queries over the REST API" (article 000386264).
 export const QUERY_PAGE = 2000; // reference: up to 2,000 records a page
 
 const ROLLED_BACK = {
@@ -373,7 +374,6 @@ export class RestApi {
         let res: RestResponse;
         try {
           const url = resolveRefs(String(s.url ?? ''), refs, failed);
-          if (Buffer.byteLength(url) > MAX_URI_BYTES) throw new ApiError(414, 'URI_TOO_LONG', 'Request-URI Too Large');
           const body = resolveRefs(s.body, refs, failed);
           const u = new URL(url, 'http://x');
           const vm = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(u.pathname);

@@ -1,11 +1,13 @@
 // HTTP front: OAuth, the REST API with limits and faults, and the /__emulator control API.
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { ApiError } from './errors.ts';
-import { MAX_URI_BYTES, RestApi } from './rest.ts';
+import { RestApi } from './rest.ts';
 import type { Org, SfRecord, ValidationRule } from './org.ts';
 import type { OAuthServer } from './oauth.ts';
 import { createUiApiRouter } from './ui-api/router.ts';
 import { mangled, MANGLE_MODES, writesRecords, type MangleMode } from './mangle.ts';
+
+export const MAX_URI_BYTES = 16_384; // reference/salesforce.md: request URI at most 16,384 bytes
 
 export interface Faults {
   latencyMs: number;

@@ -351,22 +351,24 @@ test('composite: one API call for up to 25 subrequests, @{ref} references, at mo
   assert.equal((await c.query("SELECT COUNT() FROM Account WHERE Name = 'Rolled Back Inc'")).body.totalSize, 0);
 });
 
-test('composite: a query subrequest whose URL is over 16,384 bytes is refused alone (414 URI_TOO_LONG), like a query sent on its own (reference/salesforce.md)', async () => {
+test('composite: a query subrequest is held to the 100,000-character SOQL limit, not to the 16,384-byte URI limit of a request (Salesforce Help 000386264; reference/salesforce.md)', async () => {
   const inList = (n: number) => Array.from({ length: n }, (_, i) => `'user${i}@example.com'`).join(',');
-  const url = (n: number) => `/services/data/v66.0/query?q=${encodeURIComponent(`SELECT Id FROM Lead WHERE Email IN (${inList(n)})`)}`;
-  assert.ok(url(2000).length > 16_384 && url(300).length < 16_384);
+  const soql = (n: number) => `SELECT Id FROM Lead WHERE Email IN (${inList(n)})`;
+  const url = (n: number) => `/services/data/v66.0/query?q=${encodeURIComponent(soql(n))}`;
+  assert.ok(url(2000).length > 16_384 && soql(2000).length < 100_000 && soql(5000).length > 100_000);
+  assert.equal((await c.query(soql(2000))).status, 414, 'on its own: URI too long');
   const res = await c.call('POST', '/composite', {
     compositeRequest: [
       { method: 'GET', url: url(2000), referenceId: 'long' },
-      { method: 'GET', url: url(300), referenceId: 'short' },
+      { method: 'GET', url: url(5000), referenceId: 'tooLong' },
     ],
   });
   assert.equal(res.status, 200);
   assert.deepEqual(
     res.body.compositeResponse.map((r: any) => [r.httpStatusCode, r.body?.[0]?.errorCode ?? 'ok']),
     [
-      [414, 'URI_TOO_LONG'],
       [200, 'ok'],
+      [400, 'MALFORMED_QUERY'],
     ],
   );
 });

@@ -14,8 +14,12 @@ export const MAX_HEAVY_PER_COMPOSITE = 5; // reference/salesforce.md: at most 5 
 /** A target that cannot be matched: its users get a dead letter, the other targets are written. */
 export type Unmatched = Map<string, { target: Target; code: string; message: string }>;
 
-/** Longest subrequest url a match query may have: Salesforce refuses a request URI over 16,384 bytes
- *  (reference/salesforce.md); the emulator holds a composite subrequest's url to the same limit. */
+/**
+ * Longest url a match query may have. Inside /composite a query's url travels in the body, bound only
+ * by the 100,000-character SOQL limit, but Salesforce warns that a statement is augmented server-side,
+ * so its effective limit is lower (Help article 000386264); staying under the 16,384-byte request URI
+ * limit (reference/salesforce.md) keeps each query valid on its own too. 5,000 bytes before issue 17.
+ */
 export const MAX_QUERY_URL_BYTES = 16_000;
 
 /** The users to find on one target: `byId` by Didomi_User_Id__c only (linked, link-cache.ts), `both` by id or match field. */
