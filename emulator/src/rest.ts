@@ -25,6 +25,9 @@ export const COLLECTION_LIMIT = 200; // reference: at most 200 records a request
 export const COLLECTION_CHUNK_LIMIT = 10;
 export const COMPOSITE_LIMIT = 25; // reference: up to 25 subrequests
 export const COMPOSITE_HEAVY_LIMIT = 5; // reference: at most 5 collections or queries
+// A subrequest's url travels in the request body, so the 16,384-byte request URI limit (server.ts) does
+// not apply to it; its SOQL is still held to the 100,000-character statement limit (soql.ts). Salesforce
+// Help, "Maximum number of rows returned by SOQL queries over the REST API" (article 000386264).
 export const QUERY_PAGE = 2000; // reference: up to 2,000 records a page
 
 const ROLLED_BACK = {

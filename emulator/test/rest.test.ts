@@ -351,6 +351,28 @@ test('composite: one API call for up to 25 subrequests, @{ref} references, at mo
   assert.equal((await c.query("SELECT COUNT() FROM Account WHERE Name = 'Rolled Back Inc'")).body.totalSize, 0);
 });
 
+test('composite: a query subrequest is held to the 100,000-character SOQL limit, not to the 16,384-byte URI limit of a request (Salesforce Help 000386264; reference/salesforce.md)', async () => {
+  const inList = (n: number) => Array.from({ length: n }, (_, i) => `'user${i}@example.com'`).join(',');
+  const soql = (n: number) => `SELECT Id FROM Lead WHERE Email IN (${inList(n)})`;
+  const url = (n: number) => `/services/data/v66.0/query?q=${encodeURIComponent(soql(n))}`;
+  assert.ok(url(2000).length > 16_384 && soql(2000).length < 100_000 && soql(5000).length > 100_000);
+  assert.equal((await c.query(soql(2000))).status, 414, 'on its own: URI too long');
+  const res = await c.call('POST', '/composite', {
+    compositeRequest: [
+      { method: 'GET', url: url(2000), referenceId: 'long' },
+      { method: 'GET', url: url(5000), referenceId: 'tooLong' },
+    ],
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual(
+    res.body.compositeResponse.map((r: any) => [r.httpStatusCode, r.body?.[0]?.errorCode ?? 'ok']),
+    [
+      [200, 'ok'],
+      [400, 'MALFORMED_QUERY'],
+    ],
+  );
+});
+
 test('single-record upsert by external id: 201 created, 204 updated, 300 on several matches', async () => {
   const r1 = await c.call('PATCH', '/sobjects/Contact/Didomi_User_Id__c/one%40x.com', { LastName: 'One' });
   assert.equal(r1.status, 201);

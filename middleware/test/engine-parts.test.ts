@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { planBatch, AMBIGUOUS_MATCH, type Matches } from '../src/sync/plan.ts';
 import { workOf, type RecordOp, type Work } from '../src/sync/work.ts';
 import { packCollections } from '../src/sync/write.ts';
+import { matchQueries, MAX_QUERY_URL_BYTES } from '../src/sync/match.ts';
+import { isLinked, reconcileWritten } from '../src/sync/link-cache.ts';
 import { readOrg } from '../src/sync/config-refresh.ts';
 import type { SalesforceApi } from '../src/sync/clients.ts';
 import { WorkerLoop } from '../src/sync/worker-loop.ts';
@@ -213,6 +215,37 @@ test('housekeeping: each task on its own timer (the configuration refreshes at i
   await hk.stop();
   assert.equal(runs.filter((r) => r === 'heartbeat').length, 1, 'the heartbeat keeps its own period');
   assert.equal(runs.filter((r) => r === 'later').length, 0);
+});
+
+test('match queries: a linked key only in the Didomi_User_Id__c list, the others in both lists; every url under the limit; every key once', () => {
+  const linked = Array.from({ length: 700 }, (_, i) => `linked.user${i}@example.com`);
+  const fresh = Array.from({ length: 300 }, (_, i) => `fresh.user${i}@example.com`);
+  const base = '/services/data/v66.0';
+  const qs = matchQueries(lead(), { byId: linked, both: fresh }, base);
+  const urls = qs.map((q) => `${base}/query?q=${encodeURIComponent(q)}`);
+  assert.ok(
+    urls.every((u) => u.length <= MAX_QUERY_URL_BYTES),
+    `url sizes ${urls.map((u) => u.length)}`,
+  );
+  assert.ok(qs.length <= 5, `${qs.length} queries: one composite`);
+  const idLists = qs.map((q) => /Didomi_User_Id__c IN \(([^)]*)\)/.exec(q)![1]).join(', ');
+  const emailLists = qs.map((q) => /Email IN \(([^)]*)\)/.exec(q)?.[1] ?? '').join(', ');
+  for (const k of linked) assert.ok(idLists.includes(`'${k}'`) && !emailLists.includes(`'${k}'`), k);
+  for (const k of fresh) assert.ok(idLists.includes(`'${k}'`) && emailLists.includes(`'${k}'`), k);
+  assert.equal(idLists.split(', ').length, 1000, 'each key once in the id lists');
+  // with nothing to match by Email, no Email list at all
+  assert.ok(matchQueries(lead(), { byId: ['a@x.com'], both: [] }).every((q) => !q.includes('Email IN')));
+});
+
+test('link cache: linked only when the one cached record of the object carries the id; the cache forgets records not matched and ids the org changed', () => {
+  const w = (written: Record<string, Record<string, unknown>>) => workOf(claimed('a@x.com', [optIn('a@x.com', true)], written));
+  assert.equal(isLinked(lead(), 'A@x.com', w({ '00Q1': { Didomi_User_Id__c: 'a@x.com' } }).written), true);
+  assert.equal(isLinked(lead(), 'a@x.com', w({ '00Q1': { Didomi_User_Id__c: 'a@x.com' }, '00Q2': { DoNotCall: true } }).written), false, 'two Leads');
+  assert.equal(isLinked(lead(), 'a@x.com', w({ '00Q1': { DoNotCall: true } }).written), false, 'the one without the id');
+  assert.equal(isLinked(lead({ object: 'Contact' }), 'a@x.com', w({ '00Q1': { Didomi_User_Id__c: 'a@x.com' } }).written), false, 'a Lead is no Contact');
+  const work = w({ '00Q1': { Didomi_User_Id__c: 'a@x.com', DoNotCall: true }, '00Q2': { DoNotCall: true }, '0PK1': { Name: 'i' } });
+  reconcileWritten([work], [lead()], matches({ 'a@x.com': [row('00Q1', { Didomi_User_Id__c: null })] }));
+  assert.deepEqual(work.written, { '00Q1': { DoNotCall: true }, '0PK1': { Name: 'i' } }, 'unmatched Lead forgotten, cleared id forgotten, Individual kept');
 });
 
 test('write packing: consent data model records get collections of their own sObject type, upserts one per object and external id', () => {

@@ -8,7 +8,7 @@
 import { SalesforceError } from '../salesforce/errors.ts';
 import { SYNC_ERROR } from '../salesforce/api-names.ts';
 import type { ClaimedUser, CompletedUser, DeadLetter, FailedUser, Json } from '../store/types.ts';
-import type { SyncConfig } from './config-types.ts';
+import type { SyncConfig, Target } from './config-types.ts';
 import type { AfterWriteStep } from './after-write.ts';
 import { carryOutBulkRequests } from './bulk-requests.ts';
 import { CatalogueSync } from './catalogue-sync.ts';
@@ -21,6 +21,7 @@ import { ErrorPusher } from './error-push.ts';
 import { SyncHealth } from './health.ts';
 import { writeHeartbeat } from './heartbeat.ts';
 import { Housekeeping, type HousekeepingTask } from './housekeeping.ts';
+import { isLinked, reconcileWritten } from './link-cache.ts';
 import { matchRecords, type Unmatched } from './match.ts';
 import { planBatch, type PlanStep } from './plan.ts';
 import type { FieldValues } from './project.ts';
@@ -145,7 +146,11 @@ class Engine implements SyncEngine {
     try {
       // A target that cannot be matched fails alone: its users get a dead letter, the other targets are written.
       const unmatched: Unmatched = new Map(config.unusable.map((u) => [u.target.object, { target: u.target, code: 'INVALID_MAPPING', message: u.message }]));
-      const matches = await matchRecords(sf, config.targets, [...new Set(works.map((w) => w.user.userKey))], unmatched);
+      // Whoever the written cache shows linked is looked up by Didomi_User_Id__c alone (link-cache.ts).
+      const byKey = new Map(works.map((w) => [w.user.userKey, w]));
+      const linked = (t: Target, key: string) => isLinked(t, key, byKey.get(key)?.written ?? {});
+      const matches = await matchRecords(sf, config.targets, [...byKey.keys()], unmatched, linked);
+      reconcileWritten(works, config.targets, matches);
       for (const w of works) for (const u of unmatched.values()) this.fail({ work: w, target: u.target, fields: {} }, u.code, u.message, 'permanent');
       const plan = planBatch(
         config.targets.filter((t) => !unmatched.has(t.object)),

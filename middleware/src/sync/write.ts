@@ -12,6 +12,9 @@ import type { FieldValues } from './project.ts';
 import { unaccounted } from './result-accounting.ts';
 import { sobjectOf, type RecordOp } from './work.ts';
 
+/** Salesforce's per-record answer for a record deleted (or merged away), e.g. an update of a deleted id. */
+export const ENTITY_IS_DELETED = 'ENTITY_IS_DELETED';
+
 /** What becomes of each record operation; the engine turns these into the user's outcome. */
 export interface WriteOutcomes {
   written(o: RecordOp, id: string): void;
@@ -107,6 +110,13 @@ export function applyResults(ops: RecordOp[], r: CompositeSubresponse, out: Writ
     }
     const e = res.errors?.[0] ?? { statusCode: 'UNKNOWN_EXCEPTION', message: 'no error detail' };
     const code = e.statusCode ?? 'UNKNOWN_EXCEPTION';
+    if (code === ENTITY_IS_DELETED && o.id && sobjectOf(o) === o.target.object) {
+      // Deleted (or merged away) in the org since it was matched: a deletion is done; a write is retried,
+      // and the retry's match no longer finds that record (its survivor is matched by Email).
+      if (o.kind === 'delete') out.written(o, o.id);
+      else out.failed(o, code, `${e.message ?? ''} (deleted since it was matched: matched again on retry)`, 'transient');
+      return;
+    }
     const kind = classifyCode(code);
     const drop =
       kind === 'permanent' && resend && o.kind !== 'delete'
