@@ -3,13 +3,18 @@
 // budget's clock are fake: nothing here waits on real time, and a loop that waited for a window that never
 // ends would simply never claim (the tests wait on counters, not on the clock).
 import { test } from 'node:test';
+import pg from 'pg';
 import assert from 'node:assert/strict';
 import { WorkerLoop, type LoopTimers } from '../src/sync/worker-loop.ts';
 import { ApiBudget } from '../src/salesforce/budget.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import type { ClaimedUser } from '../src/store/types.ts';
+import { startStack } from '../../test/support/stack.ts';
+import { metricSum, waitFor } from '../../test/support/wait-for.ts';
+import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
 
 const logger = createLogger('silent');
+const at = (sec: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, sec));
 
 /** Fake timers on a fake clock: nothing fires until advance() moves the clock past it. */
 class FakeClock {
@@ -76,8 +81,7 @@ function gatedBatches() {
   const running: { keys: string[]; release(): void }[] = [];
   return {
     running,
-    process: (users: ClaimedUser[]) =>
-      new Promise<void>((release) => running.push({ keys: users.map((u) => u.userKey), release: () => release() })),
+    process: (users: ClaimedUser[]) => new Promise<void>((release) => running.push({ keys: users.map((u) => u.userKey), release: () => release() })),
   };
 }
 
@@ -151,11 +155,7 @@ test('several workers: idle workers do not split a trickle while a partial batch
   await until('three batches in flight at once', () => b.running.length === 5);
   assert.deepEqual(
     b.running.slice(2).map((r) => r.keys),
-    [
-      ['c', 'd'],
-      ['e', 'f'],
-      ['g'],
-    ],
+    [['c', 'd'], ['e', 'f'], ['g']],
   );
   for (const r of b.running.slice(2)) r.release();
   await loop.stop();
@@ -209,4 +209,49 @@ test('API budget of one call a second: batches grow instead of calls exceeding i
     `batches grow to what arrives while the budget refills (${batchSizes.join(',')})`,
   );
   await loop.stop();
+});
+
+test('through the emulator (PostgreSQL): with the budget short of a batch, events wait in the queue unleased; once it refills, they go in one batch of two calls', async () => {
+  // 100 calls a day for us (share 0.1 of 1,000): one every 864 s of the emulator's clock, which the
+  // middleware follows; real time refills nothing that matters here. The bucket holds 5 calls.
+  // PostgreSQL (a fresh schema), so the test can read the leases while the service runs.
+  const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `budget_loop_${process.pid}`;
+  const admin = new pg.Pool({ connectionString: PG, max: 1 });
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  const s = await startStack({
+    store: 'postgres',
+    databaseUrl: `${PG}?options=-c%20search_path%3D${schema}`,
+    followEmulatorClock: true,
+    emulator: { dailyApiLimit: 1000 },
+    seed: { contact: false },
+    env: { API_BUDGET_SHARE: '0.1', HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' },
+  });
+  try {
+    const email = (i: number) => `budget${i}@example.com`;
+    s.emu.seed({ Lead: Array.from({ length: 21 }, (_, i) => ({ LastName: `B${i}`, Company: 'Acme', Email: email(i) })) });
+    const m = async (name: string) => metricSum(await s.metrics(), name);
+    const written = async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail === true).length;
+    const token = await s.token();
+    // Start: the configuration and the heartbeat took 2 of the 5 calls; the first batch (a match and a write) 2 more.
+    assert.equal((await s.post(eventCreated(email(0), at(1), { purposes: { [PURPOSE]: false } }), token)).status, 202);
+    await waitFor('the first batch settled', async () => (await m('didomi_sync_batch_users_sum')) === 1);
+    assert.equal(await written(), 1);
+    const calls0 = s.emu.stats().apiCalls.total;
+    for (let i = 1; i <= 20; i++) assert.equal((await s.post(eventCreated(email(i), at(1), { purposes: { [PURPOSE]: false } }), token)).status, 202);
+    await waitFor('20 events queued', async () => (await m('didomi_sync_queue_depth')) === 20);
+    const leased = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.user_sync WHERE lease_owner IS NOT NULL`);
+    assert.equal(leased.rows[0].n, 0, "no lease held while the budget lacks the batch's 2 calls");
+    assert.equal(await m('didomi_sync_batch_users_count'), 1, 'no second batch yet');
+    assert.equal(s.emu.stats().apiCalls.total, calls0, 'no call made');
+    s.emu.advanceClock(900_000); // a little more than one call's refill
+    await waitFor('the 20 users settled', async () => (await m('didomi_sync_batch_users_sum')) === 21);
+    assert.equal(await written(), 21, 'every Lead written');
+    assert.equal(await m('didomi_sync_batch_users_count'), 2, 'in one batch');
+    assert.equal(s.emu.stats().apiCalls.total - calls0, 2, 'of two calls: a match query and a write');
+  } finally {
+    await s.close(); // before the schema goes
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
 });
