@@ -185,7 +185,8 @@ class Engine implements SyncEngine {
         deadLetters: works.reduce((n, w) => n + w.dead.length, 0),
       },
       'batch',
-    );    return sf.calls - callsBefore;
+    );
+    return sf.calls - callsBefore;
   }
 
   private readonly outcomes: WriteOutcomes = {
