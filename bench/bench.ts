@@ -133,7 +133,7 @@ async function run(strategy: 'engine' | 'baseline', store: 'sqlite' | 'postgres'
     store,
     databaseUrl,
     seed: { contact: false, leadUpsert: true },
-    env: { BATCH_WAIT_MS: '1000', HEARTBEAT_MS: '60000', CONFIG_REFRESH_MS: '60000', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '2' },
+    env: { HEARTBEAT_MS: '60000', CONFIG_REFRESH_MS: '60000', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '2' },
   });
   const leadIds = new Map<string, string>();
   const ids = stack.emu.seed({ Lead: Array.from({ length: cfg.users }, (_, i) => ({ LastName: `U${i}`, Company: 'Bench', Email: userEmail(i) })) }).Lead;

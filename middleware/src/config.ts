@@ -35,7 +35,9 @@ const EnvSchema = z
     INSTANCE_ID: z.string().optional(),
     // Tuning knobs (defaults suit production; tests and benchmarks shorten them)
     BATCH_MAX_USERS: positiveInt.max(1000).default(1000),
-    BATCH_WAIT_MS: nonNegative.default(1000),
+    /** Optional floor between batch starts while traffic is light; 0: a batch starts as soon as there is work and
+     *  the previous partial batch has ended (natural batching, sync/worker-loop.ts), paced by the API budget. */
+    BATCH_WAIT_MS: nonNegative.default(0),
     WORKER_CONCURRENCY: positiveInt.max(16).default(2),
     LEASE_MS: positiveInt.default(120_000),
     SF_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),

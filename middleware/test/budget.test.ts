@@ -73,3 +73,16 @@ test('budget: before any Sforce-Limit-Info, a handful of calls go, then the call
   assert.equal(calls, 5);
   assert.ok(budget.delayMs() > 0);
 });
+
+test('budget: delayMs(n) is the wait until n calls may go (what a batch costs), never more than the bucket can hold', () => {
+  const clock = { t: 0 };
+  const budget = new ApiBudget(1, () => clock.t); // 86,400 calls a day for us: one a second, an hour (3,600) in the bucket
+  budget.observe('api-usage=0/86400');
+  while (budget.delayMs() === 0) budget.take();
+  const short = 1 - budget.snapshot().tokens; // what is missing for one call
+  assert.equal(budget.delayMs(1), Math.ceil(short * 1000));
+  assert.equal(budget.delayMs(3), Math.ceil((short + 2) * 1000), 'three calls: two seconds more');
+  assert.equal(budget.delayMs(10_000), Math.ceil((short + 3599) * 1000), 'capped at a full bucket, so it is reachable');
+  clock.t += budget.delayMs(3);
+  assert.equal(budget.delayMs(3), 0);
+});

@@ -175,7 +175,7 @@ test('worker loop: claims only once ready, hands each batch to process, keeps le
     logger,
     maxUsers: 10,
     leaseMs: 30,
-    batchWaitMs: 1,
+    minBatchIntervalMs: 1,
     idlePollMs: 60_000, // only notify() wakes it within the test
     ready: () => ready,
     process: async (users) => {

@@ -95,7 +95,6 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     WEBHOOK_TOKEN_SECRET,
     SQLITE_PATH: join(dir, 'didomi-sync.sqlite'),
     LOG_LEVEL: o.logLevel ?? 'silent',
-    BATCH_WAIT_MS: '50',
     HEARTBEAT_MS: '2000',
     CONFIG_REFRESH_MS: '2000',
     RETRY_BACKOFF_SCALE: '0.01',

@@ -45,15 +45,17 @@ export class ApiBudget {
     this.last = t;
   }
 
-  /** Milliseconds to wait before the next call (0 = go now). */
-  delayMs(): number {
+  /** Milliseconds to wait before the next `calls` calls may go (0 = go now). The worker loop asks for a
+   *  whole batch's calls before claiming it, so a batch never waits for the budget while holding leases. */
+  delayMs(calls = 1): number {
     const t = this.now();
     if (this.pausedUntil > t) return this.pausedUntil - t;
     if (this.max !== null && this.used !== null && this.used >= this.max * (1 - ApiBudget.ORG_RESERVE)) return this.limitPauseMs;
     this.refill();
-    if (this.tokens >= 1) return 0;
+    const need = Math.min(Math.max(1, calls), this.capacity()); // never more than the bucket can hold
+    if (this.tokens >= need) return 0;
     if (!this.max) return 1000;
-    return Math.ceil(((1 - this.tokens) * DAY_MS) / (this.max * this.share));
+    return Math.ceil(((need - this.tokens) * DAY_MS) / (this.max * this.share));
   }
 
   take() {

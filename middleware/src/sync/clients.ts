@@ -19,7 +19,8 @@ export interface SalesforceApi {
 
 export interface SyncClients {
   salesforce: SalesforceApi;
-  budget: { snapshot(): BudgetSnapshot };
+  /** The API budget (salesforce/budget.ts): the worker loop checks it before claiming a batch. */
+  budget: { snapshot(): BudgetSnapshot; delayMs(calls?: number): number };
   /** Resolves when a Salesforce session can be had (readyz). */
   checkSession(): Promise<void>;
   /** Salesforce -> Didomi (sync/reverse.ts) runs only when the Didomi API is configured. */

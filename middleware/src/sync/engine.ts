@@ -73,10 +73,12 @@ class Engine implements SyncEngine {
       logger: deps.logger,
       maxUsers: c.BATCH_MAX_USERS,
       leaseMs: c.LEASE_MS,
-      batchWaitMs: c.BATCH_WAIT_MS,
+      minBatchIntervalMs: c.BATCH_WAIT_MS,
       // A fifth of the shortest retry delay (5 s), so a retry never waits much past its due time.
       idlePollMs: Math.min(1000, Math.max(10, 1000 * c.RETRY_BACKOFF_SCALE)),
       ready: () => !!this.config,
+      // Checked before claiming: while the budget is short, batches grow instead of waiting with their leases held.
+      budgetDelayMs: (calls) => this.clients.budget.delayMs(calls),
       process: (users, leases) => this.process(users, leases),
     });
     this.reverse = reverseRunner({
@@ -135,7 +137,8 @@ class Engine implements SyncEngine {
 
   // ---------- one batch ----------
 
-  private async process(users: ClaimedUser[], leases?: { stop(): void }): Promise<void> {
+  /** One batch; resolves to the API calls it made (the loop expects the next batch to cost as much). */
+  private async process(users: ClaimedUser[], leases?: { stop(): void }): Promise<number> {
     const started = this.now();
     const sf = this.clients.salesforce;
     const callsBefore = sf.calls;
@@ -191,6 +194,7 @@ class Engine implements SyncEngine {
       },
       'batch',
     );
+    return sf.calls - callsBefore;
   }
 
   private readonly outcomes: WriteOutcomes = {

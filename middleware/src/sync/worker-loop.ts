@@ -1,6 +1,14 @@
 // The worker loop (what graphile-worker calls the worker): claim a batch of users, keep their leases
 // while the batch is in flight (lease-keeper.ts), hand it to `process`, and sleep until woken (new
 // events) or a retry may be due. What a batch does is the engine's business, not the loop's.
+//
+// Natural batching (issue 17): a batch is claimed as soon as there is work and no partial batch is in
+// flight, so what arrives while one batch is being written goes in the next, which starts when it ends;
+// no fixed window. With several workers, a partial batch took everything there was: the others stay idle
+// until it ends rather than split a trickle into tiny batches; a full batch means a backlog, so it lets
+// the next worker claim alongside it. Before claiming, the loop waits until the API budget holds the
+// calls a batch costs (what the last one made): when the budget is short, the interval between batch
+// starts is the budget's, the batches grow, and no lease is held meanwhile.
 import type { Logger } from 'pino';
 import type { ClaimedUser, Store } from '../store/types.ts';
 import { keepLeases } from './lease-keeper.ts';
@@ -11,17 +19,30 @@ export interface WorkerLoopOptions {
   logger: Logger;
   maxUsers: number;
   leaseMs: number;
-  /** A partial batch means light traffic: wait this long to let the next one fill. */
-  batchWaitMs: number;
+  /** Optional floor between the starts of two batches after a partial one (BATCH_WAIT_MS; default 0: none). */
+  minBatchIntervalMs?: number;
   /** Idle poll: how soon a retry that fell due is picked up without a wake-up. */
   idlePollMs: number;
   /** Claims nothing until it says so (no configuration yet). */
   ready(): boolean;
-  /** Processes one claimed batch; `leases.stop()` when its outcome is being saved. */
-  process(users: ClaimedUser[], leases: { stop(): void }): Promise<void>;
+  /** Milliseconds until the API budget covers `calls` more calls (0 = now). */
+  budgetDelayMs?(calls: number): number;
+  /** Processes one claimed batch; `leases.stop()` when its outcome is being saved. Resolves to the API calls it made. */
+  process(users: ClaimedUser[], leases: { stop(): void }): Promise<number | void>;
+  /** Timers and clock (tests inject fake ones: no test waits on real time). */
+  timers?: LoopTimers;
+  now?: () => number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export interface LoopTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realTimers: LoopTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
 
 export class WorkerLoop {
   private readonly o: WorkerLoopOptions;
@@ -29,9 +50,21 @@ export class WorkerLoop {
   private wakers: (() => void)[] = [];
   private loops: Promise<void>[] = [];
   private inflight = new Set<Promise<void>>();
+  private readonly timers: LoopTimers;
+  private readonly now: () => number;
+  /** A loop is claiming: claims go one at a time, so two idle loops never split what is queued. */
+  private claiming = false;
+  /** Partial batches in flight: each took all there was, so nothing is claimed until it ends. */
+  private partialInFlight = 0;
+  /** When the last partial batch started (for the optional floor). */
+  private lastPartialStart = -Infinity;
+  /** API calls a batch is expected to cost (what the last one made; a match and a write before the first). */
+  private batchCalls = 2;
 
   constructor(o: WorkerLoopOptions) {
     this.o = o;
+    this.timers = o.timers ?? realTimers;
+    this.now = o.now ?? Date.now;
   }
 
   start(concurrency: number) {
@@ -55,16 +88,25 @@ export class WorkerLoop {
   /** Sleeps up to `ms`; true when woken by notify(). */
   private wait(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
+      const t = this.timers.setTimeout(() => {
         this.wakers = this.wakers.filter((f) => f !== w);
         resolve(false);
       }, ms);
       const w = () => {
-        clearTimeout(t);
+        this.timers.clearTimeout(t);
         resolve(true);
       };
       this.wakers.push(w);
     });
+  }
+
+  /** How long this loop must wait before it may claim (0 = claim now). */
+  private claimDelayMs(): number {
+    if (this.claiming || this.partialInFlight > 0) return this.o.idlePollMs; // the batch in flight ends, then its loop claims
+    const floor = this.lastPartialStart + (this.o.minBatchIntervalMs ?? 0) - this.now();
+    if (floor > 0) return floor;
+    // Not more than a second at a time: the budget's answer changes with every Sforce-Limit-Info.
+    return Math.min(this.o.budgetDelayMs?.(this.batchCalls) ?? 0, 1000);
   }
 
   private async loop(): Promise<void> {
@@ -74,19 +116,31 @@ export class WorkerLoop {
         await this.wait(500);
         continue;
       }
+      const delay = this.claimDelayMs();
+      if (delay > 0) {
+        await this.wait(delay);
+        continue;
+      }
       let users: ClaimedUser[];
+      this.claiming = true;
       try {
         users = await o.store.claim({ workerId: o.workerId, maxUsers: o.maxUsers, maxEventsPerUser: 1000, leaseMs: o.leaseMs });
       } catch (e) {
         o.logger.error({ err: (e as Error).message }, 'claim failed');
         await this.wait(1000);
         continue;
+      } finally {
+        this.claiming = false;
       }
       if (!users.length) {
-        // Idle: sleep until an event arrives (then give the batch a moment to fill) or a retry falls due.
-        if (await this.wait(o.idlePollMs)) await sleep(o.batchWaitMs);
+        await this.wait(o.idlePollMs); // until an event arrives or a retry falls due
         continue;
       }
+      const partial = users.length < o.maxUsers;
+      if (partial) {
+        this.partialInFlight++;
+        this.lastPartialStart = this.now();
+      } else this.notify(); // a backlog: another worker may claim the next batch alongside this one
       const leases = keepLeases({
         store: o.store,
         workerId: o.workerId,
@@ -97,13 +151,15 @@ export class WorkerLoop {
       });
       const p = o
         .process(users, leases)
+        .then((calls) => {
+          if (typeof calls === 'number') this.batchCalls = Math.max(1, calls);
+        })
         .catch((e) => o.logger.error({ err: (e as Error).message }, 'batch failed'))
         .finally(() => leases.stop());
       this.inflight.add(p);
       await p;
       this.inflight.delete(p);
-      // A batch flushes when full or after BATCH_WAIT_MS: a partial batch means traffic is light, so let the next one fill.
-      if (users.length < o.maxUsers && !this.stopping) await sleep(o.batchWaitMs);
+      if (partial) this.partialInFlight--;
     }
   }
 }

@@ -1,0 +1,257 @@
+// The worker loop's batching (issue 17, part 1): natural batching instead of a fixed BATCH_WAIT_MS window,
+// the API budget checked before claiming, and what "in flight" means with several workers. Timers and the
+// budget's clock are fake: nothing here waits on real time, and a loop that waited for a window that never
+// ends would simply never claim (the tests wait on counters, not on the clock).
+import { test } from 'node:test';
+import pg from 'pg';
+import assert from 'node:assert/strict';
+import { WorkerLoop, type LoopTimers } from '../src/sync/worker-loop.ts';
+import { ApiBudget } from '../src/salesforce/budget.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import type { ClaimedUser } from '../src/store/types.ts';
+import { startStack } from '../../test/support/stack.ts';
+import { metricSum, waitFor } from '../../test/support/wait-for.ts';
+import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
+
+const logger = createLogger('silent');
+const at = (sec: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, sec));
+
+/** Fake timers on a fake clock: nothing fires until advance() moves the clock past it. */
+class FakeClock {
+  t = 0;
+  private seq = 0;
+  private due = new Map<number, { at: number; fn: () => void }>();
+  readonly timers: LoopTimers = {
+    setTimeout: (fn, ms) => {
+      const id = ++this.seq;
+      this.due.set(id, { at: this.t + ms, fn });
+      return id;
+    },
+    clearTimeout: (h) => void this.due.delete(h as number),
+  };
+  /** Moves the clock `ms` forward, firing each timer due on the way (in order) and letting the loop react. */
+  async advance(ms: number) {
+    const end = this.t + ms;
+    for (;;) {
+      const next = [...this.due.entries()].filter(([, d]) => d.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!next) break;
+      this.due.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+      await settle();
+    }
+    this.t = end;
+    await settle();
+  }
+}
+
+/** Lets every pending promise chain run (the fake store and batches resolve without I/O). */
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** Waits until `cond` holds, turning the event loop only: fails if the loop is stuck on a timer that never fires. */
+async function until(what: string, cond: () => boolean) {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  assert.ok(cond(), `never happened: ${what}`);
+}
+
+const user = (userKey: string): ClaimedUser => ({ userKey, state: null, written: null, attempts: 0, firstFailedAt: null, events: [] });
+
+/** A queue of users to claim, like the store's inbox. */
+function fakeStore() {
+  const queue: string[] = [];
+  const claims: string[][] = [];
+  return {
+    queue,
+    claims,
+    store: {
+      claim: async (o: { maxUsers: number }) => {
+        const got = queue.splice(0, o.maxUsers);
+        if (got.length) claims.push(got);
+        return got.map(user);
+      },
+      extendLeases: async (_w: string, keys: string[]) => keys,
+    },
+  };
+}
+
+/** A batch that stays in flight until released. */
+function gatedBatches() {
+  const running: { keys: string[]; release(): void }[] = [];
+  return {
+    running,
+    process: (users: ClaimedUser[]) => new Promise<void>((release) => running.push({ keys: users.map((u) => u.userKey), release: () => release() })),
+  };
+}
+
+test('natural batching: what arrives during a batch is claimed as soon as it ends, and an event arriving while idle at once: no window to wait out', async () => {
+  const clock = new FakeClock(); // never advanced: a loop that waits for any window never claims again
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = new WorkerLoop({
+    store: s.store,
+    workerId: 'w1',
+    logger,
+    maxUsers: 100,
+    leaseMs: 600_000,
+    idlePollMs: 60_000,
+    ready: () => true,
+    process: b.process,
+    timers: clock.timers,
+  });
+  s.queue.push('a');
+  loop.start(1);
+  await until('the first event is claimed', () => b.running.length === 1);
+  s.queue.push('b', 'c'); // arrive while the batch is in flight
+  loop.notify();
+  await settle();
+  assert.equal(s.claims.length, 1, 'nothing claimed while the batch is in flight');
+  b.running[0]!.release();
+  await until('what arrived meanwhile is claimed right after the batch', () => b.running.length === 2);
+  assert.deepEqual(b.running[1]!.keys, ['b', 'c'], 'in one batch');
+  b.running[1]!.release();
+  await settle();
+  s.queue.push('d'); // a trickle: one event while idle
+  loop.notify();
+  await until('an event arriving while idle is claimed at once', () => b.running.length === 3);
+  assert.equal(clock.t, 0, 'no timer had to fire');
+  b.running[2]!.release();
+  await loop.stop();
+});
+
+test('several workers: idle workers do not split a trickle while a partial batch is in flight; a full batch lets the next worker take the backlog alongside', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = new WorkerLoop({
+    store: s.store,
+    workerId: 'w1',
+    logger,
+    maxUsers: 2,
+    leaseMs: 600_000,
+    idlePollMs: 60_000,
+    ready: () => true,
+    process: b.process,
+    timers: clock.timers,
+  });
+  loop.start(3);
+  await settle();
+  s.queue.push('a');
+  loop.notify();
+  await until('a is claimed', () => b.running.length === 1);
+  s.queue.push('b');
+  loop.notify();
+  await clock.advance(10_000); // any window the other workers might wait for ends
+  assert.deepEqual(s.claims, [['a']], 'no other worker claims b while the partial batch [a] is in flight');
+  b.running[0]!.release();
+  await until('b follows once [a] has ended', () => b.running.length === 2);
+  assert.deepEqual(b.running[1]!.keys, ['b']);
+  b.running[1]!.release();
+  await settle();
+  // A backlog: batches come out full, so each one lets another worker claim the next one alongside it.
+  s.queue.push('c', 'd', 'e', 'f', 'g');
+  loop.notify();
+  await until('three batches in flight at once', () => b.running.length === 5);
+  assert.deepEqual(
+    b.running.slice(2).map((r) => r.keys),
+    [['c', 'd'], ['e', 'f'], ['g']],
+  );
+  for (const r of b.running.slice(2)) r.release();
+  await loop.stop();
+});
+
+test('API budget of one call a second: batches grow instead of calls exceeding it, and no batch waits for the budget while holding leases', async () => {
+  const clock = new FakeClock();
+  const budget = new ApiBudget(1, () => clock.t); // share 1 of 86,400 calls a day: one call a second
+  budget.observe('api-usage=0/86400');
+  while (budget.delayMs() === 0) budget.take(); // the bucket starts empty
+  const s = fakeStore();
+  let calls = 0;
+  let waitedHoldingLeases = 0;
+  const batchSizes: number[] = [];
+  const loop = new WorkerLoop({
+    store: s.store,
+    workerId: 'w1',
+    logger,
+    maxUsers: 1000,
+    leaseMs: 600_000,
+    idlePollMs: 1000,
+    ready: () => true,
+    budgetDelayMs: (n) => budget.delayMs(n),
+    // Each batch makes two calls (a match query and a write), as the engine does for a small batch.
+    process: async (users) => {
+      batchSizes.push(users.length);
+      for (let i = 0; i < 2; i++) {
+        if (budget.delayMs() > 0) waitedHoldingLeases++; // the Salesforce client would wait here, leases held
+        budget.take();
+        calls++;
+      }
+      return 2;
+    },
+    timers: clock.timers,
+  });
+  loop.start(2);
+  const seconds = 60;
+  let arrived = 0;
+  for (let i = 0; i < seconds * 10; i++) {
+    s.queue.push(`u${arrived++}`); // 10 events a second, each from a new user
+    loop.notify();
+    await clock.advance(100);
+  }
+  const processed = batchSizes.reduce((n, x) => n + x, 0);
+  assert.ok(calls <= seconds + 1, `${calls} calls in ${seconds} s with a budget of one a second`);
+  assert.equal(waitedHoldingLeases, 0, 'every batch had its calls in the budget before claiming');
+  assert.equal(processed + s.queue.length, arrived, 'every user processed or still queued');
+  assert.ok(s.queue.length <= 20, `the sync keeps up (${s.queue.length} left)`);
+  assert.ok(
+    batchSizes.slice(1).every((n) => n >= 10),
+    `batches grow to what arrives while the budget refills (${batchSizes.join(',')})`,
+  );
+  await loop.stop();
+});
+
+test('through the emulator (PostgreSQL): with the budget short of a batch, events wait in the queue unleased; once it refills, they go in one batch of two calls', async () => {
+  // 100 calls a day for us (share 0.1 of 1,000): one every 864 s of the emulator's clock, which the
+  // middleware follows; real time refills nothing that matters here. The bucket holds 5 calls.
+  // PostgreSQL (a fresh schema), so the test can read the leases while the service runs.
+  const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `budget_loop_${process.pid}`;
+  const admin = new pg.Pool({ connectionString: PG, max: 1 });
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  const s = await startStack({
+    store: 'postgres',
+    databaseUrl: `${PG}?options=-c%20search_path%3D${schema}`,
+    followEmulatorClock: true,
+    emulator: { dailyApiLimit: 1000 },
+    seed: { contact: false },
+    env: { API_BUDGET_SHARE: '0.1', HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' },
+  });
+  try {
+    const email = (i: number) => `budget${i}@example.com`;
+    s.emu.seed({ Lead: Array.from({ length: 21 }, (_, i) => ({ LastName: `B${i}`, Company: 'Acme', Email: email(i) })) });
+    const m = async (name: string) => metricSum(await s.metrics(), name);
+    const written = async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail === true).length;
+    const token = await s.token();
+    // Start: the configuration and the heartbeat took 2 of the 5 calls; the first batch (a match and a write) 2 more.
+    assert.equal((await s.post(eventCreated(email(0), at(1), { purposes: { [PURPOSE]: false } }), token)).status, 202);
+    await waitFor('the first batch settled', async () => (await m('didomi_sync_batch_users_sum')) === 1);
+    assert.equal(await written(), 1);
+    const calls0 = s.emu.stats().apiCalls.total;
+    for (let i = 1; i <= 20; i++) assert.equal((await s.post(eventCreated(email(i), at(1), { purposes: { [PURPOSE]: false } }), token)).status, 202);
+    await waitFor('20 events queued', async () => (await m('didomi_sync_queue_depth')) === 20);
+    const leased = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.user_sync WHERE lease_owner IS NOT NULL`);
+    assert.equal(leased.rows[0].n, 0, "no lease held while the budget lacks the batch's 2 calls");
+    assert.equal(await m('didomi_sync_batch_users_count'), 1, 'no second batch yet');
+    assert.equal(s.emu.stats().apiCalls.total, calls0, 'no call made');
+    s.emu.advanceClock(900_000); // a little more than one call's refill
+    await waitFor('the 20 users settled', async () => (await m('didomi_sync_batch_users_sum')) === 21);
+    assert.equal(await written(), 21, 'every Lead written');
+    assert.equal(await m('didomi_sync_batch_users_count'), 2, 'in one batch');
+    assert.equal(s.emu.stats().apiCalls.total - calls0, 2, 'of two calls: a match query and a write');
+  } finally {
+    await s.close(); // before the schema goes
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+});
