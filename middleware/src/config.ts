@@ -38,6 +38,9 @@ const EnvSchema = z
     /** Optional floor between batch starts while traffic is light; 0: a batch starts as soon as there is work and
      *  the previous partial batch has ended (natural batching, sync/worker-loop.ts), paced by the API budget. */
     BATCH_WAIT_MS: nonNegative.default(0),
+    /** After a partial batch, wait this long times its fill before the next (worker-loop.ts): 2 s makes
+     *  batches fill up from about 500 users/s (BATCH_MAX_USERS / 2 s) and leaves a trickle undelayed. */
+    BATCH_LINGER_MS: nonNegative.default(2000),
     WORKER_CONCURRENCY: positiveInt.max(16).default(2),
     LEASE_MS: positiveInt.default(120_000),
     SF_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),

@@ -255,3 +255,44 @@ test('through the emulator (PostgreSQL): with the budget short of a batch, event
     await admin.end();
   }
 });
+
+test('fill-proportional linger: after a partial batch the next one starts no sooner than BATCH_LINGER_MS x its fill, so a trickle goes at once and heavy traffic fills whole batches', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = new WorkerLoop({
+    store: s.store,
+    workerId: 'w1',
+    logger,
+    maxUsers: 100,
+    leaseMs: 600_000,
+    idlePollMs: 60_000,
+    fillLingerMs: 1000,
+    ready: () => true,
+    process: b.process,
+    timers: clock.timers,
+    now: () => clock.t,
+  });
+  s.queue.push(...Array.from({ length: 50 }, (_, i) => `h${i}`)); // half a batch: heavy traffic
+  loop.start(1);
+  await until('the half batch is claimed', () => b.running.length === 1);
+  s.queue.push('late1', 'late2');
+  b.running[0]!.release();
+  await settle();
+  assert.equal(b.running.length, 1, 'the next batch waits: a half-full batch lingers 1000 ms x 0.5');
+  await clock.advance(499);
+  assert.equal(b.running.length, 1, 'still waiting at 499 ms after the half batch started');
+  await clock.advance(1);
+  await until('claimed once 500 ms have passed since the half batch started', () => b.running.length === 2);
+  assert.deepEqual(b.running[1]!.keys, ['late1', 'late2']);
+  const started = clock.t;
+  b.running[1]!.release(); // a batch of 2 users: fill 0.02, linger 20 ms
+  await settle();
+  await clock.advance(20);
+  s.queue.push('trickle');
+  loop.notify();
+  await until('a trickle is claimed 20 ms after a 2-user batch', () => b.running.length === 3);
+  assert.equal(clock.t - started, 20);
+  b.running[2]!.release();
+  await loop.stop();
+});

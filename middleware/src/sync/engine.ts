@@ -74,6 +74,7 @@ class Engine implements SyncEngine {
       maxUsers: c.BATCH_MAX_USERS,
       leaseMs: c.LEASE_MS,
       minBatchIntervalMs: c.BATCH_WAIT_MS,
+      fillLingerMs: c.BATCH_LINGER_MS,
       // A fifth of the shortest retry delay (5 s), so a retry never waits much past its due time.
       idlePollMs: Math.min(1000, Math.max(10, 1000 * c.RETRY_BACKOFF_SCALE)),
       ready: () => !!this.config,

@@ -21,6 +21,8 @@ export interface WorkerLoopOptions {
   leaseMs: number;
   /** Optional floor between the starts of two batches after a partial one (BATCH_WAIT_MS; default 0: none). */
   minBatchIntervalMs?: number;
+  /** After a partial batch, the next starts no sooner than this times its fill (BATCH_LINGER_MS; 0: off). */
+  fillLingerMs?: number;
   /** Idle poll: how soon a retry that fell due is picked up without a wake-up. */
   idlePollMs: number;
   /** Claims nothing until it says so (no configuration yet). */
@@ -56,8 +58,9 @@ export class WorkerLoop {
   private claiming = false;
   /** Partial batches in flight: each took all there was, so nothing is claimed until it ends. */
   private partialInFlight = 0;
-  /** When the last partial batch started (for the optional floor). */
+  /** When the last partial batch started, and how full it was (users / maxUsers), for the floor and the linger. */
   private lastPartialStart = -Infinity;
+  private lastPartialFill = 0;
   /** API calls a batch is expected to cost (what the last one made; a match and a write before the first). */
   private batchCalls = 2;
 
@@ -103,7 +106,12 @@ export class WorkerLoop {
   /** How long this loop must wait before it may claim (0 = claim now). */
   private claimDelayMs(): number {
     if (this.claiming || this.partialInFlight > 0) return this.o.idlePollMs; // the batch in flight ends, then its loop claims
-    const floor = this.lastPartialStart + (this.o.minBatchIntervalMs ?? 0) - this.now();
+    // Fill-proportional linger: a trickle (a nearly empty batch) goes at once; under heavy traffic the
+    // wait outgrows the batch's own duration once the rate passes maxUsers / BATCH_LINGER_MS, so batches
+    // fill up and each API call carries up to maxUsers users (issue 17: light-load latency and the
+    // calls per 1,000 events at high load are both met by one rule, like Kafka's linger.ms scaled by fill).
+    const linger = (this.o.fillLingerMs ?? 0) * this.lastPartialFill;
+    const floor = this.lastPartialStart + Math.max(this.o.minBatchIntervalMs ?? 0, linger) - this.now();
     if (floor > 0) return floor;
     // Not more than a second at a time: the budget's answer changes with every Sforce-Limit-Info.
     return Math.min(this.o.budgetDelayMs?.(this.batchCalls) ?? 0, 1000);
@@ -140,6 +148,7 @@ export class WorkerLoop {
       if (partial) {
         this.partialInFlight++;
         this.lastPartialStart = this.now();
+        this.lastPartialFill = users.length / o.maxUsers;
       } else this.notify(); // a backlog: another worker may claim the next batch alongside this one
       const leases = keepLeases({
         store: o.store,
