@@ -179,14 +179,17 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One transaction for several appends, in three steps whose order is what keeps events safe with
-   * several replicas:
-   * 1. lock every user's user_sync row (creating missing ones) in byte order BEFORE allocating seqs
-   *    (issue 11, item 1): with the lock held until commit, one user's events commit in seq order, so
-   *    none can commit below a done_seq a worker already completed; claim skips locked rows.
-   * 2. insert the events in dedupe-key order (a concurrent insert of the same key waits on ours, so
-   *    those waits are ordered too: no deadlock), keeping the first copy (ON CONFLICT DO NOTHING);
-   * 3. raise each user's pending_seq to its newest stored event (rows already locked in step 1).
+   * Several appends in one statement (one transaction, one round trip), in three steps whose order is
+   * what keeps events safe with several replicas:
+   * 1. `locked`: lock every user's user_sync row in byte order BEFORE any seq is allocated (issue 11,
+   *    item 1): held until commit, so one user's events commit in seq order and none can commit below
+   *    a done_seq a worker already completed (claim skips locked rows). `ins` reads nothing until the
+   *    count over `locked` is known, so every lock is taken before its first nextval.
+   * 2. `ins`: insert the events, keeping the first copy of a key (ON CONFLICT DO NOTHING). In key
+   *    order, so that even waits on another transaction's copy of a key cannot form a cycle.
+   * 3. `pending`: raise each user's pending_seq to its newest stored event (rows locked in step 1).
+   * Missing user rows are created first, committed on their own: a row with nothing pending is inert,
+   * and rows locked in step 1 must exist (a statement cannot update a row it inserted itself).
    */
   private async writeGroup(appends: Row[][]): Promise<AppendResult[]> {
     const receivedAt = new Date(this.now()).toISOString();
@@ -198,34 +201,37 @@ export class PostgresStore implements Store {
       if (!firstAt.has(r.e.dedupeKey)) firstAt.set(r.e.dedupeKey, i);
     });
     const rows = [...firstAt.values()].map((i) => flat[i]);
-    const inserted = await this.tx(async (c) => {
-      await lockUsers(
-        c,
-        rows.map((r) => r.e.userKey),
-      );
-      const r = await c.query(
-        `WITH ins AS (
+    const users = [...new Set(rows.map((r) => r.e.userKey))];
+    await this.pool.query(`INSERT INTO user_sync (user_key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k COLLATE "C" ON CONFLICT (user_key) DO NOTHING`, [
+      users,
+    ]);
+    const r = await this.pool.query(
+      `WITH locked AS (SELECT user_key FROM user_sync WHERE user_key = ANY($8) ORDER BY user_key COLLATE "C" FOR UPDATE),
+         ins AS (
            INSERT INTO inbox (dedupe_key, user_key, type, occurred_at, received_at, payload)
            SELECT k, u, t, o, $6, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS e(k, u, t, o, p)
+           WHERE (SELECT count(*) FROM locked) = cardinality($8::text[])
            ORDER BY k COLLATE "C"
            ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq, dedupe_key, user_key),
          pending AS (
            UPDATE user_sync s SET pending_seq = GREATEST(s.pending_seq, n.seq),
              next_attempt_at = CASE WHEN s.attempts = 0 THEN LEAST(s.next_attempt_at, $7) ELSE s.next_attempt_at END
            FROM (SELECT user_key, max(seq) AS seq FROM ins GROUP BY user_key) n WHERE s.user_key = n.user_key)
-         SELECT dedupe_key FROM ins`,
-        [
-          rows.map((r) => r.e.dedupeKey),
-          rows.map((r) => r.e.userKey),
-          rows.map((r) => r.e.type),
-          rows.map((r) => r.e.occurredAt),
-          rows.map((r) => r.payload),
-          receivedAt,
-          now,
-        ],
-      );
-      return new Set(r.rows.map((x) => x.dedupe_key as string));
-    });
+       SELECT (SELECT count(*) FROM locked) AS locked, (SELECT array_agg(dedupe_key) FROM ins) AS inserted`,
+      [
+        rows.map((r) => r.e.dedupeKey),
+        rows.map((r) => r.e.userKey),
+        rows.map((r) => r.e.type),
+        rows.map((r) => r.e.occurredAt),
+        rows.map((r) => r.payload),
+        receivedAt,
+        now,
+        users,
+      ],
+    );
+    // nothing deletes user_sync rows; should one vanish anyway, nothing was inserted: fail, and retry
+    if (Number(r.rows[0].locked) !== users.length) throw new Error('a user_sync row vanished before it could be locked');
+    const inserted = new Set<string>(r.rows[0].inserted ?? []);
     let i = 0;
     return appends.map((a) => ({
       stored: a.map((r) => {
