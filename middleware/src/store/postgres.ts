@@ -297,7 +297,7 @@ export class PostgresStore implements Store {
   }
 
   // complete() and fail() are one statement each, whatever the batch size: the rows are locked in byte
-  // order in `mine` (the order append's lockUsers uses, so neither waits on the other in a cycle), then
+  // order in `mine` (the order append locks them in, so neither waits on the other in a cycle), then
   // updated only where this worker still holds the lease.
   async complete(workerId: string, users: CompletedUser[]): Promise<string[]> {
     const list = firstPerUser(users);
@@ -427,22 +427,6 @@ export class PostgresStore implements Store {
     );
     return r.rowCount ?? 0;
   }
-}
-
-/**
- * Takes the row lock of each user (creating missing rows), always in the same order (byte order), so
- * that transactions locking several users never deadlock one another. Held until commit. One pass:
- * ON CONFLICT DO UPDATE locks an existing row even when its WHERE is false, without a new row version
- * (PostgreSQL docs, INSERT: "all rows will be locked when the ON CONFLICT DO UPDATE action is taken").
- */
-async function lockUsers(c: pg.PoolClient, userKeys: string[]): Promise<void> {
-  const keys = [...new Set(userKeys)];
-  if (!keys.length) return;
-  await c.query(
-    `INSERT INTO user_sync (user_key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k COLLATE "C"
-     ON CONFLICT (user_key) DO UPDATE SET user_key = EXCLUDED.user_key WHERE false`,
-    [keys],
-  );
 }
 
 /** One outcome per user, the first given: after it the lease is released, so a later one would change nothing (as on SQLite). */
