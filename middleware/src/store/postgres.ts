@@ -241,50 +241,33 @@ export class PostgresStore implements Store {
     }));
   }
 
+  /** One statement: the leased rows are locked only while it runs, never across round trips, so appends seldom wait on a claim. */
   async claim(o: ClaimOptions): Promise<ClaimedUser[]> {
     const now = this.now();
-    return this.tx(async (c) => {
-      const users = await c.query(
-        // An expired lease (previous owner still set) means a worker died mid-batch: its written cache cannot be trusted.
-        `WITH due AS (
-           SELECT user_key, lease_owner AS previous_owner FROM user_sync
-           WHERE (pending_seq > done_seq OR forced) AND next_attempt_at <= $3 AND lease_until <= $3
-           ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+    const r = await this.pool.query(
+      // An expired lease (previous owner still set) means a worker died mid-batch: its written cache cannot be trusted.
+      `WITH due AS (
+         SELECT user_key, lease_owner AS previous_owner FROM user_sync
+         WHERE (pending_seq > done_seq OR forced) AND next_attempt_at <= $3 AND lease_until <= $3
+         ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED),
+       claimed AS (
          UPDATE user_sync u SET lease_owner = $1, lease_until = $2 FROM due WHERE u.user_key = due.user_key
-         RETURNING u.user_key, u.state, CASE WHEN due.previous_owner IS NULL THEN u.written END AS written, u.attempts, u.first_failed_at, u.done_seq`,
-        [o.workerId, now + o.leaseMs, now, o.maxUsers],
-      );
-      if (!users.rowCount) return [];
-      const keys = users.rows.map((r) => r.user_key);
-      const ev = await c.query(
-        `SELECT * FROM (SELECT i.*, row_number() OVER (PARTITION BY i.user_key ORDER BY i.seq) AS rn
-           FROM inbox i JOIN user_sync u ON u.user_key = i.user_key WHERE i.user_key = ANY($1) AND i.seq > u.done_seq) x
-         WHERE rn <= $2 ORDER BY seq`,
-        [keys, o.maxEventsPerUser],
-      );
-      const byUser = new Map<string, StoredEvent[]>();
-      for (const r of ev.rows) {
-        const list = byUser.get(r.user_key) ?? [];
-        list.push({
-          seq: Number(r.seq),
-          dedupeKey: r.dedupe_key,
-          userKey: r.user_key,
-          type: r.type,
-          occurredAt: r.occurred_at,
-          receivedAt: r.received_at,
-          payload: r.payload,
-        });
-        byUser.set(r.user_key, list);
-      }
-      return users.rows.map((u) => ({
-        userKey: u.user_key,
-        state: u.state,
-        written: u.written,
-        attempts: u.attempts,
-        firstFailedAt: u.first_failed_at,
-        events: byUser.get(u.user_key) ?? [],
-      }));
-    });
+         RETURNING u.user_key, u.state, CASE WHEN due.previous_owner IS NULL THEN u.written END AS written, u.attempts, u.first_failed_at, u.done_seq)
+       SELECT c.user_key, c.state, c.written, c.attempts, c.first_failed_at, e.events FROM claimed c
+       CROSS JOIN LATERAL (
+         SELECT json_agg(json_build_object('seq', i.seq, 'dedupeKey', i.dedupe_key, 'userKey', i.user_key, 'type', i.type,
+           'occurredAt', i.occurred_at, 'receivedAt', i.received_at, 'payload', i.payload) ORDER BY i.seq) AS events
+         FROM (SELECT * FROM inbox WHERE user_key = c.user_key AND seq > c.done_seq ORDER BY seq LIMIT $5) i) e`,
+      [o.workerId, now + o.leaseMs, now, o.maxUsers, o.maxEventsPerUser],
+    );
+    return r.rows.map((u) => ({
+      userKey: u.user_key,
+      state: u.state,
+      written: u.written,
+      attempts: u.attempts,
+      firstFailedAt: u.first_failed_at,
+      events: (u.events ?? []) as StoredEvent[],
+    }));
   }
 
   async extendLeases(workerId: string, userKeys: string[], leaseMs: number): Promise<string[]> {
