@@ -160,7 +160,7 @@ export class PostgresStore implements Store {
       group.forEach((g, i) => g.p.resolve(results[i]));
       return;
     } catch (e) {
-      if (group.length === 1 || isConnectionError(e)) {
+      if (group.length === 1 || !refusedRow(e)) {
         const err = new StoreUnavailableError(`cannot store events: ${(e as Error).message}`);
         for (const g of group) g.p.reject(err);
         return;
@@ -210,14 +210,15 @@ export class PostgresStore implements Store {
          ins AS (
            INSERT INTO inbox (dedupe_key, user_key, type, occurred_at, received_at, payload)
            SELECT k, u, t, o, $6, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS e(k, u, t, o, p)
-           WHERE (SELECT count(*) FROM locked) = cardinality($8::text[])
+           WHERE (SELECT count(*) FROM locked) = (SELECT count(DISTINCT k) FROM unnest($8::text[]) AS k)
            ORDER BY k COLLATE "C"
            ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq, dedupe_key, user_key),
          pending AS (
            UPDATE user_sync s SET pending_seq = GREATEST(s.pending_seq, n.seq),
              next_attempt_at = CASE WHEN s.attempts = 0 THEN LEAST(s.next_attempt_at, $7) ELSE s.next_attempt_at END
            FROM (SELECT user_key, max(seq) AS seq FROM ins GROUP BY user_key) n WHERE s.user_key = n.user_key)
-       SELECT (SELECT count(*) FROM locked) AS locked, (SELECT array_agg(dedupe_key) FROM ins) AS inserted`,
+       SELECT (SELECT count(*) FROM locked) AS locked, (SELECT count(DISTINCT k) FROM unnest($8::text[]) AS k) AS users,
+         (SELECT array_agg(dedupe_key) FROM ins) AS inserted`,
       [
         rows.map((r) => r.e.dedupeKey),
         rows.map((r) => r.e.userKey),
@@ -229,8 +230,8 @@ export class PostgresStore implements Store {
         users,
       ],
     );
-    // nothing deletes user_sync rows; should one vanish anyway, nothing was inserted: fail, and retry
-    if (Number(r.rows[0].locked) !== users.length) throw new Error('a user_sync row vanished before it could be locked');
+    // nothing deletes user_sync rows; should one vanish anyway, nothing was inserted: the group fails (503, Didomi retries)
+    if (r.rows[0].locked !== r.rows[0].users) throw new Error('a user_sync row vanished before it could be locked');
     const inserted = new Set<string>(r.rows[0].inserted ?? []);
     let i = 0;
     return appends.map((a) => ({
@@ -410,6 +411,17 @@ export class PostgresStore implements Store {
     );
     return r.rowCount ?? 0;
   }
+}
+
+/**
+ * An error that one append's rows can cause while the others would commit: a value PostgreSQL refuses
+ * (class 22, e.g. 22P05 U+0000 in jsonb), a constraint (23), a limit such as an index row too large
+ * (54), or a transaction rolled back (40). Anything else (the database away, out of connections or
+ * disk) fails every append at once instead of being retried one by one.
+ */
+function refusedRow(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && ['22', '23', '54', '40'].includes(code.slice(0, 2)) && !isConnectionError(e);
 }
 
 /** One outcome per user, the first given: after it the lease is released, so a later one would change nothing (as on SQLite). */
