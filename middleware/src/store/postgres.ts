@@ -112,8 +112,8 @@ export class PostgresStore implements Store {
 
   /**
    * Group commit: appends queue up while earlier flushes are in flight, and each flush writes every
-   * queued append in one transaction (a few statements, whatever its size), so durable appends scale
-   * with load instead of costing one transaction of several round trips each (issue 17).
+   * queued append in one statement (after one that creates missing user rows), whatever its size, so
+   * durable appends scale with load instead of costing a transaction of several round trips each (issue 17).
    */
   append(events: NewEvent[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
