@@ -39,6 +39,17 @@ export function storeContract(
     await s.close();
   });
 
+  test(`${name}: copies of an event appended in the same instant (one group commit) are stored once`, async () => {
+    const s = await open();
+    const r = await Promise.all([s.append([ev('g', 1)]), s.append([ev('g', 1), ev('g', 2)]), s.append([ev('g', 2)])]);
+    assert.deepEqual(
+      r.map((x) => x.stored),
+      [[true], [false, true], [false]],
+    );
+    assert.equal((await s.stats()).pendingEvents, 2);
+    await s.close();
+  });
+
   if (reopen) {
     test(`${name}: an acknowledged append survives reopening the store`, async () => {
       const s = await open();
