@@ -110,6 +110,18 @@ test('202 only once stored (the row is in the database when 202 arrives); a rede
   assert.equal(inboxCount(), before + 1);
 });
 
+test('the 202 carries no ETag: nobody revalidates a webhook acknowledgement, and hashing it cost CPU on every accept (issue 17)', async () => {
+  const token = await s.token();
+  const res = await fetch(`${s.url}/webhooks/didomi`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(eventCreated('etag@example.com', new Date(), { purposes: { [PURPOSE]: true } })),
+  });
+  assert.equal(res.status, 202);
+  assert.equal(res.headers.get('etag'), null);
+  assert.deepEqual(await res.json(), { status: 'accepted', duplicate: false });
+});
+
 test('health, readiness and Prometheus metrics', async () => {
   assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
   const ready = await fetch(`${s.url}/readyz`);
