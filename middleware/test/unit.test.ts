@@ -329,11 +329,11 @@ test('webhook schema: six types, unknown fields tolerated, v1 preferences tree, 
   assert.notEqual(toNewEvent(parseWebhook(ev)).dedupeKey, toNewEvent(parseWebhook(eventCreated('e@x.com', at(2), {}))).dedupeKey);
 });
 
-test('npm start runs the service with the V8 heap limits the benchmark measured (bin/node-flags.ts)', async () => {
+test('npm start runs the compiled service (start.js, dist/) with the V8 heap limits the benchmark measured (bin/node-flags.ts)', async () => {
   const { NODE_FLAGS } = await import('../src/bin/node-flags.ts');
   const { readFileSync } = await import('node:fs');
   const start: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts.start;
-  assert.equal(start, `node ${NODE_FLAGS.join(' ')} src/bin/didomi-sync.ts serve`);
+  assert.equal(start, `node ${NODE_FLAGS.join(' ')} start.js serve`);
   // The flags must be ones this Node accepts, or the process would not start.
   for (const f of NODE_FLAGS) assert.ok(process.allowedNodeEnvironmentFlags.has(f.split('=')[0]), f);
 });
