@@ -13,7 +13,17 @@ const lwcConfigs = [
 ];
 
 export default [
-  { ignores: ['**/node_modules/**', 'results/**', 'coverage/**', '.preview-build/**', 'force-app/main/default/lwc/**/*.js', 'preview/dist/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      'results/**',
+      'coverage/**',
+      '.preview-build/**',
+      'force-app/main/default/lwc/**/*.js',
+      'preview/dist/**',
+      'middleware/dist/**',
+    ],
+  },
   ...tseslint.configs.recommended.map((c) => ({ ...c, files: ['**/*.ts'], ignores: lwcFiles })),
   {
     files: ['**/*.ts'],

@@ -6,7 +6,8 @@ import { DatabaseSync } from 'node:sqlite';
 import jwt from 'jsonwebtoken';
 import { startStack, WEBHOOK_CLIENT_ID, WEBHOOK_CLIENT_SECRET, WEBHOOK_TOKEN_SECRET, type Stack } from '../../test/support/stack.ts';
 import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../src/http/oauth.ts';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER, verifyWebhookToken } from '../src/http/oauth.ts';
+import type { Config } from '../src/config.ts';
 
 let s: Stack;
 before(async () => {
@@ -69,6 +70,32 @@ test('POST /webhooks/didomi refuses missing, forged, expired, wrong-audience and
   assert.equal(inboxCount(), before);
 });
 
+test('a webhook token verified before is refused once it expires, and a forged or tampered one never passes (verifications are remembered, issue 17)', () => {
+  const config = { WEBHOOK_TOKEN_SECRET } as Config;
+  let now = Date.parse('2030-01-01T00:00:00Z');
+  const clock = () => now;
+  const s0 = now / 1000;
+  const sign = (secret = WEBHOOK_TOKEN_SECRET) =>
+    jwt.sign({ iat: s0, exp: s0 + 60 }, secret, { algorithm: 'HS256', audience: TOKEN_AUDIENCE, issuer: TOKEN_ISSUER });
+  const token = sign();
+  const [h, p, sig] = token.split('.');
+  const tampered = `${h}.${p}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
+  const forged = sign('another-secret-another-secret-another');
+  for (let i = 0; i < 2; i++) {
+    assert.equal(verifyWebhookToken(config, `Bearer ${token}`, clock), null);
+    assert.match(verifyWebhookToken(config, `Bearer ${tampered}`, clock) ?? '', /signature/);
+    assert.match(verifyWebhookToken(config, `Bearer ${forged}`, clock) ?? '', /signature/);
+  }
+  now += 59_000;
+  assert.equal(verifyWebhookToken(config, `Bearer ${token}`, clock), null);
+  now += 1_000;
+  assert.match(verifyWebhookToken(config, `Bearer ${token}`, clock) ?? '', /expired/);
+  assert.match(
+    verifyWebhookToken({ WEBHOOK_TOKEN_SECRET: `${WEBHOOK_TOKEN_SECRET}-rotated` } as Config, `Bearer ${token}`, () => s0 * 1000) ?? '',
+    /signature/,
+  );
+});
+
 test('bad payloads get 400 naming the problem, 413 when too large, 415 when not JSON; nothing stored', async () => {
   const before = inboxCount();
   const token = await s.token();
@@ -108,6 +135,18 @@ test('202 only once stored (the row is in the database when 202 arrives); a rede
   assert.equal(r2.status, 202);
   assert.equal(r2.body.duplicate, true);
   assert.equal(inboxCount(), before + 1);
+});
+
+test('the 202 carries no ETag: nobody revalidates a webhook acknowledgement, and hashing it cost CPU on every accept (issue 17)', async () => {
+  const token = await s.token();
+  const res = await fetch(`${s.url}/webhooks/didomi`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(eventCreated('etag@example.com', new Date(), { purposes: { [PURPOSE]: true } })),
+  });
+  assert.equal(res.status, 202);
+  assert.equal(res.headers.get('etag'), null);
+  assert.deepEqual(await res.json(), { status: 'accepted', duplicate: false });
 });
 
 test('health, readiness and Prometheus metrics', async () => {

@@ -11,6 +11,7 @@ import { collectionsByType } from '../src/sync/collections.ts';
 import { buildConfig } from '../src/sync/config-loader.ts';
 import { classifyCode } from '../src/salesforce/errors.ts';
 import { parseWebhook, toNewEvent, WebhookValidationError } from '../src/didomi/schema.ts';
+import { canonicalJson } from '../src/didomi/dedupe-key.ts';
 import type { StoredEvent } from '../src/store/types.ts';
 import type { Target, Mapping } from '../src/sync/config-types.ts';
 import { eventCreated, eventUpdated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
@@ -328,11 +329,57 @@ test('webhook schema: six types, unknown fields tolerated, v1 preferences tree, 
   assert.notEqual(toNewEvent(parseWebhook(ev)).dedupeKey, toNewEvent(parseWebhook(eventCreated('e@x.com', at(2), {}))).dedupeKey);
 });
 
-test('npm start runs the service with the V8 heap limits the benchmark measured (bin/node-flags.ts)', async () => {
+test('npm start runs the compiled service (start.js, dist/) with the V8 heap limits the benchmark measured (bin/node-flags.ts)', async () => {
   const { NODE_FLAGS } = await import('../src/bin/node-flags.ts');
   const { readFileSync } = await import('node:fs');
   const start: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts.start;
-  assert.equal(start, `node ${NODE_FLAGS.join(' ')} src/bin/didomi-sync.ts serve`);
+  assert.equal(start, `node ${NODE_FLAGS.join(' ')} start.js serve`);
   // The flags must be ones this Node accepts, or the process would not start.
   for (const f of NODE_FLAGS) assert.ok(process.allowedNodeEnvironmentFlags.has(f.split('=')[0]), f);
+});
+
+// The canonical JSON the de-duplication key hashed before issue 17 made it faster: keys already in
+// stores must keep matching redeliveries, so the output must not change by one byte.
+function canonicalBefore(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalBefore).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalBefore((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+test('de-duplication key: the same canonical JSON as before for any JSON value, whatever its key order, and the same key for a pinned webhook', () => {
+  fc.assert(
+    fc.property(fc.jsonValue(), (v) => {
+      assert.equal(canonicalJson(v), canonicalBefore(v));
+      const reversed = JSON.parse(JSON.stringify(v), (_k, x) =>
+        x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).reverse()) : x,
+      );
+      assert.equal(canonicalJson(reversed), canonicalJson(v));
+    }),
+    { numRuns: 500 },
+  );
+  const body = {
+    type: 'event.created',
+    parameters: {
+      entity: {
+        id: 'ev-1',
+        created_at: '2025-01-02T03:04:05.000Z',
+        status: 'confirmed',
+        user: { organization_user_id: 'Jane@Example.com', id: 'u-1' },
+        consents: {
+          purposes: [
+            { id: 'marketing', enabled: true, values: { freq: { value: 'weekly' } } },
+            { id: 'b', enabled: null },
+          ],
+          channels: [1, 'x', null, [true, { z: 1, a: [] }]],
+        },
+        extra: { é: 'ü', '\u2028': 1.5e300, Z: -0 },
+      },
+    },
+  };
+  // computed by the implementation before issue 17 (commit 2c2bb0b)
+  assert.equal(toNewEvent(parseWebhook(body)).dedupeKey, 'b5247aef0e96ae1a48f743638acd4431a9c8d25300d3e9428e7dbb8f1002c243');
 });

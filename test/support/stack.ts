@@ -42,6 +42,10 @@ export interface StackOptions {
   logLevel?: string;
   /** (in-process mode) the middleware runs on the emulator's clock, so advanceClock moves both (e.g. past the 72 h event retention). */
   followEmulatorClock?: boolean;
+  /** (child mode) run the service the way `npm start` does: compiled JavaScript through middleware/start.js (built when stale). */
+  compiled?: boolean;
+  /** (child mode) more Node flags, e.g. --cpu-prof. */
+  nodeFlags?: string[];
 }
 
 export interface Stack {
@@ -109,7 +113,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   let child: ChildProcess | undefined;
   const start = async () => {
     if (o.mode === 'child') {
-      child = spawn(process.execPath, [...NODE_FLAGS, join(ROOT, 'middleware/src/bin/didomi-sync.ts'), 'serve'], {
+      const entry = o.compiled ? 'middleware/start.js' : 'middleware/src/bin/didomi-sync.ts';
+      child = spawn(process.execPath, [...NODE_FLAGS, ...(o.nodeFlags ?? []), join(ROOT, entry), 'serve'], {
         env: { ...process.env, ...env, LOG_LEVEL: ['debug', 'trace'].includes(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

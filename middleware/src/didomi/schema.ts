@@ -2,11 +2,11 @@
 // objects"): `{type, parameters}`. Unknown extra fields are tolerated (Didomi adds fields over
 // time); the fields the sync reads are type-checked. Both consent trees are accepted: the current
 // `values` map and the deprecated v1 `preferences[]` list.
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Json, NewEvent } from '../store/types.ts';
 import { userKeyFor } from './user-key.ts';
 import { storableProblem } from './storable.ts';
+import { dedupeKeyOf } from './dedupe-key.ts';
 
 const id = z.string().min(1).max(255);
 const isoDate = z
@@ -143,20 +143,10 @@ export function occurredAtOf(w: DidomiWebhook): string {
   return new Date(Date.parse(t)).toISOString();
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-}
-
-/** Didomi documents no de-duplication key: an identical redelivery has identical content, so hash it. */
+/** The event to store, keyed for de-duplication by its content (didomi/dedupe-key.ts). */
 export function toNewEvent(w: DidomiWebhook): NewEvent {
   return {
-    dedupeKey: createHash('sha256').update(w.type).update('\n').update(canonical(w.parameters)).digest('hex'),
+    dedupeKey: dedupeKeyOf(w.type, w.parameters),
     userKey: userKeyOf(w)!,
     type: w.type,
     occurredAt: occurredAtOf(w),

@@ -22,6 +22,9 @@ export interface AppDeps {
 export function createHttpApp(d: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: every answer is a one-off (a webhook acknowledgement, a token, a health check), never
+  // revalidated; hashing each body was part of the 10.6 % res.json took per accepted webhook (issue 17).
+  app.disable('etag');
   app.set('trust proxy', d.config.TRUST_PROXY_HOPS);
   app.use(oauthRouter(d.config, d.metrics, d.now));
   app.use(webhookRouter(d));

@@ -1,0 +1,45 @@
+// The benchmark's posting client, shared by every row (the service, the per-event baseline and the
+// bare-Express ceiling) so their accepted/s compare: up to 64 requests in flight, paced at `rate`
+// per second or as fast as answers come ('max'); what is not acknowledged is retried, like Didomi.
+import type { WorkItem } from '../test/support/didomi-workload.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const MAX_IN_FLIGHT = 64;
+
+/** Posts every item; records each acknowledgement's time in `accepted`; returns the accepted rate per second. */
+export async function postWebhooks(url: string, token: string | null, items: WorkItem[], rate: number | 'max', accepted: Map<WorkItem, number>) {
+  const started = Date.now();
+  let inflight = 0;
+  const one = async (it: WorkItem) => {
+    inflight++;
+    try {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const r = await fetch(`${url}/webhooks/didomi`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(it.body),
+        });
+        await r.arrayBuffer();
+        if (r.status < 300) {
+          accepted.set(it, Date.now());
+          return;
+        }
+        await sleep(100); // like Didomi: retry what was not acknowledged
+      }
+      throw new Error('webhook not accepted after 20 tries');
+    } finally {
+      inflight--;
+    }
+  };
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (rate !== 'max') {
+      const due = started + (i * 1000) / rate;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+    while (inflight >= MAX_IN_FLIGHT) await sleep(1);
+    pending.push(one(items[i]));
+  }
+  await Promise.all(pending);
+  return (items.length * 1000) / Math.max(1, Date.now() - started);
+}
