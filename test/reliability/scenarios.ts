@@ -479,20 +479,35 @@ export const scenarios: Scenario[] = [
     description: 'API_BUDGET_SHARE of a small daily allocation: the service stays within it and keeps the rest queued',
     async run({ figures }) {
       const max = 100_000;
-      const share = 0.0005; // 50 calls a day: an hour's worth is 5 calls
+      const share = 0.0005; // 50 calls a day: the bucket holds 5 (at least a handful, budget.ts) and refills one call every 28.8 min
+      const refillMs = 86_400_000 / (max * share);
       const s = await stack({
         env: { API_BUDGET_SHARE: String(share), BATCH_WAIT_MS: '20', HEARTBEAT_MS: '200', CONFIG_REFRESH_MS: '200' },
         emulator: { dailyApiLimit: max },
       });
       try {
-        const before = s.emu.stats().apiCalls.total;
-        await deliver(s, makeWorkload({ events: 200, users: 100, seed: 2 }));
-        await sleep(3000);
-        const used = s.emu.stats().apiCalls.total - before;
-        const allowedNow = Math.max(5, (max * share) / 24) + 2; // bucket capacity, plus the first calls made before the allocation is known
-        Object.assign(figures, { calls: used, allowed: Math.floor(allowedNow), queued: await pendingEvents(s), lost: 0 });
-        assert.ok(used <= allowedNow, `${used} calls with a budget of ${allowedNow}`);
-        assert.ok((await pendingEvents(s)) > 0, 'the rest waits in the queue');
+        const started = Date.now();
+        const calls = () => s.emu.stats().apiCalls.total;
+        const waits = async () => metricSum(await s.metrics(), 'didomi_sync_salesforce_budget_waits_total');
+        // housekeeping every 200 ms spends the bucket on its own: once a call is held, no token is left for the worker
+        await waitFor('a call held by the budget', async () => (await waits()) > 0, 60_000);
+        const items = makeWorkload({ events: 200, users: 100, seed: 2 });
+        await deliver(s, items);
+        // the service keeps asking and keeps being held: every ask is a moment at which it could have overspent
+        const held = await waits();
+        await waitFor('five more calls held by the budget after the workload arrived', async () => (await waits()) >= held + 5, 60_000);
+        const m = await s.metrics();
+        const used = calls();
+        const elapsed = Date.now() - started;
+        // bucket capacity, plus the first calls made before the allocation is known, plus what refilled meanwhile
+        const allowed = 5 + 2 + Math.floor(elapsed / refillMs);
+        const synced = metricSum(m, 'didomi_sync_events_synced_total');
+        const queued = await pendingEvents(s);
+        Object.assign(figures, { calls: used, allowed, held: await waits(), queued, lost: 0 });
+        assert.ok(used <= allowed, `${used} calls with a budget of ${allowed}`);
+        if (elapsed < refillMs) assert.equal(synced, 0, 'the bucket was empty before the first event arrived and nothing refilled it');
+        assert.equal(queued + synced, metricSum(m, 'didomi_sync_events_accepted_total'), 'every accepted event is queued or synced: none lost');
+        assert.ok(queued > 0, 'the rest waits in the queue');
       } finally {
         await s.close();
       }
