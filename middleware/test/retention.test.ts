@@ -6,12 +6,12 @@ import { startStack, type Stack } from '../../test/support/stack.ts';
 import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
 import { loadConfig, ConfigError } from '../src/config.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 const stacks: Stack[] = [];
 after(async () => {
   for (const s of stacks) await s.close();
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('RETENTION_DAYS: 7 by default; zero, negative and non-numbers are refused at start', async () => {
   const s = await startStack({ seed: false });
@@ -28,18 +28,19 @@ test('RETENTION_DAYS: 7 by default; zero, negative and non-numbers are refused a
 
 test('a running service prunes inbox events once merged, written and older than RETENTION_DAYS (what stays is checked with an injected clock in the store contract)', async () => {
   let store: SqliteStore | undefined;
-  // a retention of ~0.9 s (1e-5 days), checked every 100 ms
+  // the default retention (7 days), checked every 100 ms; the service runs on the emulator's clock, which the test moves
   const s = await startStack({
-    env: { RETENTION_DAYS: '0.00001', PRUNE_EVERY_MS: '100' },
+    env: { PRUNE_EVERY_MS: '100' },
+    followEmulatorClock: true,
     makeStore: (env) => (store = new SqliteStore(env.SQLITE_PATH)),
   });
   stacks.push(s);
   const rows = () => Number(((store as any).db.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n);
   for (let i = 0; i < 5; i++) assert.equal((await s.post(eventCreated(`old${i}@example.com`, new Date(), { purposes: { [PURPOSE]: true } }))).status, 202);
   await s.waitForDrain();
-  assert.equal(rows(), 5);
-  for (let i = 0; i < 100 && rows() > 0; i++) await sleep(100);
-  assert.equal(rows(), 0, 'written events older than the retention are pruned');
+  assert.equal(rows(), 5, 'written events younger than the retention stay');
+  s.emu.advanceClock(7 * 86_400_000 + 3_600_000);
+  await waitFor('written events older than the retention pruned', () => rows() === 0);
   const [lead] = (await s.records('Lead')).filter((r) => r.Email === 'old0@example.com');
   assert.equal(lead.HasOptedOutOfEmail, false, 'what was written stays written');
 });
