@@ -1,25 +1,17 @@
 // Consent semantics a data-protection officer would sign (issue 12), end to end: webhooks in, over
 // HTTP to the org emulator, fields out. One test per README contract line ("Safety").
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, type Stack } from '../../test/support/stack.ts';
+import type { Stack } from '../../test/support/stack.ts';
+import { byEmail, stacksClosedAfterFile } from './support/stacks.ts';
 import { metricSum } from '../../test/support/wait-for.ts';
 import { HeldClaimsStore } from './support/held-claims.ts';
 import { eventCreated, eventUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS } from '../../test/support/org-fixture.ts';
 
-const stacks: Stack[] = [];
-after(async () => {
-  for (const s of stacks) await s.close();
-});
-const stack = async (o: Parameters<typeof startStack>[0] = {}) => {
-  const s = await startStack(o);
-  stacks.push(s);
-  return s;
-};
+const stack = stacksClosedAfterFile();
 const t0 = Date.parse('2026-11-02T10:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
-const byEmail = async (s: Stack, obj: string, email: string) => (await s.records(obj)).filter((r) => String(r.Email).toLowerCase() === email.toLowerCase());
 const writes = async (s: Stack, since: number) => ((await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json()) as any).writes as any[];
 const GIVEN_ALL = { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: true }, preferences: { [PREFERENCE]: [VALUE_WEEKLY, VALUE_OFFERS] } };
 // Several people per case, each order, in one batch and in two (claims held, then a drain between posts):
@@ -142,7 +134,13 @@ test("the newest version of an event wins by the event's own updated_at then cre
   ];
   // every case in both orders, both in one batch and in two: two people each
   const people = cases.flatMap((c) =>
-    Array.from({ length: PEOPLE }, (_, i) => ({ c, email: person(c.name, i), reversed: i % 2 === 1, together: i < PEOPLE / 2, versions: c.versions(person(c.name, i), i) })),
+    Array.from({ length: PEOPLE }, (_, i) => ({
+      c,
+      email: person(c.name, i),
+      reversed: i % 2 === 1,
+      together: i < PEOPLE / 2,
+      versions: c.versions(person(c.name, i), i),
+    })),
   );
   s.emu.seed({ Lead: people.map((p) => ({ LastName: p.email, Company: 'Acme', Email: p.email })) });
   const ordered = (p: (typeof people)[number]) => (p.reversed ? [...p.versions].reverse() : p.versions);

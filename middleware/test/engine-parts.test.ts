@@ -15,6 +15,7 @@ import type { ClaimedUser, Json, StoredEvent } from '../src/store/types.ts';
 import type { Mapping, Target } from '../src/sync/config-types.ts';
 import type { CompositeSubrequest, CompositeSubresponse, SObjectRow } from '../src/salesforce/client.ts';
 import { eventCreated, userDeleted, PURPOSE } from '../../test/support/didomi-events.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 const logger = createLogger('silent');
 const t0 = Date.parse('2026-01-01T00:00:00Z');
@@ -148,6 +149,7 @@ test('planner: extra steps add record operations to the plan (extension point)',
 
 test('worker loop: claims only once ready, hands each batch to process, keeps leases while it runs, and wakes on notify', async () => {
   let ready = false;
+  let asked = 0;
   const claims: number[] = [];
   const extended: string[][] = [];
   let queued: ClaimedUser[] = [];
@@ -175,7 +177,10 @@ test('worker loop: claims only once ready, hands each batch to process, keeps le
     leaseMs: 30,
     batchWaitMs: 1,
     idlePollMs: 60_000, // only notify() wakes it within the test
-    ready: () => ready,
+    ready: () => {
+      asked++;
+      return ready;
+    },
     process: async (users) => {
       processed.push(users.map((u) => u.userKey));
       batchStarted();
@@ -183,15 +188,15 @@ test('worker loop: claims only once ready, hands each batch to process, keeps le
     },
   });
   loop.start(1);
-  await new Promise((r) => setTimeout(r, 20));
+  await waitFor('the loop asks whether it may claim', () => asked > 0);
   assert.deepEqual(claims, [], 'nothing claimed before a configuration is there');
   ready = true;
-  while (!claims.length) await new Promise((r) => setTimeout(r, 5)); // claims once ready
+  await waitFor('a claim once ready', () => claims.length > 0);
   queued = [claimed('a@x.com', [])];
   loop.notify();
   await started;
   assert.deepEqual(processed, [['a@x.com']]);
-  while (!extended.length) await new Promise((r) => setTimeout(r, 5)); // renewal every third of the lease
+  await waitFor('a lease renewal while the batch is in flight', () => extended.length > 0); // every third of the lease
   assert.deepEqual(extended[0], ['a@x.com']);
   release();
   await loop.stop();
@@ -209,7 +214,7 @@ test('housekeeping: each task on its own timer (the configuration refreshes at i
   );
   await hk.start();
   assert.deepEqual(runs, ['config', 'heartbeat'], 'both due at start; "later" is not');
-  while (runs.filter((r) => r === 'config').length < 4) await new Promise((r) => setTimeout(r, 5));
+  await waitFor('four configuration runs', () => runs.filter((r) => r === 'config').length >= 4);
   await hk.stop();
   assert.equal(runs.filter((r) => r === 'heartbeat').length, 1, 'the heartbeat keeps its own period');
   assert.equal(runs.filter((r) => r === 'later').length, 0);

@@ -1,18 +1,15 @@
 // Lease renewal (issue 11, item 7): a batch that waits on slow writes (or on the API budget) can
 // outlive LEASE_MS. While it is in flight its leases are renewed, so no other worker takes its users.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { startStack, type Stack } from '../../test/support/stack.ts';
+import { stacksClosedAfterFile } from './support/stacks.ts';
 import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import type { ClaimOptions } from '../src/store/types.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
-const stacks: Stack[] = [];
-after(async () => {
-  for (const s of stacks) await s.close();
-});
+const stack = stacksClosedAfterFile();
 
 /** A real SQLite store on an injected clock that reports its claims and lease renewals. */
 class ObservedStore extends SqliteStore {
@@ -38,11 +35,10 @@ test('a batch in flight past LEASE_MS keeps its leases: a second worker cannot c
   let clock = Date.now();
   let store: ObservedStore | undefined;
   const leaseMs = 600;
-  const s = await startStack({
+  const s = await stack({
     env: { LEASE_MS: String(leaseMs), SF_REQUEST_TIMEOUT_MS: '30000' },
     makeStore: (env) => (store = new ObservedStore(env.SQLITE_PATH, { now: () => clock })),
   });
-  stacks.push(s);
   const user = 'slow@example.com';
   s.emu.seed({ Lead: [{ LastName: 'Slow', Company: 'Acme', Email: user }] });
   assert.equal((await s.post(eventCreated('warm@example.com', new Date(), { purposes: { [PURPOSE]: true } }))).status, 202);

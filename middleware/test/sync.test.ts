@@ -1,31 +1,15 @@
 // The behaviour contract (DESIGN.md) end to end: webhooks in, over HTTP to the org emulator, fields out.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, TEST_DATABASE_URL, type Stack } from '../../test/support/stack.ts';
+import { TEST_DATABASE_URL } from '../../test/support/stack.ts';
+import { byEmail, stacksClosedAfterFile } from './support/stacks.ts';
 import { metricSum, waitFor } from '../../test/support/wait-for.ts';
 import { eventCreated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS, CUSTOMER_PERMISSION_SETS } from '../../test/support/org-fixture.ts';
 
-const stacks: Stack[] = [];
-after(async () => {
-  for (const s of stacks) await s.close();
-});
-const stack = async (o: Parameters<typeof startStack>[0] = {}) => {
-  const s = await startStack(o);
-  stacks.push(s);
-  return s;
-};
+const stack = stacksClosedAfterFile();
 const t0 = Date.parse('2026-11-01T10:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
-const byEmail = async (s: Stack, obj: string, email: string) => (await s.records(obj)).filter((r) => String(r.Email).toLowerCase() === email.toLowerCase());
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, fn: () => Promise<boolean>, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 test('purpose, preference and preference value reach Lead and Contact; invert, labels, multi-select', async () => {
   const s = await stack();
@@ -220,7 +204,7 @@ test('transient faults: session revoked, 503 outage, refused connections, row lo
   for (let i = 15; i < 20; i++) await send(i, 1, false);
   await waitFor('REQUEST_LIMIT_EXCEEDED met by the sync', async () => (await calls('403')) > limited);
   await s.emu.setFaults({ limitExhausted: false });
-  await until('all 20 leads opted out', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 20, 90_000);
+  await waitFor('all 20 leads opted out', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 20, 90_000);
   const m = await s.metrics();
   assert.match(m, /didomi_sync_retries_scheduled_total\{reason="[A-Z_]+"\} \d+/);
 });
@@ -242,7 +226,7 @@ test('a permanent per-record failure is dead-lettered in the org while the rest 
   const batches = await s.metrics();
   assert.deepEqual([metricSum(batches, 'didomi_sync_batch_users_count'), metricSum(batches, 'didomi_sync_batch_users_sum')], [1, 2], 'one batch of both users');
   let errors: any[] = [];
-  await until('a Didomi_Sync_Error__c record', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
+  await waitFor('a Didomi_Sync_Error__c record', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
   assert.equal(errors[0].Error_Code__c, 'FIELD_CUSTOM_VALIDATION_EXCEPTION');
   assert.equal(errors[0].Organization_User_Id__c, 'bad@example.com');
   assert.equal(errors[0].Status__c, 'Open');
@@ -253,8 +237,8 @@ test('a permanent per-record failure is dead-lettered in the org while the rest 
   // the admin fixes the cause and requests a retry in the org
   await s.emu.setFaults({ validationRules: [] });
   s.emu.org.update(null, 'Didomi_Sync_Error__c', errors[0].Id, { Status__c: 'Retry Requested' }, { trusted: true });
-  await until('the lead updated after the retry', async () => (await s.records('Lead')).find((l) => l.LastName === 'Bad').HasOptedOutOfEmail === true);
-  await until('the error resolved', async () => (await s.records('Didomi_Sync_Error__c'))[0].Status__c === 'Resolved');
+  await waitFor('the lead updated after the retry', async () => (await s.records('Lead')).find((l) => l.LastName === 'Bad').HasOptedOutOfEmail === true);
+  await waitFor('the error resolved', async () => (await s.records('Didomi_Sync_Error__c'))[0].Status__c === 'Resolved');
 });
 
 test('an invalid mapping is reported in the org and skipped; the others keep working', async () => {
@@ -267,7 +251,7 @@ test('an invalid mapping is reported in the org and skipped; the others keep wor
     ],
     Lead: [{ LastName: 'Map', Company: 'Acme', Email: 'map@example.com' }],
   });
-  await until(
+  await waitFor(
     'invalid mappings reported',
     async () => (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'INVALID_MAPPING').length === 2,
   );
@@ -300,7 +284,7 @@ test('a match field that does not exist (Email on a business Account) or that th
   // Contact.Phone exists, but the integration user has no field permission on it.
   s.emu.org.update(null, 'Didomi_Sync_Target__c', contactTarget.Id, { Match_Field__c: 'Phone' }, { trusted: true });
   const targetErrors = async () => (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'INVALID_MAPPING' && !e.Organization_User_Id__c);
-  await until('both targets reported', async () => (await targetErrors()).length === 2);
+  await waitFor('both targets reported', async () => (await targetErrors()).length === 2);
   const byTarget = new Map((await targetErrors()).map((e) => [e.Record_Id__c, e.Message__c]));
   assert.match(byTarget.get(accountTarget)!, /match field Account.Email does not exist or the integration user cannot read it/);
   assert.match(byTarget.get(contactTarget.Id)!, /match field Contact.Phone does not exist or the integration user cannot read it/);
@@ -309,7 +293,7 @@ test('a match field that does not exist (Email on a business Account) or that th
   const [lead] = await byEmail(s, 'Lead', 'iso@example.com');
   assert.equal(lead.HasOptedOutOfEmail, true, 'the Lead target keeps syncing');
   let userErrors: any[] = [];
-  await until('the user has one error per unusable target', async () => {
+  await waitFor('the user has one error per unusable target', async () => {
     userErrors = (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Organization_User_Id__c === 'iso@example.com');
     return userErrors.length === 2;
   });
@@ -345,7 +329,7 @@ test('a match query Salesforce refuses (a field made unreadable since the config
   const [lead] = await byEmail(s, 'Lead', 'fls@example.com');
   assert.equal(lead.HasOptedOutOfEmail, true, 'the Lead target is written');
   let errors: any[] = [];
-  await until('the Contact failure recorded', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
+  await waitFor('the Contact failure recorded', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
   assert.equal(errors[0].Target_Object__c, 'Contact');
   assert.equal(errors[0].Error_Code__c, 'INVALID_FIELD');
   assert.match(errors[0].Message__c, /match query on Contact: .*No such column 'Email'/s);
@@ -374,7 +358,7 @@ test('Delete Record without Delete permission on the object is reported and clea
   const [lead] = await byEmail(denied, 'Lead', 'gone@example.com');
   assert.ok(lead, 'not deleted');
   assert.equal(lead.HasOptedOutOfEmail, true, 'cleared: the inverted opt-out field holds its no-consent value');
-  await until('the problem reported', async () =>
+  await waitFor('the problem reported', async () =>
     (await denied.records('Didomi_Sync_Error__c')).some((e) => e.Error_Code__c === 'INVALID_MAPPING' && /cannot delete Lead records/.test(e.Message__c)),
   );
   const allowed = await run(true);
@@ -408,7 +392,7 @@ test('one record matches two users: it keeps the user whose Didomi_User_Id__c it
     'never written with the other user id',
   );
   let errors: any[] = [];
-  await until('the ambiguous match dead-lettered', async () => (errors = await s.records('Didomi_Sync_Error__c')).length > 0);
+  await waitFor('the ambiguous match dead-lettered', async () => (errors = await s.records('Didomi_Sync_Error__c')).length > 0);
   assert.deepEqual(
     errors.map((e) => [e.Organization_User_Id__c, e.Error_Code__c, e.Record_Id__c]),
     [['two@example.com', 'AMBIGUOUS_MATCH', leadId]],
@@ -421,7 +405,7 @@ test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', as
   s.emu.seed({ Lead: [{ LastName: 'Hb', Company: 'Acme', Email: 'hb@example.com' }] });
   await s.post(eventCreated('hb@example.com', at(1), { purposes: { [PURPOSE]: true } }));
   await s.waitForDrain();
-  await until('a heartbeat with the synced event', async () => {
+  await waitFor('a heartbeat with the synced event', async () => {
     const [st] = await s.records('Didomi_Sync_Status__c');
     return !!st && st.Events_Synced_Today__c >= 1 && st.Api_Usage_Max__c === 1_000_000;
   });
@@ -433,7 +417,7 @@ test('heartbeat and configuration refresh keep their own periods: a short CONFIG
   const composites = () => s.emu.stats().apiCalls.byResource.composite ?? 0;
   const start = composites();
   // each refresh is one composite (targets, mappings, retry requests, describes); nothing else runs here
-  await until('five configuration refreshes', async () => composites() - start >= 5);
+  await waitFor('five configuration refreshes', async () => composites() - start >= 5);
   const writes = ((await (await fetch(`${s.emu.url}/__emulator/writes?since=0`)).json()) as any).writes.filter(
     (w: any) => w.sobject === 'Didomi_Sync_Status__c',
   );
@@ -489,5 +473,5 @@ test('SIGTERM mid-batch loses nothing: the restarted service finishes the work',
   await s.kill('SIGTERM');
   await s.emu.setFaults({ latencyMs: 0 });
   await s.restart();
-  await until('all 30 leads written after restart', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 30, 30_000);
+  await waitFor('all 30 leads written after restart', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 30, 30_000);
 });
