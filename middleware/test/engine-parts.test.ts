@@ -9,10 +9,10 @@ import { readOrg } from '../src/sync/config-refresh.ts';
 import type { SalesforceApi } from '../src/sync/clients.ts';
 import { WorkerLoop } from '../src/sync/worker-loop.ts';
 import { Housekeeping } from '../src/sync/housekeeping.ts';
-import { parseWebhook, toNewEvent } from '../src/didomi/schema.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import type { ClaimedUser, Json, StoredEvent } from '../src/store/types.ts';
-import type { Mapping, Target } from '../src/sync/config-types.ts';
+import type { ClaimedUser, Json } from '../src/store/types.ts';
+import type { Target } from '../src/sync/config-types.ts';
+import { mapping as purposeMapping, storedAt, target } from './support/sync-config.ts';
 import type { CompositeSubrequest, CompositeSubresponse, SObjectRow } from '../src/salesforce/client.ts';
 import { eventCreated, userDeleted, PURPOSE } from '../../test/support/didomi-events.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
@@ -20,42 +20,18 @@ import { waitFor } from '../../test/support/wait-for.ts';
 const logger = createLogger('silent');
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
-let seq = 0;
-const stored = (body: unknown): StoredEvent => ({ ...toNewEvent(parseWebhook(body)), seq: ++seq, receivedAt: new Date(t0).toISOString() });
 const claimed = (userKey: string, bodies: unknown[], written: Record<string, Record<string, unknown>> | null = null): ClaimedUser => ({
   userKey,
   state: null,
   written: written as unknown as Json,
   attempts: 0,
   firstFailedAt: null,
-  events: bodies.map(stored),
+  events: bodies.map((b) => storedAt(b, new Date(t0))),
 });
 const optIn = (key: string, enabled: boolean) => eventCreated(key, at(1), { purposes: { [PURPOSE]: enabled } });
 
-const mapping: Mapping = {
-  id: 'm',
-  kind: 'Purpose',
-  purposeId: PURPOSE,
-  preferenceId: null,
-  valueId: null,
-  attributePath: null,
-  field: 'HasOptedOutOfEmail',
-  fieldType: 'boolean',
-  invert: true,
-  valueLabels: {},
-  regulation: 'gdpr',
-};
-const lead = (o: Partial<Target> = {}): Target => ({
-  id: 't',
-  object: 'Lead',
-  upsertMode: false,
-  matchField: 'Email',
-  creationDefaults: {},
-  deletionBehavior: 'Ignore',
-  mappings: [mapping],
-  fields: new Map(),
-  ...o,
-});
+const mapping = purposeMapping({ field: 'HasOptedOutOfEmail', invert: true });
+const lead = (o: Partial<Target> = {}) => target([mapping], o);
 const matches = (byKey: Record<string, SObjectRow[]>, object = 'Lead'): Matches => new Map([[object, new Map(Object.entries(byKey))]]);
 const row = (Id: string, fields: Record<string, unknown> = {}): SObjectRow => ({ Id, ...fields });
 

@@ -8,30 +8,16 @@ import { startDidomiApiStub, type DidomiApiStub } from '../../test/support/didom
 import { eventCreated } from '../../test/support/didomi-events.ts';
 import { PURPOSE, PHONE_PURPOSE } from '../../test/support/org-fixture.ts';
 import { refusalsOf } from '../src/sync/reverse.ts';
-import type { Target } from '../src/sync/config-types.ts';
+import type { Mapping } from '../src/sync/config-types.ts';
+import { mapping as purposeMapping, target as leadTarget } from './support/sync-config.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
-const mapping = (field: string, purposeId: string, o: { invert?: boolean; regulation?: string } = {}) => ({
-  id: field,
-  kind: 'Purpose' as const,
-  purposeId,
-  preferenceId: null,
-  valueId: null,
-  attributePath: null,
-  field,
-  fieldType: 'boolean',
-  invert: !!o.invert,
-  valueLabels: {},
-  regulation: o.regulation ?? 'gdpr',
-});
-const target = {
-  object: 'Lead',
-  mappings: [
-    mapping('HasOptedOutOfEmail', 'marketing', { invert: true }),
-    mapping('Cpra__c', 'marketing', { regulation: 'cpra' }),
-    mapping('Calls__c', 'calls'),
-  ],
-} as unknown as Target;
+const mapping = (field: string, purposeId: string, o: Partial<Mapping> = {}) => purposeMapping({ id: field, field, purposeId, ...o });
+const target = leadTarget([
+  mapping('HasOptedOutOfEmail', 'marketing', { invert: true }),
+  mapping('Cpra__c', 'marketing', { regulation: 'cpra' }),
+  mapping('Calls__c', 'calls'),
+]);
 const snapshot = (purposes: Record<string, Record<string, boolean>>) => JSON.stringify({ purposes });
 
 test('refusalsOf: only refusals Didomi does not know yet, per regulation, with invert', () => {
