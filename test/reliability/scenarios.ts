@@ -614,8 +614,16 @@ export const scenarios: Scenario[] = [
           const t0 = Date.now();
           await first.emu.setFaults({ outage: 'off' });
           if (kill) {
-            await sleep(400);
-            await others[0].kill('SIGKILL');
+            // killed with a batch in flight whatever the machine's speed: once it has synced a batch, every
+            // Salesforce call is held until it has claimed the next one, then it dies holding those leases
+            const victim = others[0];
+            await waitFor('the replica to kill syncing', async () => metricSum(await victim.metrics(), 'didomi_sync_events_synced_total') > 0, 60_000);
+            await first.emu.setFaults({ hold: true });
+            const leased = async () =>
+              Number((await admin.query(`SELECT count(*) AS n FROM ${schema}.user_sync WHERE lease_owner LIKE $1`, [`${victim.env.INSTANCE_ID}:%`])).rows[0].n);
+            await waitFor('the replica to kill holding a batch in flight', async () => (await leased()) > 0, 60_000);
+            await victim.kill('SIGKILL');
+            await first.emu.setFaults({ hold: false });
           }
           await first.waitForDrain(180_000);
           const seconds = (Date.now() - t0) / 1000;
@@ -1007,6 +1015,18 @@ export const scenarios: Scenario[] = [
         let readyWhileDown: { status: number; body: any } = { status: 0, body: null };
         let webhookWhileDown = 0;
         let reconnectMs = 0;
+        // the last 40 % is posted only once the database is gone, so the load meets the outage whatever the machine's speed
+        const early = items.slice(0, Math.floor(items.length * 0.6));
+        const late = items.slice(early.length);
+        let lateDelivery: Promise<void> = Promise.resolve();
+        const load = (part: WorkItem[]) =>
+          deliver(
+            s,
+            part,
+            16,
+            () => acknowledged++,
+            (st) => count(statuses, st),
+          );
         const chaos = (async () => {
           const waitAck = async (n: number) => {
             const target = acknowledged + n;
@@ -1021,7 +1041,8 @@ export const scenarios: Scenario[] = [
           const ready = await fetch(`${s.url}/readyz`);
           readyWhileDown = { status: ready.status, body: await ready.json() };
           webhookWhileDown = (await s.post(eventCreated('while-down@example.com', new Date(), { purposes: { [PURPOSE]: true } }))).status;
-          await sleep(1000); // away for a while: the load keeps posting and gets 503
+          lateDelivery = load(late);
+          await waitFor('the load meeting the outage', () => (statuses[503] ?? 0) > 0, 60_000); // away for a while: the load gets 503
           await db.start();
           const t = Date.now();
           for (let i = 0; (await fetch(`${s.url}/readyz`)).status !== 200; i++) {
@@ -1032,17 +1053,14 @@ export const scenarios: Scenario[] = [
         })();
         let exited = '';
         s.child!.once('exit', (code, signal) => (exited = `middleware exited (${code ?? signal}): crashed on the lost connection`));
-        await deliver(
-          s,
-          items,
-          16,
-          () => acknowledged++,
-          (st) => count(statuses, st),
-        ).catch((e) => {
+        await load(early).catch((e) => {
+          throw new Error(exited || (e as Error).message);
+        });
+        await chaos;
+        await lateDelivery.catch((e) => {
           throw new Error(exited || (e as Error).message);
         });
         delivering = false;
-        await chaos;
         assert.equal(s.child!.exitCode, null, 'the middleware is still running');
         await s.waitForDrain(120_000);
         const wrong = mismatches(await s.records('Lead'), expectedLeads(items));
