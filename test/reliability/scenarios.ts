@@ -453,12 +453,11 @@ export const scenarios: Scenario[] = [
         // the rejected user's record keeps the values from before the rule; its last write is a dead letter
         const wrong = mismatches(leads, expected).filter((m) => m.user !== rejected);
         let errors: any[] = [];
-        for (
-          let i = 0;
-          i < 100 && !(errors = (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'FIELD_CUSTOM_VALIDATION_EXCEPTION')).length;
-          i++
-        )
-          await sleep(100);
+        await waitFor(
+          'the validation rule dead-lettered in the org',
+          async () => (errors = (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'FIELD_CUSTOM_VALIDATION_EXCEPTION')).length > 0,
+          60_000,
+        );
         Object.assign(figures, {
           accepted: items.length,
           delivered: items.length - wrong.length,
@@ -707,7 +706,7 @@ export const scenarios: Scenario[] = [
           }
         }).length;
         let errors: any[] = [];
-        for (let i = 0; i < 200 && (errors = await s.records('Didomi_Sync_Error__c')).length < picklist.length; i++) await sleep(50);
+        await waitFor('a dead letter per refused field', async () => (errors = await s.records('Didomi_Sync_Error__c')).length >= picklist.length, 60_000);
         const refusals = ((await (await fetch(`${s.emu.url}/__emulator/rejections`)).json()) as any).rejections as { fields: string[] }[];
         Object.assign(figures, {
           sent: given.length + withdrawn.length,
@@ -1124,10 +1123,7 @@ export const scenarios: Scenario[] = [
           );
           await deliver(s, round);
           await s.waitForDrain(60_000);
-          for (let i = 0; rows() > 0; i++) {
-            if (i > 300) throw new Error(`round ${r}: ${rows()} inbox rows not pruned after 30 s`);
-            await sleep(100);
-          }
+          await waitFor(`round ${r}: every inbox row pruned`, () => rows() === 0, 60_000);
           bytes.push(pageBytes());
           walMax = Math.max(walMax, statSync(s.env.SQLITE_PATH + '-wal', { throwIfNoEntry: false })?.size ?? 0);
         }
@@ -1186,7 +1182,7 @@ export const scenarios: Scenario[] = [
         const t0 = Date.now();
         await deliver(first, items, 8);
         // without renewal the replicas keep taking each other's users: the queue may never drain
-        const drained = await first.waitForDrain(60_000).then(
+        const drained = await first.waitForDrain(180_000).then(
           () => true,
           () => false,
         );
