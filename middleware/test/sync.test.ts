@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASE_URL } from '../../test/support/stack.ts';
 import { byEmail, stacksClosedAfterFile } from './support/stacks.ts';
+import { HeldClaimsStore } from './support/held-claims.ts';
 import { metricSum, waitFor } from '../../test/support/wait-for.ts';
 import { eventCreated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS, CUSTOMER_PERMISSION_SETS } from '../../test/support/org-fixture.ts';
@@ -159,7 +160,10 @@ test('many users per request: 600 users land in a handful of API calls (collecti
 });
 
 test("60 people each with a Lead and a Contact: collections by sObject type, within Salesforce's 10-chunk rule", async () => {
-  const s = await stack({ env: { BATCH_WAIT_MS: '3000' } });
+  // claims held while the webhooks arrive: the 120 records go out in one batch whatever the machine's speed
+  let store!: HeldClaimsStore;
+  const s = await stack({ makeStore: (env) => (store = new HeldClaimsStore(env.SQLITE_PATH)) });
+  store.held = true;
   const emails = Array.from({ length: 60 }, (_, i) => `pair${i}@example.com`);
   s.emu.seed({
     Lead: emails.map((Email, i) => ({ LastName: `L${i}`, Company: 'Acme', Email })),
@@ -167,7 +171,10 @@ test("60 people each with a Lead and a Contact: collections by sObject type, wit
   });
   const token = await s.token();
   await Promise.all(emails.map((e) => s.post(eventCreated(e, at(1), { purposes: { [PURPOSE]: false } }), token)));
+  store.held = false;
   await s.waitForDrain();
+  const m = await s.metrics();
+  assert.deepEqual([metricSum(m, 'didomi_sync_batch_users_count'), metricSum(m, 'didomi_sync_batch_users_sum')], [1, 60], 'one batch of 60 people');
   const optedOut = async (obj: string) => (await s.records(obj)).filter((r) => r.HasOptedOutOfEmail === true).length;
   assert.equal(await optedOut('Lead'), 60, 'every Lead written');
   assert.equal(await optedOut('Contact'), 60, 'every Contact written');
@@ -367,19 +374,22 @@ test('Delete Record without Delete permission on the object is reported and clea
 
 test('one record matches two users: it keeps the user whose Didomi_User_Id__c it carries, the other is dead-lettered (AMBIGUOUS_MATCH), never flip-flopping', async () => {
   // The Lead's Email is one Didomi user's organization_user_id; its Didomi_User_Id__c holds another's (crm-42).
-  const s = await stack({ seed: { contact: false } });
+  let store!: HeldClaimsStore;
+  const s = await stack({ seed: { contact: false }, makeStore: (env) => (store = new HeldClaimsStore(env.SQLITE_PATH)) });
   const ids = s.emu.seed({ Lead: [{ LastName: 'Two', Company: 'Acme', Email: 'two@example.com', Didomi_User_Id__c: 'crm-42' }] });
   const leadId = ids.Lead[0];
   const token = await s.token();
-  // both in one batch, in both orders over two rounds; then each alone
-  await Promise.all([
-    s.post(eventCreated('two@example.com', at(1), { purposes: { [PURPOSE]: false } }), token),
-    s.post(eventCreated('crm-42', at(1), { purposes: { [PURPOSE]: true } }), token),
-  ]);
-  await s.waitForDrain();
-  await s.post(eventCreated('crm-42', at(2), { purposes: { [PURPOSE]: false } }), token);
-  await s.post(eventCreated('two@example.com', at(2), { purposes: { [PURPOSE]: true } }), token);
-  await s.waitForDrain();
+  // both in one batch (claims held until both are stored), in both orders over two rounds; then each alone
+  const together = async (...bodies: unknown[]) => {
+    const before = metricSum(await s.metrics(), 'didomi_sync_batch_users_count');
+    store.held = true;
+    for (const b of bodies) assert.equal((await s.post(b, token)).status, 202);
+    store.held = false;
+    await s.waitForDrain();
+    assert.equal(metricSum(await s.metrics(), 'didomi_sync_batch_users_count') - before, 1, 'both users in one batch');
+  };
+  await together(eventCreated('two@example.com', at(1), { purposes: { [PURPOSE]: false } }), eventCreated('crm-42', at(1), { purposes: { [PURPOSE]: true } }));
+  await together(eventCreated('crm-42', at(2), { purposes: { [PURPOSE]: false } }), eventCreated('two@example.com', at(2), { purposes: { [PURPOSE]: true } }));
   await s.post(eventCreated('two@example.com', at(3), { purposes: { [PURPOSE]: false } }), token);
   await s.waitForDrain();
   const leads = await s.records('Lead');
@@ -465,13 +475,13 @@ test('PostgreSQL store: the same flow with several replicas sharing the queue', 
 test('SIGTERM mid-batch loses nothing: the restarted service finishes the work', async () => {
   // housekeeping only at start, so the request in flight at SIGTERM is the batch's own
   const s = await stack({ mode: 'child', env: { BATCH_WAIT_MS: '20', HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' } });
-  await s.emu.setFaults({ latencyMs: 2000 });
+  await s.emu.setFaults({ hold: true }); // the batch's calls wait until the service is gone, whatever the machine's speed
   s.emu.seed({ Lead: Array.from({ length: 30 }, (_, i) => ({ LastName: `T${i}`, Company: 'Acme', Email: `term${i}@example.com` })) });
   const token = await s.token();
   for (let i = 0; i < 30; i++) assert.equal((await s.post(eventCreated(`term${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)).status, 202);
   await waitFor('a batch waiting on Salesforce', () => s.emu.stats().inFlight > 0);
   await s.kill('SIGTERM');
-  await s.emu.setFaults({ latencyMs: 0 });
+  await s.emu.setFaults({ hold: false });
   await s.restart();
   await waitFor('all 30 leads written after restart', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 30, 30_000);
 });
