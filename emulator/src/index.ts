@@ -103,6 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     mangle: 'off',
     mangleCount: 0,
     dropWriteResponses: 0,
+    hold: false,
   });
   const faults: Faults = noFaults();
   const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0, droppedResponses: 0, inFlight: 0 };

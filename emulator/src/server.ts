@@ -21,6 +21,8 @@ export interface Faults {
   mangleCount: number;
   /** The next N requests that write anything have their write applied, then the connection dropped with no response. */
   dropWriteResponses: number;
+  /** Test-only: REST requests wait unanswered (counted in inFlight) until hold is set back to false. */
+  hold: boolean;
 }
 
 export interface Counters {
@@ -117,6 +119,7 @@ export function createApp(state: ServerState) {
     if (b.mangle !== undefined) f.mangle = b.mangle;
     if (b.mangleCount !== undefined) f.mangleCount = Number(b.mangleCount);
     if (b.dropWriteResponses !== undefined) f.dropWriteResponses = Number(b.dropWriteResponses);
+    if (b.hold !== undefined) f.hold = !!b.hold;
     if (!['off', '503', 'refuse'].includes(f.outage)) return void res.status(400).json({ error: 'outage must be off, 503 or refuse' });
     if (!MANGLE_MODES.includes(f.mangle)) return void res.status(400).json({ error: `mangle must be one of ${MANGLE_MODES.join(', ')}` });
     res.json({ faults: f });
@@ -158,6 +161,7 @@ export function createApp(state: ServerState) {
     res.once('close', () => state.counters.inFlight--);
     const f = state.faults;
     if (f.latencyMs || f.latencyJitterMs) await sleep(f.latencyMs + Math.random() * f.latencyJitterMs);
+    while (state.faults.hold) await sleep(5); // a call in flight for as long as the test needs, whatever the machine's speed
     if (f.outage === '503') return void res.status(503).json([{ message: 'Server is temporarily unavailable', errorCode: 'SERVER_UNAVAILABLE' }]);
     if (Buffer.byteLength(req.originalUrl) > MAX_URI_BYTES) return void res.status(414).json([{ message: 'Request-URI Too Large', errorCode: 'URI_TOO_LONG' }]);
     const session = state.oauth.session(req.headers.authorization);

@@ -417,7 +417,7 @@ test('limits: Sforce-Limit-Info on every response, /limits, daily allocation enf
   }
 });
 
-test('faults: latency, 503 SERVER_UNAVAILABLE, refused connections, row locks, validation rules, limit exhaustion, a response lost after its write', async () => {
+test('faults: latency, 503 SERVER_UNAVAILABLE, refused connections, held calls, row locks, validation rules, limit exhaustion, a response lost after its write', async () => {
   await emu.setFaults({ outage: '503' });
   const o = await c.call('GET', '/limits');
   assert.equal(o.status, 503);
@@ -428,7 +428,14 @@ test('faults: latency, 503 SERVER_UNAVAILABLE, refused connections, row locks, v
   const t = Date.now();
   await c.call('GET', '/limits');
   assert.ok(Date.now() - t >= 140);
-  await emu.setFaults({ latencyMs: 0, lockRowShare: 1 });
+  await emu.setFaults({ latencyMs: 0, hold: true });
+  let answered = false;
+  const held = c.call('GET', '/limits').finally(() => (answered = true));
+  while (emu.stats().inFlight === 0) await new Promise((r) => setTimeout(r, 5)); // the call has reached the emulator
+  assert.equal(answered, false, 'a held call stays unanswered while hold is on');
+  await emu.setFaults({ hold: false });
+  assert.equal((await held).status, 200, 'and is answered once it is off');
+  await emu.setFaults({ lockRowShare: 1 });
   const locked = await c.call('POST', '/composite/sobjects', { records: [{ attributes: { type: 'Contact' }, LastName: 'L' }] });
   assert.equal(locked.body[0].errors[0].statusCode, 'UNABLE_TO_LOCK_ROW');
   await emu.setFaults({ lockRowShare: 0, validationRules: [{ sobject: 'Contact', field: 'LastName', value: 'Rejected', message: 'Nope' }] });

@@ -94,6 +94,7 @@ export function buildClients(c: Config, metrics: Metrics, now: () => number): Sy
     timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
     hooks: {
       onCall: (resource, status) => metrics.sfApiCalls.inc({ resource, status: String(status) }),
+      onBudgetWait: () => metrics.sfBudgetWaits.inc(),
       onLimitInfo: (used, max) => {
         metrics.sfApiUsed.set(used);
         metrics.sfApiMax.set(max);

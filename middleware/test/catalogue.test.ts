@@ -4,17 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from '../../test/support/stack.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { startDidomiApiStub } from '../../test/support/didomi-api.ts';
 
 const API = { key: 'didomi-api-key', secret: 'didomi-api-secret-0123456789', organizationId: 'acme-corp' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, fn: () => Promise<boolean>, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 // 120 purposes: more than two of the stand-in's 50-item pages.
 const purposes = [
@@ -51,7 +44,7 @@ test('the catalogue is copied to the org with names by language, every page read
   });
   try {
     const entries = () => stack.records('Didomi_Catalogue_Entry__c');
-    await until('the catalogue in the org', async () => (await entries()).length === 119 + 1 + 2);
+    await waitFor('the catalogue in the org', async () => (await entries()).length === 119 + 1 + 2);
     const all = await entries();
     const by = (key: string) => all.find((e) => e.Entry_Key__c === key);
     const marketing = by('Purpose||marketing-9HmMn6Vt');
@@ -72,10 +65,13 @@ test('the catalogue is copied to the org with names by language, every page read
       ).length;
     const before = await writes();
     const reads = didomi.reads['/preferences'];
-    await until('another refresh', async () => didomi.reads['/preferences'] > reads + 1);
+    await waitFor('another refresh', async () => didomi.reads['/preferences'] > reads + 1);
     assert.equal(await writes(), before, 'an unchanged catalogue costs no write');
     (didomi.catalogue.preferences[0].values as any[])[0].name = { en: 'Special offers', fr: 'Offres spéciales' };
-    await until('the new name in the org', async () => JSON.parse(by2(await entries(), 'Preference Value|CFWKNVJV|dK7rBBXk').Names__c).en === 'Special offers');
+    await waitFor(
+      'the new name in the org',
+      async () => JSON.parse(by2(await entries(), 'Preference Value|CFWKNVJV|dK7rBBXk').Names__c).en === 'Special offers',
+    );
     assert.equal((await entries()).length, 122, 'upserts: no duplicate');
   } finally {
     await stack.close();
@@ -101,7 +97,7 @@ test('a failed catalogue read is tried again at the configuration pace, not an h
     },
   });
   try {
-    await until('the catalogue in the org after the failed read', async () => (await stack.records('Didomi_Catalogue_Entry__c')).length === 2);
+    await waitFor('the catalogue in the org after the failed read', async () => (await stack.records('Didomi_Catalogue_Entry__c')).length === 2);
     assert.ok(didomi.reads['/metadata/purposes'] >= 1, 'read again after the 503');
   } finally {
     await stack.close();

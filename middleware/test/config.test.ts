@@ -4,23 +4,10 @@
 // xcloud.remoteaccess_oauth_jwt_flow.htm, step "Create a JWT": aud).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig, defaultAudience } from '../src/config.ts';
+import { requiredEnv } from './support/required-env.ts';
 
-const { privateKey } = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-});
-const env = (o: Record<string, string>) => ({
-  SF_CLIENT_ID: 'key',
-  SF_USERNAME: 'integration@example.com',
-  SF_PRIVATE_KEY: privateKey,
-  DIDOMI_WEBHOOK_CLIENT_ID: 'didomi',
-  DIDOMI_WEBHOOK_CLIENT_SECRET: 'a-long-client-secret',
-  WEBHOOK_TOKEN_SECRET: 'x'.repeat(32),
-  ...o,
-});
+const env = requiredEnv;
 
 test('SF_AUDIENCE defaults to https://test.salesforce.com for sandbox and scratch org login URLs', () => {
   for (const url of [

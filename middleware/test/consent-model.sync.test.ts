@@ -1,21 +1,16 @@
 // Issue 16, end to end: webhooks in, over HTTP to the org emulator, Salesforce's consent data model out
 // (Individual, DataUsePurpose, ContactPointTypeConsent; Object Reference for the Salesforce Platform).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, type Stack } from '../../test/support/stack.ts';
+import type { Stack, StackOptions } from '../../test/support/stack.ts';
+import { stacksClosedAfterFile } from './support/stacks.ts';
+import { metricSum, waitFor } from '../../test/support/wait-for.ts';
 import { eventCreated, eventUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 import { PHONE_PURPOSE, VALUE_WEEKLY } from '../../test/support/org-fixture.ts';
 import { consentKey } from '../src/sync/consent-model.ts';
 
-const stacks: Stack[] = [];
-after(async () => {
-  for (const s of stacks) await s.close();
-});
-const stack = async (o: Parameters<typeof startStack>[0] = {}) => {
-  const s = await startStack({ ...o, seed: { consentModel: true, ...(o.seed || {}) } });
-  stacks.push(s);
-  return s;
-};
+const started = stacksClosedAfterFile();
+const stack = (o: StackOptions = {}) => started({ ...o, seed: { consentModel: true, ...(o.seed || {}) } });
 const t0 = Date.parse('2026-11-02T10:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
 const sfTime = (d: Date) => d.toISOString().replace('Z', '+0000');
@@ -107,13 +102,11 @@ test('never duplicated across retries: with rows failing to lock at random, ever
   await s.emu.setFaults({ lockRowShare: 0.3 });
   for (let i = 0; i < N; i++) await s.post(eventCreated(email(i), at(1), GIVEN));
   // Wait until the row locks forced retries of people some of whose writes had succeeded, then let them through.
-  const retries = async () => Number(/didomi_sync_retries_scheduled_total\{[^}]*\} (\d+)/.exec(await s.metrics())?.[1] ?? 0);
-  // (the deadline only keeps a broken build from hanging the suite; the assertions below decide)
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-    const made = (await s.records('Individual')).length;
-    if (((await retries()) >= 5 && made >= 1) || made === N) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const retries = async () => metricSum(await s.metrics(), 'didomi_sync_retries_scheduled_total');
+  await waitFor(
+    'row locks forcing retries after some Individuals were written',
+    async () => (await retries()) >= 5 && (await s.records('Individual')).length >= 1,
+  );
   await s.emu.setFaults({ lockRowShare: 0 });
   await s.waitForDrain();
   const individuals = await s.records('Individual');

@@ -5,15 +5,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { merge } from '../src/sync/consent-state.ts';
 import { factsOf } from '../src/didomi/facts.ts';
-import { parseWebhook, toNewEvent } from '../src/didomi/schema.ts';
 import { buildConfig } from '../src/sync/config-loader.ts';
 import { consentKey, planConsents, planIndividual, planLinks, type Written } from '../src/sync/consent-model.ts';
-import type { StoredEvent } from '../src/store/types.ts';
+import { stored } from './support/sync-config.ts';
 import type { ConsentModelMapping } from '../src/sync/config-types.ts';
 import { eventCreated, eventUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 
-let seq = 0;
-const stored = (body: unknown): StoredEvent => ({ ...toNewEvent(parseWebhook(body)), seq: ++seq, receivedAt: new Date().toISOString() });
 const state = (...bodies: unknown[]) => merge(null, bodies.map(stored).flatMap(factsOf));
 const at = (s: number) => new Date(Date.parse('2026-11-02T10:00:00Z') + s * 1000);
 const U = 'p@example.com';

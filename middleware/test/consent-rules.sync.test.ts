@@ -1,45 +1,53 @@
 // Consent semantics a data-protection officer would sign (issue 12), end to end: webhooks in, over
 // HTTP to the org emulator, fields out. One test per README contract line ("Safety").
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, type Stack } from '../../test/support/stack.ts';
+import type { Stack } from '../../test/support/stack.ts';
+import { byEmail, stacksClosedAfterFile } from './support/stacks.ts';
+import { metricSum } from '../../test/support/wait-for.ts';
+import { HeldClaimsStore } from './support/held-claims.ts';
 import { eventCreated, eventUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS } from '../../test/support/org-fixture.ts';
 
-const stacks: Stack[] = [];
-after(async () => {
-  for (const s of stacks) await s.close();
-});
-const stack = async (o: Parameters<typeof startStack>[0] = {}) => {
-  const s = await startStack(o);
-  stacks.push(s);
-  return s;
-};
+const stack = stacksClosedAfterFile();
 const t0 = Date.parse('2026-11-02T10:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
-const byEmail = async (s: Stack, obj: string, email: string) => (await s.records(obj)).filter((r) => String(r.Email).toLowerCase() === email.toLowerCase());
 const writes = async (s: Stack, since: number) => ((await (await fetch(`${s.emu.url}/__emulator/writes?since=${since}`)).json()) as any).writes as any[];
 const GIVEN_ALL = { purposes: { [PURPOSE]: true, [PHONE_PURPOSE]: true }, preferences: { [PREFERENCE]: [VALUE_WEEKLY, VALUE_OFFERS] } };
-// Several people per case, so an outcome a hash or the arrival order decides cannot pass by luck.
-const PEOPLE = 6;
+// Several people per case, each order, in one batch and in two (claims held, then a drain between posts):
+// an outcome a hash, the arrival order or the batching decides cannot pass by luck.
+const PEOPLE = 8;
 const person = (c: string, i: number) => `${c}${i}@example.com`;
 const seedLeads = (s: Stack, c: string) =>
   s.emu.seed({ Lead: Array.from({ length: PEOPLE }, (_, i) => ({ LastName: `${c}${i}`, Company: 'Acme', Email: person(c, i) })) });
 
-test('a deletion stamped with the time of the last change wins the tie, and clearing writes no-consent values (HasOptedOutOfEmail true)', async () => {
-  const s = await stack(); // Lead target: Clear Consent Fields
+test('a deletion stamped with the time of the last change wins the tie, in either order, in one batch or two, and clearing writes no-consent values (HasOptedOutOfEmail true)', async () => {
+  let store!: HeldClaimsStore;
+  const s = await stack({ makeStore: (env) => (store = new HeldClaimsStore(env.SQLITE_PATH)) }); // Lead target: Clear Consent Fields
   seedLeads(s, 'tie');
   for (let i = 0; i < PEOPLE; i++) await s.post(eventCreated(person('tie', i), at(1), GIVEN_ALL));
   await s.waitForDrain();
-  // Didomi stamps user.deleted with the user's last update: same time as the last event
-  for (let i = 0; i < PEOPLE; i++) {
-    await s.post(eventCreated(person('tie', i), at(2), { purposes: { [PURPOSE]: true } }));
-    await s.post(userDeleted(person('tie', i), at(2)));
-  }
+  // Didomi stamps user.deleted with the user's last update: same time as the last event. Each order, both in
+  // one batch (held until both are stored) and in two (the second posted after a drain), two people each.
+  const pair = (i: number) => {
+    const p = [eventCreated(person('tie', i), at(2), { purposes: { [PURPOSE]: true } }), userDeleted(person('tie', i), at(2))];
+    return i % 2 ? p.reverse() : p;
+  };
+  const together = (i: number) => i < PEOPLE / 2;
+  const before = await s.metrics();
+  store.held = true;
+  for (let i = 0; i < PEOPLE; i++) for (const e of together(i) ? pair(i) : pair(i).slice(0, 1)) await s.post(e);
+  store.held = false;
+  await s.waitForDrain();
+  const m = await s.metrics();
+  const delta = (name: string) => metricSum(m, name) - metricSum(before, name);
+  assert.deepEqual([delta('didomi_sync_batch_users_count'), delta('didomi_sync_batch_users_sum')], [1, PEOPLE], 'one batch of everyone');
+  for (let i = 0; i < PEOPLE; i++) if (!together(i)) await s.post(pair(i)[1]);
   await s.waitForDrain();
   for (let i = 0; i < PEOPLE; i++) {
     const [lead] = await byEmail(s, 'Lead', person('tie', i));
-    assert.equal(lead.HasOptedOutOfEmail, true, `${person('tie', i)}: erased person is not emailable (inverted opt-out true)`);
+    const who = `${person('tie', i)} (${together(i) ? 'one batch' : 'two batches'}, ${i % 2 ? 'deletion first' : 'event first'})`;
+    assert.equal(lead.HasOptedOutOfEmail, true, `${who}: erased person is not emailable (inverted opt-out true)`);
     assert.equal(lead.DoNotCall, true, 'inverted opt-out true');
     assert.equal(lead.Weekly_Digest__c, false, 'preference value checkbox false');
     assert.equal(lead.Newsletter_Topics__c, null, 'picklist empty');
@@ -96,24 +104,57 @@ test('double opt-in: a pending grant writes no consent until Didomi confirms it;
   assert.equal(doi.Weekly_Digest__c, true);
 });
 
-test("the newest version of an event wins by the event's own updated_at then created_at, whatever the arrival order", async () => {
-  const s = await stack();
-  seedLeads(s, 'ver');
-  for (let i = 0; i < PEOPLE; i++) {
-    const id = `ev-ver-${i}`;
-    const first = eventCreated(person('ver', i), at(3), { purposes: { [PURPOSE]: true } }, { id });
-    // a correction that keeps created_at and carries no updated_at: it still follows what it corrects
-    const corrected = eventUpdated(person('ver', i), at(3), { purposes: { [PURPOSE]: false } }, { id, old: { purposes: { [PURPOSE]: true } } });
-    for (const w of i % 2 ? [first, corrected] : [corrected, first]) await s.post(w);
+test("the newest version of an event wins by the event's own updated_at then created_at, whatever the arrival order, in one batch or two", async () => {
+  // claims are held while the first posts are stored, so they land in one batch whatever the machine's speed;
+  // the second half of the "two batches" people is posted after a drain
+  let store!: HeldClaimsStore;
+  const s = await stack({ makeStore: (env) => (store = new HeldClaimsStore(env.SQLITE_PATH)) });
+  store.held = true;
+  const cases = [
+    {
+      name: 'corrected',
+      optedOut: true, // the correction (purpose refused) wins
+      versions: (email: string, i: number) => {
+        const id = `ev-corrected-${i}`;
+        // a correction that keeps created_at and carries no updated_at: it still follows what it corrects
+        return [
+          eventCreated(email, at(3), { purposes: { [PURPOSE]: true } }, { id }),
+          eventUpdated(email, at(3), { purposes: { [PURPOSE]: false } }, { id, old: { purposes: { [PURPOSE]: true } } }),
+        ];
+      },
+    },
+    {
+      name: 'late',
+      optedOut: false, // a later correction (updated_at) of an older event beats a newer event created in between
+      versions: (email: string, i: number) => [
+        eventCreated(email, at(5), { purposes: { [PURPOSE]: false } }),
+        eventUpdated(email, at(4), { purposes: { [PURPOSE]: true } }, { id: `ev-late-${i}`, updatedAt: at(6) }),
+      ],
+    },
+  ];
+  // every case in both orders, both in one batch and in two: two people each
+  const people = cases.flatMap((c) =>
+    Array.from({ length: PEOPLE }, (_, i) => ({
+      c,
+      email: person(c.name, i),
+      reversed: i % 2 === 1,
+      together: i < PEOPLE / 2,
+      versions: c.versions(person(c.name, i), i),
+    })),
+  );
+  s.emu.seed({ Lead: people.map((p) => ({ LastName: p.email, Company: 'Acme', Email: p.email })) });
+  const ordered = (p: (typeof people)[number]) => (p.reversed ? [...p.versions].reverse() : p.versions);
+  for (const p of people) for (const v of p.together ? ordered(p) : ordered(p).slice(0, 1)) assert.equal((await s.post(v)).status, 202);
+  store.held = false;
+  await s.waitForDrain();
+  const m = await s.metrics();
+  assert.deepEqual([metricSum(m, 'didomi_sync_batch_users_count'), metricSum(m, 'didomi_sync_batch_users_sum')], [1, people.length], 'one batch of everyone');
+  for (const p of people.filter((x) => !x.together)) assert.equal((await s.post(ordered(p)[1])).status, 202);
+  await s.waitForDrain();
+  for (const p of people) {
+    const how = `${p.together ? 'one batch' : 'two batches'}, ${p.reversed ? 'newest first' : 'oldest first'}`;
+    assert.equal((await byEmail(s, 'Lead', p.email))[0].HasOptedOutOfEmail, p.c.optedOut, `${p.email} (${p.c.name}, ${how})`);
   }
-  await s.waitForDrain();
-  for (let i = 0; i < PEOPLE; i++)
-    assert.equal((await byEmail(s, 'Lead', person('ver', i)))[0].HasOptedOutOfEmail, true, `${person('ver', i)}: the correction wins`);
-  // a later correction (updated_at) of an older event beats a newer event created in between
-  await s.post(eventCreated(person('ver', 0), at(5), { purposes: { [PURPOSE]: false } }));
-  await s.post(eventUpdated(person('ver', 0), at(4), { purposes: { [PURPOSE]: true } }, { id: 'ev-late', updatedAt: at(6) }));
-  await s.waitForDrain();
-  assert.equal((await byEmail(s, 'Lead', person('ver', 0)))[0].HasOptedOutOfEmail, false);
 });
 
 test('upsert mode: a person whose Lead was converted gets no second Lead; the converted Lead is untouched and the Contact updated', async () => {

@@ -9,42 +9,17 @@ import { factsOf } from '../src/didomi/facts.ts';
 import { cleared, project } from '../src/sync/project.ts';
 import { parseWebhook, toNewEvent } from '../src/didomi/schema.ts';
 import { creationSkipReason, writableRecords } from '../src/sync/match-rules.ts';
-import type { StoredEvent } from '../src/store/types.ts';
-import type { Target, Mapping } from '../src/sync/config-types.ts';
+import type { Mapping } from '../src/sync/config-types.ts';
+import { mapping, stored, target as leadTarget } from './support/sync-config.ts';
 import { eventCreated, eventUpdated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 
-let seq = 0;
-const stored = (body: unknown): StoredEvent => ({ ...toNewEvent(parseWebhook(body)), seq: ++seq, receivedAt: new Date().toISOString() });
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
 const fold = (...bodies: unknown[]) => merge(null, bodies.map(stored).flatMap(factsOf));
 const permutations = <T>(xs: T[]): T[][] =>
   xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
 
-const mapping = (o: Partial<Mapping>): Mapping => ({
-  id: 'm',
-  kind: 'Purpose',
-  purposeId: PURPOSE,
-  preferenceId: null,
-  valueId: null,
-  attributePath: null,
-  field: 'F',
-  fieldType: 'boolean',
-  invert: false,
-  valueLabels: {},
-  regulation: 'gdpr',
-  ...o,
-});
-const target = (mappings: Mapping[]): Target => ({
-  id: 't',
-  object: 'Lead',
-  upsertMode: false,
-  matchField: 'Email',
-  creationDefaults: {},
-  deletionBehavior: 'Clear Consent Fields',
-  mappings,
-  fields: new Map(),
-});
+const target = (mappings: Mapping[]) => leadTarget(mappings, { deletionBehavior: 'Clear Consent Fields' });
 const MAPPINGS = [
   mapping({ field: 'Consent__c' }),
   mapping({ field: 'HasOptedOutOfEmail', invert: true }),

@@ -11,52 +11,29 @@ import { readOrg } from '../src/sync/config-refresh.ts';
 import type { SalesforceApi } from '../src/sync/clients.ts';
 import { WorkerLoop } from '../src/sync/worker-loop.ts';
 import { Housekeeping } from '../src/sync/housekeeping.ts';
-import { parseWebhook, toNewEvent } from '../src/didomi/schema.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import type { ClaimedUser, Json, StoredEvent } from '../src/store/types.ts';
-import type { Mapping, Target } from '../src/sync/config-types.ts';
+import type { ClaimedUser, Json } from '../src/store/types.ts';
+import type { Target } from '../src/sync/config-types.ts';
+import { mapping as purposeMapping, storedAt, target } from './support/sync-config.ts';
 import type { CompositeSubrequest, CompositeSubresponse, SObjectRow } from '../src/salesforce/client.ts';
 import { eventCreated, userDeleted, PURPOSE } from '../../test/support/didomi-events.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 const logger = createLogger('silent');
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
-let seq = 0;
-const stored = (body: unknown): StoredEvent => ({ ...toNewEvent(parseWebhook(body)), seq: ++seq, receivedAt: new Date(t0).toISOString() });
 const claimed = (userKey: string, bodies: unknown[], written: Record<string, Record<string, unknown>> | null = null): ClaimedUser => ({
   userKey,
   state: null,
   written: written as unknown as Json,
   attempts: 0,
   firstFailedAt: null,
-  events: bodies.map(stored),
+  events: bodies.map((b) => storedAt(b, new Date(t0))),
 });
 const optIn = (key: string, enabled: boolean) => eventCreated(key, at(1), { purposes: { [PURPOSE]: enabled } });
 
-const mapping: Mapping = {
-  id: 'm',
-  kind: 'Purpose',
-  purposeId: PURPOSE,
-  preferenceId: null,
-  valueId: null,
-  attributePath: null,
-  field: 'HasOptedOutOfEmail',
-  fieldType: 'boolean',
-  invert: true,
-  valueLabels: {},
-  regulation: 'gdpr',
-};
-const lead = (o: Partial<Target> = {}): Target => ({
-  id: 't',
-  object: 'Lead',
-  upsertMode: false,
-  matchField: 'Email',
-  creationDefaults: {},
-  deletionBehavior: 'Ignore',
-  mappings: [mapping],
-  fields: new Map(),
-  ...o,
-});
+const mapping = purposeMapping({ field: 'HasOptedOutOfEmail', invert: true });
+const lead = (o: Partial<Target> = {}) => target([mapping], o);
 const matches = (byKey: Record<string, SObjectRow[]>, object = 'Lead'): Matches => new Map([[object, new Map(Object.entries(byKey))]]);
 const row = (Id: string, fields: Record<string, unknown> = {}): SObjectRow => ({ Id, ...fields });
 
@@ -150,6 +127,7 @@ test('planner: extra steps add record operations to the plan (extension point)',
 
 test('worker loop: claims only once ready, hands each batch to process, keeps leases while it runs, and wakes on notify', async () => {
   let ready = false;
+  let asked = 0;
   const claims: number[] = [];
   const extended: string[][] = [];
   let queued: ClaimedUser[] = [];
@@ -177,7 +155,10 @@ test('worker loop: claims only once ready, hands each batch to process, keeps le
     leaseMs: 30,
     minBatchIntervalMs: 1,
     idlePollMs: 60_000, // only notify() wakes it within the test
-    ready: () => ready,
+    ready: () => {
+      asked++;
+      return ready;
+    },
     process: async (users) => {
       processed.push(users.map((u) => u.userKey));
       batchStarted();
@@ -185,15 +166,15 @@ test('worker loop: claims only once ready, hands each batch to process, keeps le
     },
   });
   loop.start(1);
-  await new Promise((r) => setTimeout(r, 20));
+  await waitFor('the loop asks whether it may claim', () => asked > 0);
   assert.deepEqual(claims, [], 'nothing claimed before a configuration is there');
   ready = true;
-  while (!claims.length) await new Promise((r) => setTimeout(r, 5)); // claims once ready
+  await waitFor('a claim once ready', () => claims.length > 0);
   queued = [claimed('a@x.com', [])];
   loop.notify();
   await started;
   assert.deepEqual(processed, [['a@x.com']]);
-  while (!extended.length) await new Promise((r) => setTimeout(r, 5)); // renewal every third of the lease
+  await waitFor('a lease renewal while the batch is in flight', () => extended.length > 0); // every third of the lease
   assert.deepEqual(extended[0], ['a@x.com']);
   release();
   await loop.stop();
@@ -211,7 +192,7 @@ test('housekeeping: each task on its own timer (the configuration refreshes at i
   );
   await hk.start();
   assert.deepEqual(runs, ['config', 'heartbeat'], 'both due at start; "later" is not');
-  while (runs.filter((r) => r === 'config').length < 4) await new Promise((r) => setTimeout(r, 5));
+  await waitFor('four configuration runs', () => runs.filter((r) => r === 'config').length >= 4);
   await hk.stop();
   assert.equal(runs.filter((r) => r === 'heartbeat').length, 1, 'the heartbeat keeps its own period');
   assert.equal(runs.filter((r) => r === 'later').length, 0);

@@ -2,30 +2,16 @@
 // Salesforce refuses (its per-record error names it in `fields`, reference/salesforce.md "sObject
 // Collections") is dead-lettered alone, the record is written without it, and later writes do not
 // repeat it with the same value. The Didomi_Consents__c snapshot stays within its 131,072 characters.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, type Stack } from '../../test/support/stack.ts';
+import type { Stack } from '../../test/support/stack.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
+import { stacksClosedAfterFile } from './support/stacks.ts';
 import { eventCreated, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 import { VALUE_OFFERS, VALUE_WEEKLY } from '../../test/support/org-fixture.ts';
 
-const stacks: Stack[] = [];
-after(async () => {
-  for (const s of stacks) await s.close();
-});
-const stack = async () => {
-  const s = await startStack({ env: { BATCH_WAIT_MS: '100' } });
-  stacks.push(s);
-  return s;
-};
+const stack = stacksClosedAfterFile({ env: { BATCH_WAIT_MS: '100' } });
 const at = (s: number) => new Date(Date.parse('2026-11-01T10:00:00Z') + s * 1000);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, fn: () => Promise<boolean>, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 const rejections = async (s: Stack, field: string) =>
   ((await (await fetch(`${s.emu.url}/__emulator/rejections`)).json()) as { rejections: { fields: string[] }[] }).rejections.filter((r) =>
     r.fields.includes(field),
@@ -43,7 +29,7 @@ test('a preference value missing from a restricted multi-select picklist is dead
     );
   await s.waitForDrain();
   let errors: any[] = [];
-  await until('two dead letters', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 2);
+  await waitFor('two dead letters', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 2);
   for (const e of errors) {
     assert.equal(e.Error_Code__c, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST');
     assert.deepEqual(JSON.parse(e.Payload__c), { Newsletter_Topics__c: 'NEWTOPIC;Weekly digest' }, 'only the refused field is dead-lettered');
@@ -83,7 +69,7 @@ test("a refused field never keeps an older, broader grant: it gets its no-consen
   await s.post(eventCreated('topics@example.com', at(2), { purposes: { [PURPOSE]: true }, preferences: { [PREFERENCE]: [VALUE_WEEKLY, 'NEWTOPIC'] } }), token);
   await s.waitForDrain();
   let errors: any[] = [];
-  await until('the dead letter', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
+  await waitFor('the dead letter', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
   assert.deepEqual(JSON.parse(errors[0].Payload__c), { Newsletter_Topics__c: 'NEWTOPIC;Weekly digest' }, "the person's value, for the admin to retry");
   assert.match(errors[0].Message__c, /no-consent value/);
   const after = await lead();

@@ -172,6 +172,54 @@ test('a restart resumes from the persisted replay id: refusals made while stoppe
 
 const REPLAY_REFUSED = 'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted';
 
+test('a refusal Didomi has not accepted when the service stops is sent after the restart: never lost', async () => {
+  const { stack, didomi } = await setup({ SHUTDOWN_GRACE_MS: '60000' });
+  try {
+    const [leadId] = await syncedLeads(stack);
+    const rep = stack.emu.org.addUser('rep@example.com', [], true, 'Standard User');
+    didomi.failNext(1_000_000); // Didomi answers 503 until the restart
+    const retries = async () => metricSum(await stack.metrics(), 'didomi_sync_reverse_events_total', { outcome: 'retry' });
+    stack.emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true });
+    await waitFor('the refusal refused by Didomi', async () => (await retries()) > 0);
+    const subscribes = stack.emu.pubsub!.stats.subscribes;
+    await stack.service!.stop();
+    didomi.failNext(0);
+    await stack.restart();
+    await subscribed(stack, subscribes);
+    await waitFor('the refusal in Didomi after the restart', () => didomi.events.length === 1);
+    assert.deepEqual(didomi.events, [refusalOf('call@example.com', PURPOSE)]);
+  } finally {
+    await stack.close();
+    await didomi.close();
+  }
+});
+
+test('a stop while a refusal is being sent waits for it and keeps its position: after the restart it is not sent again', async () => {
+  // a long grace, so the stop is decided by the subscriber, not by a timer
+  const { stack, didomi } = await setup({ SHUTDOWN_GRACE_MS: '60000' });
+  try {
+    const [leadId, otherId] = await syncedLeads(stack);
+    const rep = stack.emu.org.addUser('rep@example.com', [], true, 'Standard User');
+    didomi.holdAnswers = true; // Didomi has the refusal but has not answered yet when the stop begins
+    stack.emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true });
+    await waitFor('the refusal received by Didomi', () => didomi.events.length === 1);
+    const subscribes = stack.emu.pubsub!.stats.subscribes;
+    const stopped = stack.service!.stop();
+    await waitFor('the change event stream closed by the stop', () => stack.emu.pubsub!.openStreams() === 0);
+    didomi.holdAnswers = false;
+    await stopped;
+    await stack.restart();
+    await subscribed(stack, subscribes);
+    // a later refusal: once it is in Didomi, the restarted stream has passed anything it would replay
+    stack.emu.org.update(rep, 'Lead', otherId, { DoNotCall: true });
+    await waitFor('the later refusal in Didomi', () => didomi.events.length >= 2);
+    assert.deepEqual(didomi.events, [refusalOf('call@example.com', PURPOSE), refusalOf('other@example.com', PHONE_PURPOSE)], 'each refusal once');
+  } finally {
+    await stack.close();
+    await didomi.close();
+  }
+});
+
 test('a change event that does not decode is skipped and counted; it holds back no later refusal', async () => {
   const { stack, didomi } = await setup();
   try {

@@ -3,31 +3,16 @@
 // gRPC channel, off or no Didomi API nothing at all. The behaviour of each is in reverse*.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig } from '../src/config.ts';
+import { requiredEnv } from './support/required-env.ts';
 import { buildClients } from '../src/service.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { reverseRunner } from '../src/sync/reverse-runner.ts';
 import type { Store } from '../src/store/types.ts';
 
-const { privateKey } = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-});
 const didomiApi = { DIDOMI_API_KEY: 'k', DIDOMI_API_SECRET: 's', DIDOMI_ORGANIZATION_ID: 'o' };
-const config = (o: Record<string, string>) =>
-  loadConfig({
-    SF_CLIENT_ID: 'key',
-    SF_USERNAME: 'integration@example.com',
-    SF_PRIVATE_KEY: privateKey,
-    DIDOMI_WEBHOOK_CLIENT_ID: 'didomi',
-    DIDOMI_WEBHOOK_CLIENT_SECRET: 'a-long-client-secret',
-    WEBHOOK_TOKEN_SECRET: 'x'.repeat(32),
-    PUBSUB_URL: 'grpc://127.0.0.1:9',
-    ...o,
-  });
+const config = (o: Record<string, string>) => loadConfig(requiredEnv({ PUBSUB_URL: 'grpc://127.0.0.1:9', ...o }));
 
 function runnerFor(env: Record<string, string>) {
   const c = config(env);

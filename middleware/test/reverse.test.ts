@@ -8,39 +8,16 @@ import { startDidomiApiStub, type DidomiApiStub } from '../../test/support/didom
 import { eventCreated } from '../../test/support/didomi-events.ts';
 import { PURPOSE, PHONE_PURPOSE } from '../../test/support/org-fixture.ts';
 import { refusalsOf } from '../src/sync/reverse.ts';
-import type { Target } from '../src/sync/config-types.ts';
+import type { Mapping } from '../src/sync/config-types.ts';
+import { mapping as purposeMapping, target as leadTarget } from './support/sync-config.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, f: () => boolean | Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-const mapping = (field: string, purposeId: string, o: { invert?: boolean; regulation?: string } = {}) => ({
-  id: field,
-  kind: 'Purpose' as const,
-  purposeId,
-  preferenceId: null,
-  valueId: null,
-  attributePath: null,
-  field,
-  fieldType: 'boolean',
-  invert: !!o.invert,
-  valueLabels: {},
-  regulation: o.regulation ?? 'gdpr',
-});
-const target = {
-  object: 'Lead',
-  mappings: [
-    mapping('HasOptedOutOfEmail', 'marketing', { invert: true }),
-    mapping('Cpra__c', 'marketing', { regulation: 'cpra' }),
-    mapping('Calls__c', 'calls'),
-  ],
-} as unknown as Target;
+const mapping = (field: string, purposeId: string, o: Partial<Mapping> = {}) => purposeMapping({ id: field, field, purposeId, ...o });
+const target = leadTarget([
+  mapping('HasOptedOutOfEmail', 'marketing', { invert: true }),
+  mapping('Cpra__c', 'marketing', { regulation: 'cpra' }),
+  mapping('Calls__c', 'calls'),
+]);
 const snapshot = (purposes: Record<string, Record<string, boolean>>) => JSON.stringify({ purposes });
 
 test('refusalsOf: only refusals Didomi does not know yet, per regulation, with invert', () => {
@@ -128,7 +105,7 @@ test('a refusal made in Salesforce by a person reaches Didomi once, and Didomiâ€
     // A sales rep records, after a phone call, that the person wants no more emails.
     const rep = stack.emu.org.addUser('rep@example.com', [], true, 'Standard User');
     stack.emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true });
-    await until('the refusal in Didomi', () => didomi.events.length === 1);
+    await waitFor('the refusal in Didomi', () => didomi.events.length === 1);
     assert.deepEqual(didomi.events[0], {
       organizationId: 'acme-corp',
       body: { user: { organization_user_id: 'call@example.com' }, regulation: 'gdpr', consents: { purposes: [{ id: PURPOSE, enabled: false }] } },
@@ -148,7 +125,7 @@ test('a refusal made in Salesforce by a person reaches Didomi once, and Didomiâ€
     // After the token expired, the next refusal logs in again; a Didomi outage delays it, never drops it.
     didomi.failNext(2);
     stack.emu.org.update(rep, 'Lead', otherId, { DoNotCall: true });
-    await until('the second refusal in Didomi', () => didomi.events.length === 2);
+    await waitFor('the second refusal in Didomi', () => didomi.events.length === 2);
     assert.deepEqual(didomi.events[1].body.consents.purposes, [{ id: PHONE_PURPOSE, enabled: false }]);
     assert.equal(didomi.logins, 2);
     const metrics = await stack.metrics();
@@ -172,7 +149,7 @@ test('polling keeps its watermark in the store: a refusal made while the service
     stack.emu.org.update(rep, 'Lead', leadId, { HasOptedOutOfEmail: true });
     stack.emu.advanceClock(3600_000); // far more than the two poll intervals a restart used to look back
     await stack.restart();
-    await until('the refusal in Didomi', () => didomi.events.length === 1);
+    await waitFor('the refusal in Didomi', () => didomi.events.length === 1);
     await aWholePoll(stack);
     assert.equal(didomi.events.length, 1, 'sent once');
     assert.deepEqual(didomi.events[0].body.consents.purposes, [{ id: PURPOSE, enabled: false }]);

@@ -5,6 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPgServer, type PgServer } from '../../test/support/pg-server.ts';
 import { PostgresStore } from '../src/store/postgres.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { StoreUnavailableError, type NewEvent } from '../src/store/types.ts';
 
 let server: PgServer | undefined;
@@ -55,20 +56,21 @@ test(
     };
     try {
       const loaders = Array.from({ length: 6 }, load);
-      const waitFor = async (count: number) => {
+      const acknowledgedMore = async (count: number) => {
         const target = acknowledged.size + count;
-        while (acknowledged.size < target) await sleep(10);
+        await waitFor(`${count} more appends acknowledged`, () => acknowledged.size >= target, 60_000);
       };
-      await waitFor(50);
+      await acknowledgedMore(50);
       for (let round = 0; round < 3; round++) {
         await server.terminateBackends(); // 57P01 to every connection, idle in the pool or in a transaction
-        await waitFor(50);
+        await acknowledgedMore(50);
       }
       await server.kill('SIGKILL');
       await assert.rejects(store.ping(), 'the store reports the database as away');
       await assert.rejects(store.append([ev(1e9)]), StoreUnavailableError);
+      await waitFor('the load refused while the database is away', () => refused > 0);
       await server.start();
-      await waitFor(50); // reconnected by itself
+      await acknowledgedMore(50); // reconnected by itself
       running = false;
       await Promise.all(loaders);
     } finally {

@@ -1,31 +1,16 @@
 // The behaviour contract (DESIGN.md) end to end: webhooks in, over HTTP to the org emulator, fields out.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, TEST_DATABASE_URL, type Stack } from '../../test/support/stack.ts';
+import { TEST_DATABASE_URL } from '../../test/support/stack.ts';
+import { byEmail, stacksClosedAfterFile } from './support/stacks.ts';
+import { HeldClaimsStore } from './support/held-claims.ts';
 import { metricSum, waitFor } from '../../test/support/wait-for.ts';
 import { eventCreated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 import { PHONE_PURPOSE, VALUE_WEEKLY, VALUE_OFFERS, CUSTOMER_PERMISSION_SETS } from '../../test/support/org-fixture.ts';
 
-const stacks: Stack[] = [];
-after(async () => {
-  for (const s of stacks) await s.close();
-});
-const stack = async (o: Parameters<typeof startStack>[0] = {}) => {
-  const s = await startStack(o);
-  stacks.push(s);
-  return s;
-};
+const stack = stacksClosedAfterFile();
 const t0 = Date.parse('2026-11-01T10:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
-const byEmail = async (s: Stack, obj: string, email: string) => (await s.records(obj)).filter((r) => String(r.Email).toLowerCase() === email.toLowerCase());
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, fn: () => Promise<boolean>, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 test('purpose, preference and preference value reach Lead and Contact; invert, labels, multi-select', async () => {
   const s = await stack();
@@ -175,7 +160,10 @@ test('many users per request: 600 users land in a handful of API calls (collecti
 });
 
 test("60 people each with a Lead and a Contact: collections by sObject type, within Salesforce's 10-chunk rule", async () => {
-  const s = await stack({ env: { BATCH_WAIT_MS: '3000' } });
+  // claims held while the webhooks arrive: the 120 records go out in one batch whatever the machine's speed
+  let store!: HeldClaimsStore;
+  const s = await stack({ makeStore: (env) => (store = new HeldClaimsStore(env.SQLITE_PATH)) });
+  store.held = true;
   const emails = Array.from({ length: 60 }, (_, i) => `pair${i}@example.com`);
   s.emu.seed({
     Lead: emails.map((Email, i) => ({ LastName: `L${i}`, Company: 'Acme', Email })),
@@ -183,7 +171,10 @@ test("60 people each with a Lead and a Contact: collections by sObject type, wit
   });
   const token = await s.token();
   await Promise.all(emails.map((e) => s.post(eventCreated(e, at(1), { purposes: { [PURPOSE]: false } }), token)));
+  store.held = false;
   await s.waitForDrain();
+  const m = await s.metrics();
+  assert.deepEqual([metricSum(m, 'didomi_sync_batch_users_count'), metricSum(m, 'didomi_sync_batch_users_sum')], [1, 60], 'one batch of 60 people');
   const optedOut = async (obj: string) => (await s.records(obj)).filter((r) => r.HasOptedOutOfEmail === true).length;
   assert.equal(await optedOut('Lead'), 60, 'every Lead written');
   assert.equal(await optedOut('Contact'), 60, 'every Contact written');
@@ -220,7 +211,7 @@ test('transient faults: session revoked, 503 outage, refused connections, row lo
   for (let i = 15; i < 20; i++) await send(i, 1, false);
   await waitFor('REQUEST_LIMIT_EXCEEDED met by the sync', async () => (await calls('403')) > limited);
   await s.emu.setFaults({ limitExhausted: false });
-  await until('all 20 leads opted out', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 20, 90_000);
+  await waitFor('all 20 leads opted out', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 20, 90_000);
   const m = await s.metrics();
   assert.match(m, /didomi_sync_retries_scheduled_total\{reason="[A-Z_]+"\} \d+/);
 });
@@ -242,7 +233,7 @@ test('a permanent per-record failure is dead-lettered in the org while the rest 
   const batches = await s.metrics();
   assert.deepEqual([metricSum(batches, 'didomi_sync_batch_users_count'), metricSum(batches, 'didomi_sync_batch_users_sum')], [1, 2], 'one batch of both users');
   let errors: any[] = [];
-  await until('a Didomi_Sync_Error__c record', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
+  await waitFor('a Didomi_Sync_Error__c record', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
   assert.equal(errors[0].Error_Code__c, 'FIELD_CUSTOM_VALIDATION_EXCEPTION');
   assert.equal(errors[0].Organization_User_Id__c, 'bad@example.com');
   assert.equal(errors[0].Status__c, 'Open');
@@ -253,8 +244,8 @@ test('a permanent per-record failure is dead-lettered in the org while the rest 
   // the admin fixes the cause and requests a retry in the org
   await s.emu.setFaults({ validationRules: [] });
   s.emu.org.update(null, 'Didomi_Sync_Error__c', errors[0].Id, { Status__c: 'Retry Requested' }, { trusted: true });
-  await until('the lead updated after the retry', async () => (await s.records('Lead')).find((l) => l.LastName === 'Bad').HasOptedOutOfEmail === true);
-  await until('the error resolved', async () => (await s.records('Didomi_Sync_Error__c'))[0].Status__c === 'Resolved');
+  await waitFor('the lead updated after the retry', async () => (await s.records('Lead')).find((l) => l.LastName === 'Bad').HasOptedOutOfEmail === true);
+  await waitFor('the error resolved', async () => (await s.records('Didomi_Sync_Error__c'))[0].Status__c === 'Resolved');
 });
 
 test('an invalid mapping is reported in the org and skipped; the others keep working', async () => {
@@ -267,7 +258,7 @@ test('an invalid mapping is reported in the org and skipped; the others keep wor
     ],
     Lead: [{ LastName: 'Map', Company: 'Acme', Email: 'map@example.com' }],
   });
-  await until(
+  await waitFor(
     'invalid mappings reported',
     async () => (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'INVALID_MAPPING').length === 2,
   );
@@ -300,7 +291,7 @@ test('a match field that does not exist (Email on a business Account) or that th
   // Contact.Phone exists, but the integration user has no field permission on it.
   s.emu.org.update(null, 'Didomi_Sync_Target__c', contactTarget.Id, { Match_Field__c: 'Phone' }, { trusted: true });
   const targetErrors = async () => (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'INVALID_MAPPING' && !e.Organization_User_Id__c);
-  await until('both targets reported', async () => (await targetErrors()).length === 2);
+  await waitFor('both targets reported', async () => (await targetErrors()).length === 2);
   const byTarget = new Map((await targetErrors()).map((e) => [e.Record_Id__c, e.Message__c]));
   assert.match(byTarget.get(accountTarget)!, /match field Account.Email does not exist or the integration user cannot read it/);
   assert.match(byTarget.get(contactTarget.Id)!, /match field Contact.Phone does not exist or the integration user cannot read it/);
@@ -309,7 +300,7 @@ test('a match field that does not exist (Email on a business Account) or that th
   const [lead] = await byEmail(s, 'Lead', 'iso@example.com');
   assert.equal(lead.HasOptedOutOfEmail, true, 'the Lead target keeps syncing');
   let userErrors: any[] = [];
-  await until('the user has one error per unusable target', async () => {
+  await waitFor('the user has one error per unusable target', async () => {
     userErrors = (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Organization_User_Id__c === 'iso@example.com');
     return userErrors.length === 2;
   });
@@ -345,7 +336,7 @@ test('a match query Salesforce refuses (a field made unreadable since the config
   const [lead] = await byEmail(s, 'Lead', 'fls@example.com');
   assert.equal(lead.HasOptedOutOfEmail, true, 'the Lead target is written');
   let errors: any[] = [];
-  await until('the Contact failure recorded', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
+  await waitFor('the Contact failure recorded', async () => (errors = await s.records('Didomi_Sync_Error__c')).length === 1);
   assert.equal(errors[0].Target_Object__c, 'Contact');
   assert.equal(errors[0].Error_Code__c, 'INVALID_FIELD');
   assert.match(errors[0].Message__c, /match query on Contact: .*No such column 'Email'/s);
@@ -374,7 +365,7 @@ test('Delete Record without Delete permission on the object is reported and clea
   const [lead] = await byEmail(denied, 'Lead', 'gone@example.com');
   assert.ok(lead, 'not deleted');
   assert.equal(lead.HasOptedOutOfEmail, true, 'cleared: the inverted opt-out field holds its no-consent value');
-  await until('the problem reported', async () =>
+  await waitFor('the problem reported', async () =>
     (await denied.records('Didomi_Sync_Error__c')).some((e) => e.Error_Code__c === 'INVALID_MAPPING' && /cannot delete Lead records/.test(e.Message__c)),
   );
   const allowed = await run(true);
@@ -383,19 +374,22 @@ test('Delete Record without Delete permission on the object is reported and clea
 
 test('one record matches two users: it keeps the user whose Didomi_User_Id__c it carries, the other is dead-lettered (AMBIGUOUS_MATCH), never flip-flopping', async () => {
   // The Lead's Email is one Didomi user's organization_user_id; its Didomi_User_Id__c holds another's (crm-42).
-  const s = await stack({ seed: { contact: false } });
+  let store!: HeldClaimsStore;
+  const s = await stack({ seed: { contact: false }, makeStore: (env) => (store = new HeldClaimsStore(env.SQLITE_PATH)) });
   const ids = s.emu.seed({ Lead: [{ LastName: 'Two', Company: 'Acme', Email: 'two@example.com', Didomi_User_Id__c: 'crm-42' }] });
   const leadId = ids.Lead[0];
   const token = await s.token();
-  // both in one batch, in both orders over two rounds; then each alone
-  await Promise.all([
-    s.post(eventCreated('two@example.com', at(1), { purposes: { [PURPOSE]: false } }), token),
-    s.post(eventCreated('crm-42', at(1), { purposes: { [PURPOSE]: true } }), token),
-  ]);
-  await s.waitForDrain();
-  await s.post(eventCreated('crm-42', at(2), { purposes: { [PURPOSE]: false } }), token);
-  await s.post(eventCreated('two@example.com', at(2), { purposes: { [PURPOSE]: true } }), token);
-  await s.waitForDrain();
+  // both in one batch (claims held until both are stored), in both orders over two rounds; then each alone
+  const together = async (...bodies: unknown[]) => {
+    const before = metricSum(await s.metrics(), 'didomi_sync_batch_users_count');
+    store.held = true;
+    for (const b of bodies) assert.equal((await s.post(b, token)).status, 202);
+    store.held = false;
+    await s.waitForDrain();
+    assert.equal(metricSum(await s.metrics(), 'didomi_sync_batch_users_count') - before, 1, 'both users in one batch');
+  };
+  await together(eventCreated('two@example.com', at(1), { purposes: { [PURPOSE]: false } }), eventCreated('crm-42', at(1), { purposes: { [PURPOSE]: true } }));
+  await together(eventCreated('crm-42', at(2), { purposes: { [PURPOSE]: false } }), eventCreated('two@example.com', at(2), { purposes: { [PURPOSE]: true } }));
   await s.post(eventCreated('two@example.com', at(3), { purposes: { [PURPOSE]: false } }), token);
   await s.waitForDrain();
   const leads = await s.records('Lead');
@@ -408,7 +402,7 @@ test('one record matches two users: it keeps the user whose Didomi_User_Id__c it
     'never written with the other user id',
   );
   let errors: any[] = [];
-  await until('the ambiguous match dead-lettered', async () => (errors = await s.records('Didomi_Sync_Error__c')).length > 0);
+  await waitFor('the ambiguous match dead-lettered', async () => (errors = await s.records('Didomi_Sync_Error__c')).length > 0);
   assert.deepEqual(
     errors.map((e) => [e.Organization_User_Id__c, e.Error_Code__c, e.Record_Id__c]),
     [['two@example.com', 'AMBIGUOUS_MATCH', leadId]],
@@ -421,7 +415,7 @@ test('heartbeat: Didomi_Sync_Status__c upserted with counters and API usage', as
   s.emu.seed({ Lead: [{ LastName: 'Hb', Company: 'Acme', Email: 'hb@example.com' }] });
   await s.post(eventCreated('hb@example.com', at(1), { purposes: { [PURPOSE]: true } }));
   await s.waitForDrain();
-  await until('a heartbeat with the synced event', async () => {
+  await waitFor('a heartbeat with the synced event', async () => {
     const [st] = await s.records('Didomi_Sync_Status__c');
     return !!st && st.Events_Synced_Today__c >= 1 && st.Api_Usage_Max__c === 1_000_000;
   });
@@ -433,7 +427,7 @@ test('heartbeat and configuration refresh keep their own periods: a short CONFIG
   const composites = () => s.emu.stats().apiCalls.byResource.composite ?? 0;
   const start = composites();
   // each refresh is one composite (targets, mappings, retry requests, describes); nothing else runs here
-  await until('five configuration refreshes', async () => composites() - start >= 5);
+  await waitFor('five configuration refreshes', async () => composites() - start >= 5);
   const writes = ((await (await fetch(`${s.emu.url}/__emulator/writes?since=0`)).json()) as any).writes.filter(
     (w: any) => w.sobject === 'Didomi_Sync_Status__c',
   );
@@ -481,13 +475,13 @@ test('PostgreSQL store: the same flow with several replicas sharing the queue', 
 test('SIGTERM mid-batch loses nothing: the restarted service finishes the work', async () => {
   // housekeeping only at start, so the request in flight at SIGTERM is the batch's own
   const s = await stack({ mode: 'child', env: { BATCH_WAIT_MS: '20', HEARTBEAT_MS: '600000', CONFIG_REFRESH_MS: '600000' } });
-  await s.emu.setFaults({ latencyMs: 2000 });
+  await s.emu.setFaults({ hold: true }); // the batch's calls wait until the service is gone, whatever the machine's speed
   s.emu.seed({ Lead: Array.from({ length: 30 }, (_, i) => ({ LastName: `T${i}`, Company: 'Acme', Email: `term${i}@example.com` })) });
   const token = await s.token();
   for (let i = 0; i < 30; i++) assert.equal((await s.post(eventCreated(`term${i}@example.com`, at(1), { purposes: { [PURPOSE]: false } }), token)).status, 202);
   await waitFor('a batch waiting on Salesforce', () => s.emu.stats().inFlight > 0);
   await s.kill('SIGTERM');
-  await s.emu.setFaults({ latencyMs: 0 });
+  await s.emu.setFaults({ hold: false });
   await s.restart();
-  await until('all 30 leads written after restart', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 30, 30_000);
+  await waitFor('all 30 leads written after restart', async () => (await s.records('Lead')).filter((l) => l.HasOptedOutOfEmail).length === 30, 30_000);
 });

@@ -12,39 +12,11 @@ import { buildConfig } from '../src/sync/config-loader.ts';
 import { classifyCode } from '../src/salesforce/errors.ts';
 import { parseWebhook, toNewEvent, WebhookValidationError } from '../src/didomi/schema.ts';
 import { canonicalJson } from '../src/didomi/dedupe-key.ts';
-import type { StoredEvent } from '../src/store/types.ts';
-import type { Target, Mapping } from '../src/sync/config-types.ts';
+import { mapping, stored, target } from './support/sync-config.ts';
 import { eventCreated, eventUpdated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 
-let seq = 0;
-const stored = (body: unknown): StoredEvent => ({ ...toNewEvent(parseWebhook(body)), seq: ++seq, receivedAt: new Date().toISOString() });
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
-
-const mapping = (o: Partial<Mapping>): Mapping => ({
-  id: 'm',
-  kind: 'Purpose',
-  purposeId: PURPOSE,
-  preferenceId: null,
-  valueId: null,
-  attributePath: null,
-  field: 'F',
-  fieldType: 'boolean',
-  invert: false,
-  valueLabels: {},
-  regulation: 'gdpr',
-  ...o,
-});
-const target = (mappings: Mapping[]): Target => ({
-  id: 't',
-  object: 'Lead',
-  upsertMode: false,
-  matchField: 'Email',
-  creationDefaults: {},
-  deletionBehavior: 'Ignore',
-  mappings,
-  fields: new Map(),
-});
 
 test('merge: any permutation of events, with duplicates, converges to the same state (DESIGN.md "Merge")', () => {
   const events = [

@@ -3,21 +3,17 @@
 // JSON) is a transient failure: every record ends written, retried or dead-lettered, never dropped.
 // Injected with the emulator's test-only `mangle` fault (emulator/src/mangle.ts), which leaves the
 // unaccounted records unwritten.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, type Stack } from '../../test/support/stack.ts';
+import { stacksClosedAfterFile } from './support/stacks.ts';
 import { eventCreated, PURPOSE } from '../../test/support/didomi-events.ts';
 
-const stacks: Stack[] = [];
-after(async () => {
-  for (const s of stacks) await s.close();
-});
+const stack = stacksClosedAfterFile();
 const at = (s: number) => new Date(Date.parse('2026-11-01T10:00:00Z') + s * 1000);
 
 for (const mode of ['empty', 'short', 'object', 'non-json'] as const) {
   test(`a 200 write response that is ${mode} is retried until every withdrawal is written; no dead letter`, async () => {
-    const s = await startStack({ env: { BATCH_WAIT_MS: '200' } });
-    stacks.push(s);
+    const s = await stack({ env: { BATCH_WAIT_MS: '200' } });
     const emails = ['a', 'b', 'c'].map((x) => `${x}-${mode}@example.com`);
     s.emu.seed({ Lead: emails.map((Email, i) => ({ LastName: `L${i}`, Company: 'Acme', Email, HasOptedOutOfEmail: false })) });
     await s.emu.setFaults({ mangle: mode, mangleCount: 1 });

@@ -11,6 +11,7 @@ import { startPreview, type Preview } from '../../preview/serve.ts';
 import { ROOT, buildPreview } from '../../preview/build.ts';
 import { startStack, CONSUMER_KEY, type Stack } from '../support/stack.ts';
 import { eventCreated } from '../support/didomi-events.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { PURPOSE, PHONE_PURPOSE, PREFERENCE, VALUE_WEEKLY, VALUE_OFFERS, VALUE_EVENTS } from '../support/org-fixture.ts';
 import { startDidomiApiStub, type DidomiApiStub } from '../support/didomi-api.ts';
 
@@ -158,10 +159,8 @@ describe('on a seeded org', () => {
     await form.getByText('Active', { exact: true }).click();
     assert.equal(await active.isChecked(), false);
     await page.locator('[data-id="save-mapping"] button').click();
-    const deadline = Date.now() + 10_000;
     const saved = () => records('Didomi_Field_Mapping__c').find((m) => m.Field_Api_Name__c === 'Weekly_Digest__c')!;
-    while (saved().Active__c !== false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(saved().Active__c, false, 'saved inactive');
+    await waitFor('the mapping saved inactive', () => saved().Active__c === false);
     await row.getByText('Inactive').waitFor();
     await row.getByRole('button', { name: /^Edit/ }).click();
     assert.equal(await active.isChecked(), false, 'reopened unticked');
@@ -439,9 +438,7 @@ describe('with the middleware running', () => {
     await row.locator('input[type="checkbox"]').check({ force: true });
     await page.getByRole('button', { name: 'Request retry' }).click();
     await page.getByText('0 dead letter(s)').waitFor();
-    const deadline = Date.now() + 20_000;
-    while (records('Didomi_Sync_Error__c')[0].Status__c !== 'Resolved' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    assert.equal(records('Didomi_Sync_Error__c')[0].Status__c, 'Resolved', 'the middleware replayed the retry request');
+    await waitFor('the middleware replaying the retry request', () => records('Didomi_Sync_Error__c')[0].Status__c === 'Resolved');
     assert.equal(records('Lead')[0].HasOptedOutOfEmail, true, 'the consent reached the lead');
     await choose('Status', 'Resolved');
     await page.locator('lightning-datatable tbody tr', { hasText: 'grace@example.com' }).waitFor();
@@ -450,8 +447,7 @@ describe('with the middleware running', () => {
   });
 
   test('the Didomi catalogue copied by the middleware gives names in the mappings and pickers by name', async () => {
-    const deadline = Date.now() + 20_000;
-    while (records('Didomi_Catalogue_Entry__c').length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await waitFor('the catalogue copied', () => records('Didomi_Catalogue_Entry__c').length >= 6);
     assert.equal(records('Didomi_Catalogue_Entry__c').length, 6, 'two purposes, one preference, three values');
     await page.reload();
     await page.getByRole('tab', { name: 'Targets and mappings' }).click();
@@ -485,10 +481,8 @@ describe('with the middleware running', () => {
     const row = page.locator('[data-id="by-code"] tr[data-code="UNABLE_TO_LOCK_ROW"]');
     await row.getByRole('button', { name: 'Retry all 250' }).click();
     await page.locator('[data-id="confirm"]').getByRole('button', { name: 'Confirm' }).click();
-    const deadline = Date.now() + 20_000;
     const request = () => records('Didomi_Sync_Bulk_Request__c')[0];
-    while (request()?.Status__c !== 'Done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    assert.equal(request()?.Status__c, 'Done', 'the middleware carried the request out');
+    await waitFor('the middleware carrying the request out', () => request()?.Status__c === 'Done');
     assert.equal(request().Records_Affected__c, 250);
     const locked = records('Didomi_Sync_Error__c').filter((r) => r.Error_Code__c === 'UNABLE_TO_LOCK_ROW');
     assert.equal(locked.filter((r) => r.Status__c === 'Dismissed').length, 0, 'none left dismissed');

@@ -456,12 +456,11 @@ export const scenarios: Scenario[] = [
         // the rejected user's record keeps the values from before the rule; its last write is a dead letter
         const wrong = mismatches(leads, expected).filter((m) => m.user !== rejected);
         let errors: any[] = [];
-        for (
-          let i = 0;
-          i < 100 && !(errors = (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'FIELD_CUSTOM_VALIDATION_EXCEPTION')).length;
-          i++
-        )
-          await sleep(100);
+        await waitFor(
+          'the validation rule dead-lettered in the org',
+          async () => (errors = (await s.records('Didomi_Sync_Error__c')).filter((e) => e.Error_Code__c === 'FIELD_CUSTOM_VALIDATION_EXCEPTION')).length > 0,
+          60_000,
+        );
         Object.assign(figures, {
           accepted: items.length,
           delivered: items.length - wrong.length,
@@ -482,20 +481,35 @@ export const scenarios: Scenario[] = [
     description: 'API_BUDGET_SHARE of a small daily allocation: the service stays within it and keeps the rest queued',
     async run({ figures }) {
       const max = 100_000;
-      const share = 0.0005; // 50 calls a day: an hour's worth is 5 calls
+      const share = 0.0005; // 50 calls a day: the bucket holds 5 (at least a handful, budget.ts) and refills one call every 28.8 min
+      const refillMs = 86_400_000 / (max * share);
       const s = await stack({
         env: { API_BUDGET_SHARE: String(share), BATCH_WAIT_MS: '20', HEARTBEAT_MS: '200', CONFIG_REFRESH_MS: '200' },
         emulator: { dailyApiLimit: max },
       });
       try {
-        const before = s.emu.stats().apiCalls.total;
-        await deliver(s, makeWorkload({ events: 200, users: 100, seed: 2 }));
-        await sleep(3000);
-        const used = s.emu.stats().apiCalls.total - before;
-        const allowedNow = Math.max(5, (max * share) / 24) + 2; // bucket capacity, plus the first calls made before the allocation is known
-        Object.assign(figures, { calls: used, allowed: Math.floor(allowedNow), queued: await pendingEvents(s), lost: 0 });
-        assert.ok(used <= allowedNow, `${used} calls with a budget of ${allowedNow}`);
-        assert.ok((await pendingEvents(s)) > 0, 'the rest waits in the queue');
+        const started = Date.now();
+        const calls = () => s.emu.stats().apiCalls.total;
+        const waits = async () => metricSum(await s.metrics(), 'didomi_sync_salesforce_budget_waits_total');
+        // housekeeping every 200 ms spends the bucket on its own: once a call is held, no token is left for the worker
+        await waitFor('a call held by the budget', async () => (await waits()) > 0, 60_000);
+        const items = makeWorkload({ events: 200, users: 100, seed: 2 });
+        await deliver(s, items);
+        // the service keeps asking and keeps being held: every ask is a moment at which it could have overspent
+        const held = await waits();
+        await waitFor('five more calls held by the budget after the workload arrived', async () => (await waits()) >= held + 5, 60_000);
+        const m = await s.metrics();
+        const used = calls();
+        const elapsed = Date.now() - started;
+        // bucket capacity, plus the first calls made before the allocation is known, plus what refilled meanwhile
+        const allowed = 5 + 2 + Math.floor(elapsed / refillMs);
+        const synced = metricSum(m, 'didomi_sync_events_synced_total');
+        const queued = await pendingEvents(s);
+        Object.assign(figures, { calls: used, allowed, held: await waits(), queued, lost: 0 });
+        assert.ok(used <= allowed, `${used} calls with a budget of ${allowed}`);
+        if (elapsed < refillMs) assert.equal(synced, 0, 'the bucket was empty before the first event arrived and nothing refilled it');
+        assert.equal(queued + synced, metricSum(m, 'didomi_sync_events_accepted_total'), 'every accepted event is queued or synced: none lost');
+        assert.ok(queued > 0, 'the rest waits in the queue');
       } finally {
         await s.close();
       }
@@ -602,8 +616,16 @@ export const scenarios: Scenario[] = [
           const t0 = Date.now();
           await first.emu.setFaults({ outage: 'off' });
           if (kill) {
-            await sleep(400);
-            await others[0].kill('SIGKILL');
+            // killed with a batch in flight whatever the machine's speed: once it has synced a batch, every
+            // Salesforce call is held until it has claimed the next one, then it dies holding those leases
+            const victim = others[0];
+            await waitFor('the replica to kill syncing', async () => metricSum(await victim.metrics(), 'didomi_sync_events_synced_total') > 0, 60_000);
+            await first.emu.setFaults({ hold: true });
+            const leased = async () =>
+              Number((await admin.query(`SELECT count(*) AS n FROM ${schema}.user_sync WHERE lease_owner LIKE $1`, [`${victim.env.INSTANCE_ID}:%`])).rows[0].n);
+            await waitFor('the replica to kill holding a batch in flight', async () => (await leased()) > 0, 60_000);
+            await victim.kill('SIGKILL');
+            await first.emu.setFaults({ hold: false });
           }
           await first.waitForDrain(180_000);
           const seconds = (Date.now() - t0) / 1000;
@@ -687,7 +709,7 @@ export const scenarios: Scenario[] = [
           }
         }).length;
         let errors: any[] = [];
-        for (let i = 0; i < 200 && (errors = await s.records('Didomi_Sync_Error__c')).length < picklist.length; i++) await sleep(50);
+        await waitFor('a dead letter per refused field', async () => (errors = await s.records('Didomi_Sync_Error__c')).length >= picklist.length, 60_000);
         const refusals = ((await (await fetch(`${s.emu.url}/__emulator/rejections`)).json()) as any).rejections as { fields: string[] }[];
         Object.assign(figures, {
           sent: given.length + withdrawn.length,
@@ -725,14 +747,15 @@ export const scenarios: Scenario[] = [
         const users = [...new Set(items.map((it) => it.user))];
         s.emu.seed({ Lead: users.map((Email, i) => ({ LastName: `S${i}`, Company: 'Acme', Email })) });
         const modes = ['empty', 'short', 'object', 'non-json'] as const;
-        let damaged = 0;
+        const served: Record<string, number> = {};
         for (const [k, mode] of modes.entries()) {
           await s.emu.setFaults({ mangle: mode, mangleCount: 3 });
           await deliver(s, items.slice((k * items.length) / modes.length, ((k + 1) * items.length) / modes.length));
           await s.waitForDrain(60_000);
           const left = await s.emu.setFaults({ mangle: 'off', mangleCount: 0 });
-          damaged += 3 - (left.mangle === 'off' ? 0 : left.mangleCount);
+          served[mode] = 3 - (left.mangle === 'off' ? 0 : left.mangleCount);
         }
+        const damaged = Object.values(served).reduce((a, b) => a + b, 0);
         const wrong = mismatches(await s.records('Lead'), expectedLeads(items));
         const errors = await s.records('Didomi_Sync_Error__c');
         Object.assign(figures, {
@@ -743,7 +766,11 @@ export const scenarios: Scenario[] = [
           lost: wrong.length,
           deadLetters: errors.length,
         });
-        assert.ok(damaged >= modes.length, 'each kind of damaged response was served');
+        assert.deepEqual(
+          modes.filter((m) => !served[m]),
+          [],
+          `each kind of damaged response was served (${JSON.stringify(served)})`,
+        );
         assert.equal(wrong.length, 0, JSON.stringify(wrong.slice(0, 3)));
         assert.equal(errors.length, 0, 'a damaged answer is transient, never a dead letter');
       } finally {
@@ -995,6 +1022,18 @@ export const scenarios: Scenario[] = [
         let readyWhileDown: { status: number; body: any } = { status: 0, body: null };
         let webhookWhileDown = 0;
         let reconnectMs = 0;
+        // the last 40 % is posted only once the database is gone, so the load meets the outage whatever the machine's speed
+        const early = items.slice(0, Math.floor(items.length * 0.6));
+        const late = items.slice(early.length);
+        let lateDelivery: Promise<void> = Promise.resolve();
+        const load = (part: WorkItem[]) =>
+          deliver(
+            s,
+            part,
+            16,
+            () => acknowledged++,
+            (st) => count(statuses, st),
+          );
         const chaos = (async () => {
           const waitAck = async (n: number) => {
             const target = acknowledged + n;
@@ -1009,7 +1048,8 @@ export const scenarios: Scenario[] = [
           const ready = await fetch(`${s.url}/readyz`);
           readyWhileDown = { status: ready.status, body: await ready.json() };
           webhookWhileDown = (await s.post(eventCreated('while-down@example.com', new Date(), { purposes: { [PURPOSE]: true } }))).status;
-          await sleep(1000); // away for a while: the load keeps posting and gets 503
+          lateDelivery = load(late);
+          await waitFor('the load meeting the outage', () => (statuses[503] ?? 0) > 0, 60_000); // away for a while: the load gets 503
           await db.start();
           const t = Date.now();
           for (let i = 0; (await fetch(`${s.url}/readyz`)).status !== 200; i++) {
@@ -1020,17 +1060,14 @@ export const scenarios: Scenario[] = [
         })();
         let exited = '';
         s.child!.once('exit', (code, signal) => (exited = `middleware exited (${code ?? signal}): crashed on the lost connection`));
-        await deliver(
-          s,
-          items,
-          16,
-          () => acknowledged++,
-          (st) => count(statuses, st),
-        ).catch((e) => {
+        await load(early).catch((e) => {
+          throw new Error(exited || (e as Error).message);
+        });
+        await chaos;
+        await lateDelivery.catch((e) => {
           throw new Error(exited || (e as Error).message);
         });
         delivering = false;
-        await chaos;
         assert.equal(s.child!.exitCode, null, 'the middleware is still running');
         await s.waitForDrain(120_000);
         const wrong = mismatches(await s.records('Lead'), expectedLeads(items));
@@ -1094,10 +1131,7 @@ export const scenarios: Scenario[] = [
           );
           await deliver(s, round);
           await s.waitForDrain(60_000);
-          for (let i = 0; rows() > 0; i++) {
-            if (i > 300) throw new Error(`round ${r}: ${rows()} inbox rows not pruned after 30 s`);
-            await sleep(100);
-          }
+          await waitFor(`round ${r}: every inbox row pruned`, () => rows() === 0, 60_000);
           bytes.push(pageBytes());
           walMax = Math.max(walMax, statSync(s.env.SQLITE_PATH + '-wal', { throwIfNoEntry: false })?.size ?? 0);
         }
@@ -1156,7 +1190,7 @@ export const scenarios: Scenario[] = [
         const t0 = Date.now();
         await deliver(first, items, 8);
         // without renewal the replicas keep taking each other's users: the queue may never drain
-        const drained = await first.waitForDrain(60_000).then(
+        const drained = await first.waitForDrain(180_000).then(
           () => true,
           () => false,
         );

@@ -22,6 +22,8 @@ export interface DidomiApiStub {
   logins: number;
   expireTokens(): void;
   failNext(n: number): void;
+  /** While true, POST /consents/events records the event, then holds its answer (a slow Didomi, for as long as a test needs). */
+  holdAnswers: boolean;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startDidomiApiStub(o: { key: string; secret: string; organ
     logins: 0,
     expireTokens: () => void (valid = new Set()),
     failNext: (n) => void (failures = n),
+    holdAnswers: false,
     close: async () => undefined,
   };
   app.post('/sessions', (req, res) => {
@@ -69,7 +72,7 @@ export async function startDidomiApiStub(o: { key: string; secret: string; organ
     '/preferences',
     list(() => stub.catalogue.preferences),
   );
-  app.post('/consents/events', (req, res) => {
+  app.post('/consents/events', async (req, res) => {
     const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
     if (!token || !valid.has(token)) return void res.status(401).json({ message: 'jwt expired' });
     if (failures > 0) {
@@ -82,6 +85,7 @@ export async function startDidomiApiStub(o: { key: string; secret: string; organ
     if (!(user?.organization_user_id || user?.id) || !Array.isArray(req.body?.consents?.purposes))
       return void res.status(400).json({ message: 'invalid event' });
     stub.events.push({ organizationId: String(req.query.organization_id), body: req.body });
+    while (stub.holdAnswers) await new Promise((r) => setTimeout(r, 5));
     res.status(201).json({ id: `ev-${stub.events.length}`, ...req.body });
   });
   const server = app.listen(0, '127.0.0.1');

@@ -49,6 +49,8 @@ export interface PubSubServer {
   corruptNext(n: number): void;
   /** Ends every open Subscribe stream with UNAVAILABLE (a server restart / network cut as a client sees it). */
   dropStreams(): number;
+  /** Subscribe streams open now (a client that cancels its stream leaves this count). */
+  openStreams(): number;
   close(): Promise<void>;
 }
 
@@ -208,6 +210,7 @@ export async function startPubSubServer(o: Opts): Promise<PubSubServer> {
     corruptNext(n) {
       damaged = { from: o.bus.latest() + 1n, to: o.bus.latest() + BigInt(n) };
     },
+    openStreams: () => streams.size,
     dropStreams() {
       const n = streams.size;
       for (const s of [...streams]) s.emit('error', fail(grpc.status.UNAVAILABLE, 'sfdc.platform.eventbus.grpc.service.unavailable', 'Service unavailable.'));

@@ -58,6 +58,11 @@ export function createMetrics() {
       labelNames: ['resource', 'status'],
       registers: [registry],
     }),
+    sfBudgetWaits: new Counter({
+      name: 'didomi_sync_salesforce_budget_waits_total',
+      help: 'Times a Salesforce call was held (up to 1 s each) by the API budget or a limit pause',
+      registers: [registry],
+    }),
     sfApiUsed: new Gauge({ name: 'didomi_sync_salesforce_api_usage_used', help: 'Last Sforce-Limit-Info api-usage used', registers: [registry] }),
     sfApiMax: new Gauge({ name: 'didomi_sync_salesforce_api_usage_max', help: 'Last Sforce-Limit-Info api-usage max', registers: [registry] }),
     batchUsers: new Histogram({

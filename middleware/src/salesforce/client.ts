@@ -47,6 +47,8 @@ export type SObjectRow = { Id: string } & Record<string, unknown>;
 export interface ClientHooks {
   onCall?: (resource: string, status: number) => void;
   onLimitInfo?: (used: number, max: number) => void;
+  /** A call is held by the API budget for `ms` (it sleeps at most 1 s, then asks again). */
+  onBudgetWait?: (ms: number) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +76,10 @@ export class SalesforceClient {
 
   /** Waits for the budget, then calls; throws SalesforceError for a failed request. */
   async request<B = unknown>(method: string, path: string, body?: unknown, resource = 'other'): Promise<{ status: number; body: B }> {
-    for (let d = this.budget.delayMs(); d > 0; d = this.budget.delayMs()) await sleep(Math.min(d, 1000));
+    for (let d = this.budget.delayMs(); d > 0; d = this.budget.delayMs()) {
+      this.hooks.onBudgetWait?.(d);
+      await sleep(Math.min(d, 1000));
+    }
     let session = await this.auth.get();
     for (let attempt = 0; ; attempt++) {
       this.budget.take();

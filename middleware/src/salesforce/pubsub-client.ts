@@ -176,7 +176,8 @@ export class PubSubClient {
           rej(e);
         });
       });
-      call.on('error', (e: grpc.ServiceError) => (e.code === grpc.status.CANCELLED && !failed ? res() : rej(failed ?? toPubSubError(e))));
+      // Cancelled by close(): done once the batch in hand is handled (its position saved), so a stop never cuts it short.
+      call.on('error', (e: grpc.ServiceError) => (e.code === grpc.status.CANCELLED && !failed ? chain.then(res, res) : rej(failed ?? toPubSubError(e))));
       call.on('end', () => chain.then(res, rej));
     });
     // An expired or revoked session ends the stream: renew it, so the caller's resubscription authenticates.

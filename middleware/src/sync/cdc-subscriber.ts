@@ -199,6 +199,7 @@ export class CdcSubscriber {
         else this.d.onEvent(object, 'ignored');
       }
     }
+    let abandoned = false; // a refusal still unsent when the service stops: its event must be replayed on the next start
     if (candidates.length) {
       // The Didomi user id and the state Didomi last gave are unchanged fields (null in the event): read them.
       const ids = [...new Set(candidates.flatMap((c) => c.e.recordIds))];
@@ -213,18 +214,26 @@ export class CdcSubscriber {
           if (!row) continue; // deleted since
           for (const t of targets)
             for (const r of refusalsOf(t, { ...row, ...changes }))
-              while ((await sendRefusal(this.d, r, object, id)) === 'retry' && !this.stopping) await this.pause(this.d.retryMs);
+              for (;;) {
+                if ((await sendRefusal(this.d, r, object, id)) !== 'retry') break;
+                if (this.stopping) {
+                  abandoned = true;
+                  break;
+                }
+                await this.pause(this.d.retryMs);
+              }
         }
       }
     }
     // Only delivered events move the position: a keepalive's latest replay id may be ahead of events not yet delivered.
     const last = events.at(-1);
     const position = last ? { replayId: last.replayId.toString('base64'), commitAt: last.commitTimestamp } : null;
-    if (this.stopping) return;
+    // Saved even while stopping: what was sent must not be sent again after a restart (stop() waits for this).
+    if (abandoned) return;
     if (position && !(await this.d.store.saveReversePosition(stream, this.d.holder, position))) {
       this.d.logger.warn({ object }, 'another replica took over the change event stream');
       return sub().close();
     }
-    if (events.length) sub().request(events.length);
+    if (events.length && !this.stopping) sub().request(events.length);
   }
 }
