@@ -120,7 +120,7 @@ test('natural batching: what arrives during a batch is claimed as soon as it end
   await loop.stop();
 });
 
-test('several workers: idle workers do not split a trickle while a partial batch is in flight; a full batch lets the next worker take the backlog alongside', async () => {
+test('several workers: idle workers do not split a trickle while a partial batch is in flight; beside a full batch another worker claims only once a full batch more has arrived, and the full batch loop claims the rest when it ends', async () => {
   const clock = new FakeClock();
   const s = fakeStore();
   const b = gatedBatches();
@@ -149,15 +149,22 @@ test('several workers: idle workers do not split a trickle while a partial batch
   assert.deepEqual(b.running[1]!.keys, ['b']);
   b.running[1]!.release();
   await settle();
-  // A backlog: batches come out full, so each one lets another worker claim the next one alongside it.
-  s.queue.push('c', 'd', 'e', 'f', 'g');
-  loop.notify();
-  await until('three batches in flight at once', () => b.running.length === 5);
-  assert.deepEqual(
-    b.running.slice(2).map((r) => r.keys),
-    [['c', 'd'], ['e', 'f'], ['g']],
-  );
-  for (const r of b.running.slice(2)) r.release();
+  // Heavy traffic: a full batch, then a full batch's worth more arrives while it is in flight: claimed alongside.
+  s.queue.push('c', 'd');
+  loop.notify(2);
+  await until('the full batch [c, d] is claimed', () => b.running.length === 3);
+  s.queue.push('e', 'f');
+  loop.notify(2);
+  await until('a full batch more arrived: another worker claims it alongside', () => b.running.length === 4);
+  assert.deepEqual(b.running[3]!.keys, ['e', 'f']);
+  s.queue.push('g');
+  loop.notify(1);
+  await clock.advance(10_000);
+  assert.equal(b.running.length, 4, 'one event beside two full batches: nobody claims a tiny batch alongside them');
+  b.running[2]!.release();
+  await until("the full batch's loop claims what is left as soon as it ends", () => b.running.length === 5);
+  assert.deepEqual(b.running[4]!.keys, ['g']);
+  for (const r of b.running.slice(3)) r.release();
   await loop.stop();
 });
 
@@ -294,5 +301,42 @@ test('fill-proportional linger: after a partial batch the next one starts no soo
   await until('a trickle is claimed 20 ms after a 2-user batch', () => b.running.length === 3);
   assert.equal(clock.t - started, 20);
   b.running[2]!.release();
+  await loop.stop();
+});
+
+test('a full batch waiting cuts the linger short: once BATCH_MAX_USERS events have arrived since the last claim, the next batch is claimed at once', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = new WorkerLoop({
+    store: s.store,
+    workerId: 'w1',
+    logger,
+    maxUsers: 10,
+    leaseMs: 600_000,
+    idlePollMs: 60_000,
+    fillLingerMs: 1000,
+    ready: () => true,
+    process: b.process,
+    timers: clock.timers,
+    now: () => clock.t,
+  });
+  s.queue.push('a', 'b', 'c', 'd', 'e');
+  loop.start(1);
+  await until('the half batch is claimed', () => b.running.length === 1);
+  b.running[0]!.release();
+  await settle();
+  for (let i = 0; i < 9; i++) {
+    s.queue.push(`n${i}`);
+    loop.notify(1);
+  }
+  await settle();
+  assert.equal(b.running.length, 1, '9 arrivals of 10: the linger (500 ms) still holds');
+  s.queue.push('n9');
+  loop.notify(1);
+  await until('the tenth arrival makes a full batch, claimed without waiting out the linger', () => b.running.length === 2);
+  assert.equal(clock.t, 0, 'no timer had to fire');
+  assert.equal(b.running[1]!.keys.length, 10);
+  b.running[1]!.release();
   await loop.stop();
 });

@@ -30,8 +30,9 @@ export interface SyncEngine {
   start(): Promise<void>;
   /** Stops claiming, lets in-flight batches finish (or releases them after the grace period), then resolves. */
   stop(graceMs?: number): Promise<void>;
-  /** Wakes the worker now (the accept path calls it after storing events, so light traffic is not delayed). */
-  notify(): void;
+  /** Wakes the worker now (the accept path calls it after storing events, so light traffic is not delayed);
+   *  `newEvents`: how many events were just stored (a full batch's worth is claimed without lingering). */
+  notify(newEvents?: number): void;
   /** Counts accepted webhook events for the heartbeat's daily counters. */
   countAccepted(n: number): void;
   /** Salesforce token obtainable (readyz). */

@@ -124,8 +124,8 @@ class Engine implements SyncEngine {
     await this.d.store.release(this.workerId).catch(() => undefined); // whatever is still leased goes back to the queue
   }
 
-  notify(): void {
-    this.loop.notify();
+  notify(newEvents = 0): void {
+    this.loop.notify(newEvents);
   }
 
   countAccepted(n: number) {

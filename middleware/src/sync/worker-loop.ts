@@ -5,8 +5,9 @@
 // Natural batching (issue 17): a batch is claimed as soon as there is work and no partial batch is in
 // flight, so what arrives while one batch is being written goes in the next, which starts when it ends;
 // no fixed window. With several workers, a partial batch took everything there was: the others stay idle
-// until it ends rather than split a trickle into tiny batches; a full batch means a backlog, so it lets
-// the next worker claim alongside it. Before claiming, the loop waits until the API budget holds the
+// until it ends rather than split a trickle into tiny batches; beside a full batch another worker claims
+// only once a full batch's worth of events has arrived (notify(n)), and the full batch's own loop claims
+// again as soon as it ends (a backlog). Before claiming, the loop waits until the API budget holds the
 // calls a batch costs (what the last one made): when the budget is short, the interval between batch
 // starts is the budget's, the batches grow, and no lease is held meanwhile.
 import type { Logger } from 'pino';
@@ -58,9 +59,13 @@ export class WorkerLoop {
   private claiming = false;
   /** Partial batches in flight: each took all there was, so nothing is claimed until it ends. */
   private partialInFlight = 0;
+  /** Full batches in flight: another loop claims beside them only once a full batch's worth has arrived. */
+  private fullInFlight = 0;
   /** When the last partial batch started, and how full it was (users / maxUsers), for the floor and the linger. */
   private lastPartialStart = -Infinity;
   private lastPartialFill = 0;
+  /** Events stored since the last claim (notify(n)): a full batch's worth makes the linger moot. */
+  private arrivals = 0;
   /** API calls a batch is expected to cost (what the last one made; a match and a write before the first). */
   private batchCalls = 2;
 
@@ -74,8 +79,9 @@ export class WorkerLoop {
     for (let i = 0; i < concurrency; i++) this.loops.push(this.loop());
   }
 
-  /** Wakes every idle loop now. */
-  notify(): void {
+  /** Wakes every idle loop now; `newEvents` counts events just stored, so a full batch waiting is claimed at once. */
+  notify(newEvents = 0): void {
+    this.arrivals += newEvents;
     const w = this.wakers;
     this.wakers = [];
     for (const f of w) f();
@@ -104,8 +110,12 @@ export class WorkerLoop {
   }
 
   /** How long this loop must wait before it may claim (0 = claim now). */
-  private claimDelayMs(): number {
-    if (this.claiming || this.partialInFlight > 0) return this.o.idlePollMs; // the batch in flight ends, then its loop claims
+  private claimDelayMs(afterFullBatch: boolean): number {
+    if (this.claiming) return this.o.idlePollMs;
+    if (this.arrivals >= this.o.maxUsers) return 0; // a full batch is waiting: claim it now, alongside what is in flight
+    // A batch in flight ends, then its loop claims: a partial one took all there was, and beside a full one
+    // a second claim would only take the few events that arrived since (tiny batches, more calls per event).
+    if (this.partialInFlight > 0 || (this.fullInFlight > 0 && !afterFullBatch)) return this.o.idlePollMs;
     // Fill-proportional linger: a trickle (a nearly empty batch) goes at once; under heavy traffic the
     // wait outgrows the batch's own duration once the rate passes maxUsers / BATCH_LINGER_MS, so batches
     // fill up and each API call carries up to maxUsers users (issue 17: light-load latency and the
@@ -119,18 +129,21 @@ export class WorkerLoop {
 
   private async loop(): Promise<void> {
     const o = this.o;
+    let afterFullBatch = false; // this loop's last batch was full: a backlog, so it claims again at once
     while (!this.stopping) {
       if (!o.ready()) {
         await this.wait(500);
         continue;
       }
-      const delay = this.claimDelayMs();
+      const delay = this.claimDelayMs(afterFullBatch);
+      afterFullBatch = false;
       if (delay > 0) {
         await this.wait(delay);
         continue;
       }
       let users: ClaimedUser[];
       this.claiming = true;
+      this.arrivals = 0;
       try {
         users = await o.store.claim({ workerId: o.workerId, maxUsers: o.maxUsers, maxEventsPerUser: 1000, leaseMs: o.leaseMs });
       } catch (e) {
@@ -149,7 +162,10 @@ export class WorkerLoop {
         this.partialInFlight++;
         this.lastPartialStart = this.now();
         this.lastPartialFill = users.length / o.maxUsers;
-      } else this.notify(); // a backlog: another worker may claim the next batch alongside this one
+      } else {
+        this.fullInFlight++;
+        this.lastPartialStart = -Infinity; // a full batch means a backlog: its loop claims again as soon as it ends
+      }
       const leases = keepLeases({
         store: o.store,
         workerId: o.workerId,
@@ -169,6 +185,8 @@ export class WorkerLoop {
       await p;
       this.inflight.delete(p);
       if (partial) this.partialInFlight--;
+      else this.fullInFlight--;
+      afterFullBatch = !partial;
     }
   }
 }
