@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import pg from 'pg';
 import assert from 'node:assert/strict';
-import { WorkerLoop, type LoopTimers } from '../src/sync/worker-loop.ts';
+import { WorkerLoop, type LoopTimers, type WorkerLoopOptions } from '../src/sync/worker-loop.ts';
 import { ApiBudget } from '../src/salesforce/budget.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import type { ClaimedUser } from '../src/store/types.ts';
@@ -76,6 +76,15 @@ function fakeStore() {
   };
 }
 
+/** A worker loop on the fake store and clock (worker w1, leases that never lapse); `o` holds what each test varies. */
+function fakeLoop(
+  clock: FakeClock,
+  store: ReturnType<typeof fakeStore>['store'],
+  o: Pick<WorkerLoopOptions, 'maxUsers' | 'idlePollMs' | 'process'> & Partial<WorkerLoopOptions>,
+) {
+  return new WorkerLoop({ store, workerId: 'w1', logger, leaseMs: 600_000, ready: () => true, timers: clock.timers, now: () => clock.t, ...o });
+}
+
 /** A batch that stays in flight until released. */
 function gatedBatches() {
   const running: { keys: string[]; release(): void }[] = [];
@@ -89,16 +98,10 @@ test('natural batching: what arrives during a batch is claimed as soon as it end
   const clock = new FakeClock(); // never advanced: a loop that waits for any window never claims again
   const s = fakeStore();
   const b = gatedBatches();
-  const loop = new WorkerLoop({
-    store: s.store,
-    workerId: 'w1',
-    logger,
+  const loop = fakeLoop(clock, s.store, {
     maxUsers: 100,
-    leaseMs: 600_000,
     idlePollMs: 60_000,
-    ready: () => true,
     process: b.process,
-    timers: clock.timers,
   });
   s.queue.push('a');
   loop.start(1);
@@ -124,16 +127,10 @@ test('several workers: idle workers do not split a trickle while a partial batch
   const clock = new FakeClock();
   const s = fakeStore();
   const b = gatedBatches();
-  const loop = new WorkerLoop({
-    store: s.store,
-    workerId: 'w1',
-    logger,
+  const loop = fakeLoop(clock, s.store, {
     maxUsers: 2,
-    leaseMs: 600_000,
     idlePollMs: 60_000,
-    ready: () => true,
     process: b.process,
-    timers: clock.timers,
   });
   loop.start(3);
   await settle();
@@ -177,14 +174,9 @@ test('API budget of one call a second: batches grow instead of calls exceeding i
   let calls = 0;
   let waitedHoldingLeases = 0;
   const batchSizes: number[] = [];
-  const loop = new WorkerLoop({
-    store: s.store,
-    workerId: 'w1',
-    logger,
+  const loop = fakeLoop(clock, s.store, {
     maxUsers: 1000,
-    leaseMs: 600_000,
     idlePollMs: 1000,
-    ready: () => true,
     budgetDelayMs: (n) => budget.delayMs(n),
     // Each batch makes two calls (a match query and a write), as the engine does for a small batch.
     process: async (users) => {
@@ -196,7 +188,6 @@ test('API budget of one call a second: batches grow instead of calls exceeding i
       }
       return 2;
     },
-    timers: clock.timers,
   });
   loop.start(2);
   const seconds = 60;
@@ -267,18 +258,11 @@ test('fill-proportional linger: after a partial batch the next one starts no soo
   const clock = new FakeClock();
   const s = fakeStore();
   const b = gatedBatches();
-  const loop = new WorkerLoop({
-    store: s.store,
-    workerId: 'w1',
-    logger,
+  const loop = fakeLoop(clock, s.store, {
     maxUsers: 100,
-    leaseMs: 600_000,
     idlePollMs: 60_000,
     fillLingerMs: 1000,
-    ready: () => true,
     process: b.process,
-    timers: clock.timers,
-    now: () => clock.t,
   });
   s.queue.push(...Array.from({ length: 50 }, (_, i) => `h${i}`)); // half a batch: heavy traffic
   loop.start(1);
@@ -308,18 +292,11 @@ test('a full batch waiting cuts the linger short: once BATCH_MAX_USERS events ha
   const clock = new FakeClock();
   const s = fakeStore();
   const b = gatedBatches();
-  const loop = new WorkerLoop({
-    store: s.store,
-    workerId: 'w1',
-    logger,
+  const loop = fakeLoop(clock, s.store, {
     maxUsers: 10,
-    leaseMs: 600_000,
     idlePollMs: 60_000,
     fillLingerMs: 1000,
-    ready: () => true,
     process: b.process,
-    timers: clock.timers,
-    now: () => clock.t,
   });
   s.queue.push('a', 'b', 'c', 'd', 'e');
   loop.start(1);
