@@ -317,3 +317,28 @@ test('a full batch waiting cuts the linger short: once BATCH_MAX_USERS events ha
   b.running[1]!.release();
   await loop.stop();
 });
+
+test('a full batch waiting still waits for the API budget before it is claimed: no lease is held while the budget is short', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  let budgetShort = true;
+  const loop = fakeLoop(clock, s.store, {
+    maxUsers: 3,
+    idlePollMs: 60_000,
+    fillLingerMs: 1000,
+    budgetDelayMs: () => (budgetShort ? 500 : 0),
+    process: b.process,
+  });
+  loop.start(2);
+  s.queue.push('a', 'b', 'c');
+  loop.notify(3);
+  await clock.advance(2000);
+  assert.deepEqual(s.claims, [], 'a full batch arrived, but the budget is short: nothing claimed, no lease taken');
+  budgetShort = false;
+  await clock.advance(500);
+  await until('claimed once the budget holds the calls', () => b.running.length === 1);
+  assert.deepEqual(b.running[0]!.keys, ['a', 'b', 'c']);
+  b.running[0]!.release();
+  await loop.stop();
+});

@@ -112,17 +112,19 @@ export class WorkerLoop {
   /** How long this loop must wait before it may claim (0 = claim now). */
   private claimDelayMs(afterFullBatch: boolean): number {
     if (this.claiming) return this.o.idlePollMs;
-    if (this.arrivals >= this.o.maxUsers) return 0; // a full batch is waiting: claim it now, alongside what is in flight
-    // A batch in flight ends, then its loop claims: a partial one took all there was, and beside a full one
-    // a second claim would only take the few events that arrived since (tiny batches, more calls per event).
-    if (this.partialInFlight > 0 || (this.fullInFlight > 0 && !afterFullBatch)) return this.o.idlePollMs;
-    // Fill-proportional linger: a trickle (a nearly empty batch) goes at once; under heavy traffic the
-    // wait outgrows the batch's own duration once the rate passes maxUsers / BATCH_LINGER_MS, so batches
-    // fill up and each API call carries up to maxUsers users (issue 17: light-load latency and the
-    // calls per 1,000 events at high load are both met by one rule, like Kafka's linger.ms scaled by fill).
-    const linger = (this.o.fillLingerMs ?? 0) * this.lastPartialFill;
-    const floor = this.lastPartialStart + Math.max(this.o.minBatchIntervalMs ?? 0, linger) - this.now();
-    if (floor > 0) return floor;
+    // A full batch waiting is claimed without waiting for a batch in flight or the linger; the budget still applies.
+    if (this.arrivals < this.o.maxUsers) {
+      // A batch in flight ends, then its loop claims: a partial one took all there was, and beside a full one
+      // a second claim would only take the few events that arrived since (tiny batches, more calls per event).
+      if (this.partialInFlight > 0 || (this.fullInFlight > 0 && !afterFullBatch)) return this.o.idlePollMs;
+      // Fill-proportional linger: a trickle (a nearly empty batch) goes at once; under heavy traffic the
+      // wait outgrows the batch's own duration once the rate passes maxUsers / BATCH_LINGER_MS, so batches
+      // fill up and each API call carries up to maxUsers users (issue 17: light-load latency and the
+      // calls per 1,000 events at high load are both met by one rule, like Kafka's linger.ms scaled by fill).
+      const linger = (this.o.fillLingerMs ?? 0) * this.lastPartialFill;
+      const floor = this.lastPartialStart + Math.max(this.o.minBatchIntervalMs ?? 0, linger) - this.now();
+      if (floor > 0) return floor;
+    }
     // Not more than a second at a time: the budget's answer changes with every Sforce-Limit-Info.
     return Math.min(this.o.budgetDelayMs?.(this.batchCalls) ?? 0, 1000);
   }
