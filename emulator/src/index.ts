@@ -72,6 +72,7 @@ export interface Emulator {
     tokens: number;
     droppedResponses: number;
     inFlight: number;
+    abandoned: number;
   };
   seed(records: Record<string, SfRecord[]>): Record<string, string[]>;
   revokeSessions(): number;
@@ -106,7 +107,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     hold: false,
   });
   const faults: Faults = noFaults();
-  const counters: Counters = { total: 0, byResource: {}, used: 0, max: options.dailyApiLimit ?? 15_000, tokens: 0, droppedResponses: 0, inFlight: 0 };
+  const counters: Counters = {
+    total: 0,
+    byResource: {},
+    used: 0,
+    max: options.dailyApiLimit ?? 15_000,
+    tokens: 0,
+    droppedResponses: 0,
+    inFlight: 0,
+    abandoned: 0,
+  };
   let clockOffset = 0;
   const now = () => (options.now ?? Date.now)() + clockOffset;
   org.now = now;
@@ -166,6 +176,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     Object.assign(faults, noFaults());
     counters.total = 0;
     counters.droppedResponses = 0;
+    counters.abandoned = 0;
     counters.byResource = {};
     counters.used = 0;
     counters.tokens = 0;
@@ -228,6 +239,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       tokens: counters.tokens,
       droppedResponses: counters.droppedResponses,
       inFlight: counters.inFlight,
+      abandoned: counters.abandoned,
     }),
     seed,
     revokeSessions: () => oauth.revokeAll(),

@@ -35,6 +35,8 @@ export interface Counters {
   droppedResponses: number;
   /** REST requests received and not yet answered (waiting out latency included). */
   inFlight: number;
+  /** REST requests the client gave up on (closed the connection) before they were answered, e.g. its timeout. */
+  abandoned: number;
 }
 
 export interface ServerState {
@@ -73,6 +75,7 @@ export function createApp(state: ServerState) {
       apiUsage: { used: state.counters.used, max: state.counters.max },
       droppedResponses: state.counters.droppedResponses,
       inFlight: state.counters.inFlight,
+      abandoned: state.counters.abandoned,
       faults: state.faults,
     });
   });
@@ -158,7 +161,10 @@ export function createApp(state: ServerState) {
 
   const guard = async (req: Request, res: Response, next: NextFunction) => {
     state.counters.inFlight++;
-    res.once('close', () => state.counters.inFlight--);
+    res.once('close', () => {
+      state.counters.inFlight--;
+      if (!res.writableFinished) state.counters.abandoned++;
+    });
     const f = state.faults;
     if (f.latencyMs || f.latencyJitterMs) await sleep(f.latencyMs + Math.random() * f.latencyJitterMs);
     while (state.faults.hold) await sleep(5); // a call in flight for as long as the test needs, whatever the machine's speed

@@ -24,7 +24,10 @@ export interface Service {
   store: Store;
   engine: SyncEngine;
   logger: Logger;
+  /** Resolves once listening; the sync starts beside it (see started). */
   listen(port?: number, host?: string): Promise<{ url: string }>;
+  /** Resolves when the sync's first configuration read, heartbeat and housekeeping runs have ended (after listen). */
+  started(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,7 +41,7 @@ export async function createService(config: Config, opts: { logger?: Logger; now
   let draining = false;
   const app = createHttpApp({ config, store, engine, metrics, logger, isDraining: () => draining, now: opts.now });
   let server: Server | null = null;
-  let started = false;
+  let startup: Promise<void> | null = null;
   let retention: { stop(): Promise<void> } | null = null;
   return {
     app,
@@ -52,14 +55,19 @@ export async function createService(config: Config, opts: { logger?: Logger; now
         server!.once('error', reject);
       });
       const a = server.address() as AddressInfo;
-      if (!started) {
-        started = true;
-        await engine.start();
+      const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+      // Webhooks are accepted from here on, even while the first configuration read waits on a slow org
+      // (up to the client's timeout): the sync starts beside the server, not before it.
+      logger.info({ url, store: store.engine }, 'didomi-sync listening');
+      if (!startup) {
+        startup = engine.start().then(() => logger.info('didomi-sync started: first configuration read, heartbeat and housekeeping runs done'));
         retention = startRetention({ store, retentionDays: config.RETENTION_DAYS, everyMs: config.PRUNE_EVERY_MS, logger, now: opts.now });
       }
-      const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
-      logger.info({ url, store: store.engine }, 'didomi-sync listening');
       return { url };
+    },
+    async started() {
+      if (!startup) throw new Error('started() before listen()');
+      await startup;
     },
     async stop() {
       // Stop accepting (503 for new webhooks while draining), finish or release in-flight work, close the store.

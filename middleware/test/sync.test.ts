@@ -434,6 +434,22 @@ test('heartbeat and configuration refresh keep their own periods: a short CONFIG
   assert.equal(writes.length, 1, 'the heartbeat written once, at start');
 });
 
+test('a slow org at start: webhooks are accepted at once; didomi_sync_config_targets reads 0 until the configuration is read, then the number of active targets', async () => {
+  // every REST call held from the start: the first configuration read waits in flight
+  const s = await stack({ faults: { hold: true }, waitForStart: false });
+  s.emu.seed({ Lead: [{ LastName: 'Slow', Company: 'Acme', Email: 'slow@example.com' }] });
+  const targets = async () => Number(/^didomi_sync_config_targets (\S+)/m.exec(await s.metrics())?.[1]);
+  await waitFor('the first configuration read in flight', () => s.emu.stats().inFlight > 0);
+  assert.equal((await s.post(eventCreated('slow@example.com', at(1), { purposes: { [PURPOSE]: true } }))).status, 202, 'accepted while the org is slow');
+  assert.equal(await targets(), 0, 'nothing loaded while the read is unanswered');
+  await s.emu.setFaults({ hold: false });
+  await waitFor('the configuration loaded', async () => (await targets()) > 0);
+  assert.equal(await targets(), 2, 'the seeded Lead and Contact targets');
+  assert.equal(s.emu.stats().abandoned, 0, 'the first read was answered, not given up on by a start that waited for it');
+  await s.waitForDrain();
+  assert.equal((await byEmail(s, 'Lead', 'slow@example.com'))[0].HasOptedOutOfEmail, false, 'then synced');
+});
+
 test('PostgreSQL store: the same flow with several replicas sharing the queue', async () => {
   const schema = `sync_it_${process.pid}`;
   const pg = (await import('pg')).default;

@@ -87,7 +87,7 @@ async function deliver(s: Stack, items: WorkItem[], concurrency = 16, onAccepted
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-/** Further middleware processes on `first`'s database and emulator (as the scale-out scenario builds them). */
+/** Further middleware processes on `first`'s database and emulator. */
 async function moreReplicas(first: Stack, n: number, databaseUrl: string, env: Record<string, string>): Promise<Stack[]> {
   const out: Stack[] = [];
   for (let i = 1; i <= n; i++) {
@@ -601,32 +601,25 @@ export const scenarios: Scenario[] = [
         const others: Stack[] = [];
         try {
           await first.emu.setFaults({ latencyMs: 100 });
+          others.push(...(await moreReplicas(first, replicas - 1, databaseUrl, env)));
+          // Every replica has read its configuration (it claims nothing before) while the queue is still empty,
+          // so when the outage ends they all start on the backlog together.
+          for (const r of [first, ...others])
+            await waitFor(`${r.env.INSTANCE_ID} configured`, async () => Number(/^didomi_sync_config_targets (\S+)/m.exec(await r.metrics())?.[1]) > 0, 60_000);
           await first.emu.setFaults({ outage: '503' }); // accept everything first, then measure the drain
           await deliver(first, items, 32);
-          for (let i = 1; i < replicas; i++) {
-            // further replicas: same emulator, same database
-            const o = await startStack({ mode: 'child', store: 'postgres', databaseUrl, env, seed: false, onLog: (l) => logs.push(l) });
-            await o.emu.close();
-            o.env.SF_LOGIN_URL = first.emu.url;
-            Object.assign(o.env, { SF_PRIVATE_KEY: first.env.SF_PRIVATE_KEY, SF_LOGIN_URL: first.emu.url, INSTANCE_ID: `replica-${i}` });
-            await o.kill('SIGKILL');
-            await o.restart();
-            others.push(o);
-          }
           const t0 = Date.now();
-          await first.emu.setFaults({ outage: 'off' });
           if (kill) {
-            // killed with a batch in flight whatever the machine's speed: once it has synced a batch, every
-            // Salesforce call is held until it has claimed the next one, then it dies holding those leases
+            // Killed with a batch in flight whatever the machine's speed: the outage ends into a hold (no Salesforce
+            // call answered, nothing drained), so the victim surely claims a batch; it dies holding those leases.
             const victim = others[0];
-            await waitFor('the replica to kill syncing', async () => metricSum(await victim.metrics(), 'didomi_sync_events_synced_total') > 0, 60_000);
-            await first.emu.setFaults({ hold: true });
+            await first.emu.setFaults({ outage: 'off', hold: true });
             const leased = async () =>
               Number((await admin.query(`SELECT count(*) AS n FROM ${schema}.user_sync WHERE lease_owner LIKE $1`, [`${victim.env.INSTANCE_ID}:%`])).rows[0].n);
             await waitFor('the replica to kill holding a batch in flight', async () => (await leased()) > 0, 60_000);
             await victim.kill('SIGKILL');
             await first.emu.setFaults({ hold: false });
-          }
+          } else await first.emu.setFaults({ outage: 'off' });
           await first.waitForDrain(180_000);
           const seconds = (Date.now() - t0) / 1000;
           const wrong = mismatches(await first.records('Lead'), expectedLeads(items));

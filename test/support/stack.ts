@@ -46,6 +46,11 @@ export interface StackOptions {
   compiled?: boolean;
   /** (child mode) more Node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /**
+   * Return once the sync has started (its first configuration read, heartbeat and housekeeping runs ended),
+   * as tests that count from a quiet start expect (default); false: once it listens, e.g. while the org is held.
+   */
+  waitForStart?: boolean;
 }
 
 export interface Stack {
@@ -120,6 +125,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       });
       url = await new Promise<string>((res, rej) => {
         let buf = '';
+        let listening = '';
         const onData = (d: Buffer) => {
           buf += d.toString();
           let i;
@@ -128,7 +134,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
             buf = buf.slice(i + 1);
             o.onLog?.(line);
             const m = /"url":"(http[^"]+)"/.exec(line);
-            if (m && line.includes('listening')) res(m[1]);
+            if (m && line.includes('listening')) listening = m[1];
+            if (listening && (o.waitForStart === false || line.includes('didomi-sync started'))) res(listening);
           }
         };
         child!.stdout!.on('data', onData);
@@ -141,6 +148,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       const now = o.followEmulatorClock ? () => emu.org.now() : undefined;
       service = await createService(config, { logger: createLogger(env.LOG_LEVEL), store: o.makeStore?.(env), now });
       url = (await service.listen(0, '127.0.0.1')).url;
+      if (o.waitForStart !== false) await service.started();
     }
   };
   await start();

@@ -50,6 +50,11 @@ export function createMetrics() {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    configTargets: new Gauge({
+      name: 'didomi_sync_config_targets',
+      help: 'Active sync targets in the configuration last read from the org; 0 until one has been read (nothing is synced before)',
+      registers: [registry],
+    }),
     queueDepth: new Gauge({ name: 'didomi_sync_queue_depth', help: 'Events not yet synced', registers: [registry] }),
     queueOldestAge: new Gauge({ name: 'didomi_sync_queue_oldest_age_seconds', help: 'Age of the oldest event not yet synced', registers: [registry] }),
     sfApiCalls: new Counter({

@@ -111,10 +111,16 @@ class Engine implements SyncEngine {
     return tasks;
   }
 
+  /**
+   * Starts the loop, the change-event subscriber and housekeeping at once; resolves when housekeeping's
+   * first runs (configuration, heartbeat, dead letters) have ended. The loop claims nothing before the
+   * first configuration is read (ready()), and the subscriber waits for its targets.
+   */
   async start(): Promise<void> {
-    await this.housekeeping.start();
+    const firstRuns = this.housekeeping.start();
     this.loop.start(this.d.config.WORKER_CONCURRENCY);
     this.reverse.start();
+    await firstRuns;
   }
 
   async stop(graceMs = this.d.config.SHUTDOWN_GRACE_MS): Promise<void> {
@@ -283,6 +289,7 @@ class Engine implements SyncEngine {
       if (cfg.fingerprint !== this.config?.fingerprint)
         this.d.logger.info({ targets: cfg.targets.map((t) => `${t.object}:${t.mappings.length}`), problems: cfg.problems.length }, 'configuration loaded');
       this.config = cfg;
+      this.d.metrics.configTargets.set(cfg.targets.length);
       await this.reportProblems(cfg);
       this.notify();
     } else {

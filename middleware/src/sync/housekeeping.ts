@@ -24,10 +24,17 @@ export class Housekeeping {
     this.logger = logger;
   }
 
-  /** Runs the tasks due at start once (started in list order, side by side), then schedules each on its own timer. */
+  /**
+   * Runs the tasks due at start (side by side), each scheduled on its own timer once its first run ends;
+   * resolves when those first runs have ended. Nothing waits on one task's first run but that task itself.
+   */
   async start(): Promise<void> {
-    await Promise.all(this.tasks.filter((t) => t.atStart !== false).map((t) => this.run(t)));
-    for (const t of this.tasks) this.schedule(t);
+    await Promise.all(
+      this.tasks.map(async (t) => {
+        if (t.atStart !== false) await this.run(t);
+        this.schedule(t);
+      }),
+    );
   }
 
   /** Runs one task now, or joins its run in progress. */
