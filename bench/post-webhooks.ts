@@ -13,20 +13,31 @@ export async function postWebhooks(url: string, token: string | null, items: Wor
   const one = async (it: WorkItem) => {
     inflight++;
     try {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const r = await fetch(`${url}/webhooks/didomi`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: JSON.stringify(it.body),
-        });
-        await r.arrayBuffer();
-        if (r.status < 300) {
+      // Like Didomi, which retries for at least five minutes (shared/reference/didomi.md): what is not
+      // acknowledged (a 503 or 429 under load, a refused or reset connection) is sent again, backing off,
+      // so a busy machine slows the run instead of failing it. A 4xx that is not about load is a bug: stop.
+      const deadline = Date.now() + 300_000;
+      for (let attempt = 0; ; attempt++) {
+        let status = 0;
+        try {
+          const r = await fetch(`${url}/webhooks/didomi`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+            body: JSON.stringify(it.body),
+          });
+          await r.arrayBuffer();
+          status = r.status;
+        } catch {
+          /* refused or reset: not acknowledged */
+        }
+        if (status >= 200 && status < 300) {
           accepted.set(it, Date.now());
           return;
         }
-        await sleep(100); // like Didomi: retry what was not acknowledged
+        if (status >= 400 && status < 500 && status !== 408 && status !== 429) throw new Error(`webhook refused with ${status}`);
+        if (Date.now() > deadline) throw new Error(`webhook not accepted in 5 minutes (last status ${status || 'no answer'})`);
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
       }
-      throw new Error('webhook not accepted after 20 tries');
     } finally {
       inflight--;
     }
