@@ -318,6 +318,37 @@ test('a full batch waiting cuts the linger short: once BATCH_MAX_USERS events ha
   await loop.stop();
 });
 
+test('a full batch waiting is counted in users, as the batch is: several events of one person since the last claim count once', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = fakeLoop(clock, s.store, {
+    maxUsers: 10,
+    idlePollMs: 60_000,
+    fillLingerMs: 1000,
+    process: b.process,
+  });
+  s.queue.push('a', 'b', 'c', 'd', 'e');
+  loop.start(1);
+  await until('the half batch is claimed', () => b.running.length === 1);
+  b.running[0]!.release();
+  await settle();
+  for (let i = 0; i < 9; i++) {
+    s.queue.push(`n${i}`);
+    loop.notify(1, `n${i}`);
+    loop.notify(1, `n${i}`); // the same person again: the queue holds one user, not two
+  }
+  await settle();
+  assert.equal(b.running.length, 1, '18 events from 9 people: 9 users of 10, the linger (500 ms) still holds');
+  s.queue.push('n9');
+  loop.notify(1, 'n9');
+  await until('the tenth person makes a full batch, claimed without waiting out the linger', () => b.running.length === 2);
+  assert.equal(clock.t, 0, 'no timer had to fire');
+  assert.equal(b.running[1]!.keys.length, 10);
+  b.running[1]!.release();
+  await loop.stop();
+});
+
 test('a full batch waiting still waits for the API budget before it is claimed: no lease is held while the budget is short', async () => {
   const clock = new FakeClock();
   const s = fakeStore();
