@@ -123,7 +123,7 @@ test('natural batching: what arrives during a batch is claimed as soon as it end
   await loop.stop();
 });
 
-test('several workers: idle workers do not split a trickle while a partial batch is in flight; beside a full batch another worker claims only once a full batch more has arrived, and the full batch loop claims the rest when it ends', async () => {
+test('several workers: idle workers do not split a trickle while a partial batch is in flight; beside a full batch another worker claims only once a full batch more has arrived', async () => {
   const clock = new FakeClock();
   const s = fakeStore();
   const b = gatedBatches();
@@ -159,9 +159,12 @@ test('several workers: idle workers do not split a trickle while a partial batch
   await clock.advance(10_000);
   assert.equal(b.running.length, 4, 'one event beside two full batches: nobody claims a tiny batch alongside them');
   b.running[2]!.release();
-  await until("the full batch's loop claims what is left as soon as it ends", () => b.running.length === 5);
+  await clock.advance(10_000);
+  assert.equal(b.running.length, 4, 'what arrived accounts for the full batch that ended (no backlog): g waits beside the other full batch');
+  b.running[3]!.release();
+  await until('g is claimed once no batch is in flight', () => b.running.length === 5);
   assert.deepEqual(b.running[4]!.keys, ['g']);
-  for (const r of b.running.slice(3)) r.release();
+  b.running[4]!.release();
   await loop.stop();
 });
 
@@ -346,6 +349,47 @@ test('a full batch waiting is counted in users, as the batch is: several events 
   assert.equal(clock.t, 0, 'no timer had to fire');
   assert.equal(b.running[1]!.keys.length, 10);
   b.running[1]!.release();
+  await loop.stop();
+});
+
+test('a full batch claimed because a full batch of users had arrived is no backlog: the linger follows it, not at once a part batch of what arrived meanwhile', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = fakeLoop(clock, s.store, {
+    maxUsers: 10,
+    idlePollMs: 60_000,
+    fillLingerMs: 1000,
+    process: b.process,
+  });
+  loop.start(1);
+  await settle();
+  const arrive = (k: string) => {
+    s.queue.push(k);
+    loop.notify(1, k);
+  };
+  for (let i = 0; i < 10; i++) arrive(`a${i}`);
+  await until('the full batch is claimed', () => b.running.length === 1);
+  for (let i = 0; i < 3; i++) arrive(`b${i}`);
+  b.running[0]!.release();
+  await settle();
+  await clock.advance(999);
+  assert.equal(b.running.length, 1, 'the linger after a batch of fill 1 (1000 ms from its start) holds: no batch of 3');
+  await clock.advance(1);
+  await until('claimed when the linger ends', () => b.running.length === 2);
+  assert.deepEqual(b.running[1]!.keys, ['b0', 'b1', 'b2']);
+  b.running[1]!.release();
+  await clock.advance(1000);
+  // A backlog: the queue holds more than the loop saw arrive, so a full batch's loop claims the rest as soon as it ends.
+  s.queue.push(...Array.from({ length: 13 }, (_, i) => `c${i}`));
+  loop.notify();
+  await until('a full batch of the backlog is claimed', () => b.running.length === 3);
+  const t = clock.t;
+  b.running[2]!.release();
+  await until('the rest of the backlog follows at once, no linger', () => b.running.length === 4);
+  assert.equal(clock.t, t);
+  assert.equal(b.running[3]!.keys.length, 3);
+  b.running[3]!.release();
   await loop.stop();
 });
 

@@ -64,10 +64,18 @@ export class WorkerLoop {
   /** When the last partial batch started, and how full it was (users / maxUsers), for the floor and the linger. */
   private lastPartialStart = -Infinity;
   private lastPartialFill = 0;
-  /** Users with events stored since the last claim (notify(n, userKey)): a full batch's worth makes the linger moot. */
-  private arrivals = 0;
-  /** Whose arrivals are counted already: a batch is capped in users, and one person's events share one slot. */
+  /** Events stored since the last claim that name no user (notify(n) without a key): each counts as one user. */
+  private anonymous = 0;
+  /**
+   * Users with events stored and not claimed yet (notify(n, userKey)): a batch is capped in users, so one
+   * person's events share one slot. Claimed users leave it; a claim that empties the queue clears it (what is
+   * left was claimed elsewhere). Bounded: past two batches' worth the count means a backlog anyway.
+   */
   private arrived = new Set<string>();
+  /** Users waiting that this process saw arrive: a full batch's worth makes the linger moot. */
+  private get arrivals() {
+    return this.arrived.size + this.anonymous;
+  }
   /** API calls a batch is expected to cost (what the last one made; a match and a write before the first). */
   private batchCalls = 2;
 
@@ -88,11 +96,8 @@ export class WorkerLoop {
    * events claimed batches of ~900 users as full (more batches, each two API calls).
    */
   notify(newEvents = 0, userKey?: string): void {
-    if (userKey === undefined) this.arrivals += newEvents;
-    else if (newEvents > 0 && this.arrivals < this.o.maxUsers && !this.arrived.has(userKey)) {
-      this.arrived.add(userKey);
-      this.arrivals++;
-    }
+    if (userKey === undefined) this.anonymous += newEvents;
+    else if (newEvents > 0 && this.arrived.size < 2 * this.o.maxUsers) this.arrived.add(userKey);
     const w = this.wakers;
     this.wakers = [];
     for (const f of w) f();
@@ -142,7 +147,7 @@ export class WorkerLoop {
 
   private async loop(): Promise<void> {
     const o = this.o;
-    let afterFullBatch = false; // this loop's last batch was full: a backlog, so it claims again at once
+    let afterFullBatch = false; // this loop's last batch was full from a backlog, so it claims again at once
     while (!this.stopping) {
       if (!o.ready()) {
         await this.wait(500);
@@ -156,8 +161,8 @@ export class WorkerLoop {
       }
       let users: ClaimedUser[];
       this.claiming = true;
-      this.arrivals = 0;
-      this.arrived.clear();
+      const waiting = this.arrivals;
+      this.anonymous = 0;
       try {
         users = await o.store.claim({ workerId: o.workerId, maxUsers: o.maxUsers, maxEventsPerUser: 1000, leaseMs: o.leaseMs });
       } catch (e) {
@@ -167,18 +172,24 @@ export class WorkerLoop {
       } finally {
         this.claiming = false;
       }
+      const partial = users.length < o.maxUsers;
+      if (partial) this.arrived.clear();
+      else for (const u of users) this.arrived.delete(u.userKey);
       if (!users.length) {
         await this.wait(o.idlePollMs); // until an event arrives or a retry falls due
         continue;
       }
-      const partial = users.length < o.maxUsers;
-      if (partial) {
-        this.partialInFlight++;
+      // A full batch means a backlog (its loop claims again as soon as it ends) when the queue held more than
+      // this process saw arrive, or two batches' worth arrived. One that the arrivals account for (claimed
+      // once a full batch's worth had arrived) is no backlog: claiming again at once would take a part batch
+      // of what arrived meanwhile, so the linger applies after it as after a partial batch of fill 1.
+      const backlog = !partial && (waiting < o.maxUsers || waiting >= 2 * o.maxUsers);
+      if (partial) this.partialInFlight++;
+      else this.fullInFlight++;
+      if (backlog) this.lastPartialStart = -Infinity;
+      else {
         this.lastPartialStart = this.now();
         this.lastPartialFill = users.length / o.maxUsers;
-      } else {
-        this.fullInFlight++;
-        this.lastPartialStart = -Infinity; // a full batch means a backlog: its loop claims again as soon as it ends
       }
       const leases = keepLeases({
         store: o.store,
@@ -200,7 +211,7 @@ export class WorkerLoop {
       this.inflight.delete(p);
       if (partial) this.partialInFlight--;
       else this.fullInFlight--;
-      afterFullBatch = !partial;
+      afterFullBatch = backlog;
     }
   }
 }
