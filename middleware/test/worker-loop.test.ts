@@ -393,6 +393,58 @@ test('a full batch claimed because a full batch of users had arrived is no backl
   await loop.stop();
 });
 
+test('rate-aware linger: users arriving fast enough to fill a batch within BATCH_LINGER_MS of the last claim wait for that full batch (at most the linger), a few quick events do not', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = fakeLoop(clock, s.store, {
+    maxUsers: 100,
+    idlePollMs: 60_000,
+    fillLingerMs: 1000,
+    process: b.process,
+  });
+  loop.start(1);
+  await settle();
+  let n = 0;
+  const arrive = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const k = `u${n++}`;
+      s.queue.push(k);
+      loop.notify(1, k);
+    }
+  };
+  arrive(1);
+  await until('the first event goes at once', () => b.running.length === 1);
+  await clock.advance(100);
+  arrive(20); // 20 users in 100 ms: 200/s, a batch of 100 within the 1000 ms linger
+  b.running[0]!.release();
+  await settle();
+  await clock.advance(99);
+  assert.equal(b.running.length, 1, 'not a part batch of 20: a full one is on its way');
+  arrive(80);
+  await until('claimed as soon as the batch is full', () => b.running.length === 2);
+  assert.equal(b.running[1]!.keys.length, 100);
+  assert.equal(clock.t, 199);
+  b.running[1]!.release();
+  await clock.advance(5000);
+  // The wait lasts while the rate would fill a batch within the linger: 20 users fill 100 in 1000 ms until 200 ms after the claim.
+  arrive(5);
+  await until('5 users after a quiet spell: claimed at once', () => b.running.length === 3);
+  const claimed = clock.t;
+  await clock.advance(100);
+  arrive(20);
+  b.running[2]!.release();
+  await settle();
+  await clock.advance(99);
+  assert.equal(b.running.length, 3, 'waiting: 20 users since the claim 199 ms ago would still fill a batch within 1000 ms');
+  await clock.advance(1);
+  await until('claimed once the rate falls short of a batch per linger', () => b.running.length === 4);
+  assert.equal(clock.t - claimed, 200);
+  assert.equal(b.running[3]!.keys.length, 20);
+  b.running[3]!.release();
+  await loop.stop();
+});
+
 test('a full batch waiting still waits for the API budget before it is claimed: no lease is held while the budget is short', async () => {
   const clock = new FakeClock();
   const s = fakeStore();
