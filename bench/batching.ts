@@ -46,14 +46,16 @@ async function advanceTo(end: number) {
 }
 
 // The store's inbox: users with pending events, in arrival order; a leased user's new events wait for its lease's end.
-const queued = new Set<string>();
+const queued = new Map<string, number>(); // user -> when their oldest unclaimed event arrived
+const waits: Record<string, number[]> = {}; // per phase: each claimed user's wait from arrival to claim
 const leased = new Set<string>();
 const batches: { at: number; users: number; phase: string }[] = [];
 let phase = '100/s';
 const store = {
   claim: async (o: { maxUsers: number }) => {
-    const got = [...queued].filter((u) => !leased.has(u)).slice(0, o.maxUsers);
+    const got = [...queued.keys()].filter((u) => !leased.has(u)).slice(0, o.maxUsers);
     for (const u of got) {
+      (waits[phase] ??= []).push(now - queued.get(u)!);
       queued.delete(u);
       leased.add(u);
     }
@@ -98,14 +100,19 @@ for (const [name, rate, slice] of phases) {
   for (const [i, it] of slice.entries()) {
     await advanceTo(start + (i * 1000) / rate);
     if (it.duplicate) continue; // acknowledged, not stored: no notify
-    queued.add(it.user);
+    if (!queued.has(it.user)) queued.set(it.user, now);
     loop.notify(1, it.user);
     await turn();
   }
   while (queued.size || leased.size) await advanceTo(now + 50); // drained, like the benchmark waits
 }
 const b = batches.filter((x) => x.phase === '1000/s');
+const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 console.log(`batch duration model: ${fixedMs} ms + ${perUserMs} ms per user; ${a.workers} workers`);
+for (const [name] of phases)
+  console.log(
+    `${name}: ${batches.filter((x) => x.phase === name).length} batches; wait from arrival to claim p50 ${pct(waits[name], 50).toFixed(0)} ms, p99 ${pct(waits[name], 99).toFixed(0)} ms`,
+  );
 console.log(`1,000/s phase: ${b.length} batches, users each: ${b.map((x) => x.users).join(' ')}`);
 console.log(`API calls per 1,000 events (2 a batch): ${((b.length * 2 * 1000) / 10_000).toFixed(2)}`);
 await loop.stop();

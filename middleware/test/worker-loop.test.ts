@@ -352,7 +352,7 @@ test('a full batch waiting is counted in users, as the batch is: several events 
   await loop.stop();
 });
 
-test('a full batch claimed because a full batch of users had arrived is no backlog: the linger follows it, not at once a part batch of what arrived meanwhile', async () => {
+test('a full batch claimed because a full batch of users had arrived is no backlog: the rate-aware linger follows it, not at once a part batch of what arrived meanwhile', async () => {
   const clock = new FakeClock();
   const s = fakeStore();
   const b = gatedBatches();
@@ -373,10 +373,10 @@ test('a full batch claimed because a full batch of users had arrived is no backl
   for (let i = 0; i < 3; i++) arrive(`b${i}`);
   b.running[0]!.release();
   await settle();
-  await clock.advance(999);
-  assert.equal(b.running.length, 1, 'the linger after a batch of fill 1 (1000 ms from its start) holds: no batch of 3');
+  await clock.advance(299);
+  assert.equal(b.running.length, 1, '3 users since the claim: they would fill a batch (10) within the linger (1000 ms) until 300 ms');
   await clock.advance(1);
-  await until('claimed when the linger ends', () => b.running.length === 2);
+  await until('claimed when the rate falls short', () => b.running.length === 2);
   assert.deepEqual(b.running[1]!.keys, ['b0', 'b1', 'b2']);
   b.running[1]!.release();
   await clock.advance(1000);

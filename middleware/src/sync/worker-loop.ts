@@ -196,14 +196,15 @@ export class WorkerLoop {
       // A full batch means a backlog (its loop claims again as soon as it ends) when the queue held more than
       // this process saw arrive, or two batches' worth arrived. One that the arrivals account for (claimed
       // once a full batch's worth had arrived) is no backlog: claiming again at once would take a part batch
-      // of what arrived meanwhile, so the linger applies after it as after a partial batch of fill 1.
+      // of what arrived meanwhile, so the rate-aware linger decides after it (claimDelayMs).
       const backlog = !partial && (waiting < o.maxUsers || waiting >= 2 * o.maxUsers);
-      if (partial) this.partialInFlight++;
-      else this.fullInFlight++;
-      if (backlog) this.lastPartialStart = -Infinity;
-      else {
+      if (partial) {
+        this.partialInFlight++;
         this.lastPartialStart = this.now();
         this.lastPartialFill = users.length / o.maxUsers;
+      } else {
+        this.fullInFlight++;
+        this.lastPartialStart = -Infinity;
       }
       const leases = keepLeases({
         store: o.store,
