@@ -123,7 +123,7 @@ test('natural batching: what arrives during a batch is claimed as soon as it end
   await loop.stop();
 });
 
-test('several workers: idle workers do not split a trickle while a partial batch is in flight; beside a full batch another worker claims only once a full batch more has arrived, and the full batch loop claims the rest when it ends', async () => {
+test('several workers: idle workers do not split a trickle while a partial batch is in flight; beside a full batch another worker claims only once a full batch more has arrived', async () => {
   const clock = new FakeClock();
   const s = fakeStore();
   const b = gatedBatches();
@@ -159,9 +159,12 @@ test('several workers: idle workers do not split a trickle while a partial batch
   await clock.advance(10_000);
   assert.equal(b.running.length, 4, 'one event beside two full batches: nobody claims a tiny batch alongside them');
   b.running[2]!.release();
-  await until("the full batch's loop claims what is left as soon as it ends", () => b.running.length === 5);
+  await clock.advance(10_000);
+  assert.equal(b.running.length, 4, 'what arrived accounts for the full batch that ended (no backlog): g waits beside the other full batch');
+  b.running[3]!.release();
+  await until('g is claimed once no batch is in flight', () => b.running.length === 5);
   assert.deepEqual(b.running[4]!.keys, ['g']);
-  for (const r of b.running.slice(3)) r.release();
+  b.running[4]!.release();
   await loop.stop();
 });
 
@@ -315,6 +318,130 @@ test('a full batch waiting cuts the linger short: once BATCH_MAX_USERS events ha
   assert.equal(clock.t, 0, 'no timer had to fire');
   assert.equal(b.running[1]!.keys.length, 10);
   b.running[1]!.release();
+  await loop.stop();
+});
+
+test('a full batch waiting is counted in users, as the batch is: several events of one person since the last claim count once', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = fakeLoop(clock, s.store, {
+    maxUsers: 10,
+    idlePollMs: 60_000,
+    fillLingerMs: 1000,
+    process: b.process,
+  });
+  s.queue.push('a', 'b', 'c', 'd', 'e');
+  loop.start(1);
+  await until('the half batch is claimed', () => b.running.length === 1);
+  b.running[0]!.release();
+  await settle();
+  for (let i = 0; i < 9; i++) {
+    s.queue.push(`n${i}`);
+    loop.notify(1, `n${i}`);
+    loop.notify(1, `n${i}`); // the same person again: the queue holds one user, not two
+  }
+  await settle();
+  assert.equal(b.running.length, 1, '18 events from 9 people: 9 users of 10, the linger (500 ms) still holds');
+  s.queue.push('n9');
+  loop.notify(1, 'n9');
+  await until('the tenth person makes a full batch, claimed without waiting out the linger', () => b.running.length === 2);
+  assert.equal(clock.t, 0, 'no timer had to fire');
+  assert.equal(b.running[1]!.keys.length, 10);
+  b.running[1]!.release();
+  await loop.stop();
+});
+
+test('a full batch claimed because a full batch of users had arrived is no backlog: the rate-aware linger follows it, not at once a part batch of what arrived meanwhile', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = fakeLoop(clock, s.store, {
+    maxUsers: 10,
+    idlePollMs: 60_000,
+    fillLingerMs: 1000,
+    process: b.process,
+  });
+  loop.start(1);
+  await settle();
+  const arrive = (k: string) => {
+    s.queue.push(k);
+    loop.notify(1, k);
+  };
+  for (let i = 0; i < 10; i++) arrive(`a${i}`);
+  await until('the full batch is claimed', () => b.running.length === 1);
+  for (let i = 0; i < 3; i++) arrive(`b${i}`);
+  b.running[0]!.release();
+  await settle();
+  await clock.advance(299);
+  assert.equal(b.running.length, 1, '3 users since the claim: they would fill a batch (10) within the linger (1000 ms) until 300 ms');
+  await clock.advance(1);
+  await until('claimed when the rate falls short', () => b.running.length === 2);
+  assert.deepEqual(b.running[1]!.keys, ['b0', 'b1', 'b2']);
+  b.running[1]!.release();
+  await clock.advance(1000);
+  // A backlog: the queue holds more than the loop saw arrive, so a full batch's loop claims the rest as soon as it ends.
+  s.queue.push(...Array.from({ length: 13 }, (_, i) => `c${i}`));
+  loop.notify();
+  await until('a full batch of the backlog is claimed', () => b.running.length === 3);
+  const t = clock.t;
+  b.running[2]!.release();
+  await until('the rest of the backlog follows at once, no linger', () => b.running.length === 4);
+  assert.equal(clock.t, t);
+  assert.equal(b.running[3]!.keys.length, 3);
+  b.running[3]!.release();
+  await loop.stop();
+});
+
+test('rate-aware linger: users arriving fast enough to fill a batch within BATCH_LINGER_MS of the last claim wait for that full batch (at most the linger), a few quick events do not', async () => {
+  const clock = new FakeClock();
+  const s = fakeStore();
+  const b = gatedBatches();
+  const loop = fakeLoop(clock, s.store, {
+    maxUsers: 100,
+    idlePollMs: 60_000,
+    fillLingerMs: 1000,
+    process: b.process,
+  });
+  loop.start(1);
+  await settle();
+  let n = 0;
+  const arrive = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const k = `u${n++}`;
+      s.queue.push(k);
+      loop.notify(1, k);
+    }
+  };
+  arrive(1);
+  await until('the first event goes at once', () => b.running.length === 1);
+  await clock.advance(100);
+  arrive(20); // 20 users in 100 ms: 200/s, a batch of 100 within the 1000 ms linger
+  b.running[0]!.release();
+  await settle();
+  await clock.advance(99);
+  assert.equal(b.running.length, 1, 'not a part batch of 20: a full one is on its way');
+  arrive(80);
+  await until('claimed as soon as the batch is full', () => b.running.length === 2);
+  assert.equal(b.running[1]!.keys.length, 100);
+  assert.equal(clock.t, 199);
+  b.running[1]!.release();
+  await clock.advance(5000);
+  // The wait lasts while the rate would fill a batch within the linger: 20 users fill 100 in 1000 ms until 200 ms after the claim.
+  arrive(5);
+  await until('5 users after a quiet spell: claimed at once', () => b.running.length === 3);
+  const claimed = clock.t;
+  await clock.advance(100);
+  arrive(20);
+  b.running[2]!.release();
+  await settle();
+  await clock.advance(99);
+  assert.equal(b.running.length, 3, 'waiting: 20 users since the claim 199 ms ago would still fill a batch within 1000 ms');
+  await clock.advance(1);
+  await until('claimed once the rate falls short of a batch per linger', () => b.running.length === 4);
+  assert.equal(clock.t - claimed, 200);
+  assert.equal(b.running[3]!.keys.length, 20);
+  b.running[3]!.release();
   await loop.stop();
 });
 

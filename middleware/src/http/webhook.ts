@@ -54,7 +54,7 @@ export function webhookRouter(d: WebhookDeps): Router {
         if (stored[0]) {
           d.metrics.eventsAccepted.inc({ type: event.type });
           d.engine.countAccepted(1);
-          d.engine.notify(1);
+          d.engine.notify(1, event.userKey);
         } else d.metrics.eventsDuplicate.inc();
         res.status(202).json({ status: 'accepted', duplicate: !stored[0] });
       } catch (e) {

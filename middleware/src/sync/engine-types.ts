@@ -32,7 +32,7 @@ export interface SyncEngine {
   stop(graceMs?: number): Promise<void>;
   /** Wakes the worker now (the accept path calls it after storing events, so light traffic is not delayed);
    *  `newEvents`: how many events were just stored (a full batch's worth is claimed without lingering). */
-  notify(newEvents?: number): void;
+  notify(newEvents?: number, userKey?: string): void;
   /** Counts accepted webhook events for the heartbeat's daily counters. */
   countAccepted(n: number): void;
   /** Salesforce token obtainable (readyz). */

@@ -130,8 +130,8 @@ class Engine implements SyncEngine {
     await this.d.store.release(this.workerId).catch(() => undefined); // whatever is still leased goes back to the queue
   }
 
-  notify(newEvents = 0): void {
-    this.loop.notify(newEvents);
+  notify(newEvents = 0, userKey?: string): void {
+    this.loop.notify(newEvents, userKey);
   }
 
   countAccepted(n: number) {
