@@ -5,5 +5,5 @@
 // batch is bounded (work in flight, never all users), so the cap does not scale with the org.
 // One V8 helper thread instead of four (node bench/peak-rss.ts, issue 17): each helper that runs a
 // concurrent compile or GC job gets its own glibc malloc arena, and at the peak those arenas held
-// 25 MB of the RSS (/proc/<pid>/smaps); with one helper the peak is about 15 MB lower on SQLite.
+// 25 MB of the RSS (/proc/<pid>/smaps); with one helper the peak was 1-15 MB lower, side by side.
 export const NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=8', '--v8-pool-size=1'];
