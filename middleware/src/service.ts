@@ -16,7 +16,6 @@ import type { Metrics } from './observability/metrics.ts';
 import { JwtBearerAuth } from './salesforce/auth.ts';
 import { ApiBudget } from './salesforce/budget.ts';
 import { SalesforceClient } from './salesforce/client.ts';
-import { PubSubClient } from './salesforce/pubsub-client.ts';
 import { DidomiApi } from './didomi/api-client.ts';
 
 export interface Service {
@@ -36,7 +35,7 @@ export async function createService(config: Config, opts: { logger?: Logger; now
   const store = opts.store ?? (await openStore(config));
   await store.migrate();
   const metrics = createMetrics();
-  const clients = buildClients(config, metrics, opts.now ?? Date.now);
+  const clients = await buildClients(config, metrics, opts.now ?? Date.now);
   const engine = createSyncEngine({ config, store, logger, metrics, clients, now: opts.now });
   let draining = false;
   const app = createHttpApp({ config, store, engine, metrics, logger, isDraining: () => draining, now: opts.now });
@@ -84,7 +83,7 @@ export async function createService(config: Config, opts: { logger?: Logger; now
 }
 
 /** The Salesforce client (JWT bearer session, API budget, metrics hooks) and, when configured, the Didomi API client. */
-export function buildClients(c: Config, metrics: Metrics, now: () => number): SyncClients {
+export async function buildClients(c: Config, metrics: Metrics, now: () => number): Promise<SyncClients> {
   const auth = new JwtBearerAuth({
     loginUrl: c.SF_LOGIN_URL,
     clientId: c.SF_CLIENT_ID,
@@ -119,7 +118,8 @@ export function buildClients(c: Config, metrics: Metrics, now: () => number): Sy
           timeoutMs: c.SF_REQUEST_TIMEOUT_MS,
         })
       : null;
-  // Built only when it will be used: the gRPC channel is opened by the constructor.
-  const pubsub = didomi && c.REVERSE_MODE === 'cdc' ? new PubSubClient(c.PUBSUB_URL, auth) : null;
+  // Built only when it will be used: the gRPC channel is opened by the constructor, and gRPC, protobufjs
+  // and avsc (about 12 MB, issue 17) are not even loaded otherwise.
+  const pubsub = didomi && c.REVERSE_MODE === 'cdc' ? new (await import('./salesforce/pubsub-client.ts')).PubSubClient(c.PUBSUB_URL, auth) : null;
   return { salesforce, budget, checkSession: async () => void (await auth.get()), didomi, pubsub };
 }

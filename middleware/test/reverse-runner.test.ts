@@ -14,17 +14,17 @@ import type { Store } from '../src/store/types.ts';
 const didomiApi = { DIDOMI_API_KEY: 'k', DIDOMI_API_SECRET: 's', DIDOMI_ORGANIZATION_ID: 'o' };
 const config = (o: Record<string, string>) => loadConfig(requiredEnv({ PUBSUB_URL: 'grpc://127.0.0.1:9', ...o }));
 
-function runnerFor(env: Record<string, string>) {
+async function runnerFor(env: Record<string, string>) {
   const c = config(env);
   const metrics = createMetrics();
-  const clients = buildClients(c, metrics, Date.now);
+  const clients = await buildClients(c, metrics, Date.now);
   const store = {} as unknown as Store; // never reached: nothing is started
   const runner = reverseRunner({ config: c, clients, store, logger: createLogger('silent'), metrics, holder: 'h', syncConfig: () => null, now: Date.now });
   return { clients, runner };
 }
 
-test('REVERSE_MODE=cdc (the default): a Pub/Sub client for the change event subscriber, no polling task', () => {
-  const { clients, runner } = runnerFor({ ...didomiApi });
+test('REVERSE_MODE=cdc (the default): a Pub/Sub client for the change event subscriber, no polling task', async () => {
+  const { clients, runner } = await runnerFor({ ...didomiApi });
   assert.ok(clients.pubsub, 'a Pub/Sub client is built');
   assert.deepEqual(
     runner.tasks.map((t) => t.name),
@@ -33,8 +33,8 @@ test('REVERSE_MODE=cdc (the default): a Pub/Sub client for the change event subs
   clients.pubsub.close();
 });
 
-test('REVERSE_MODE=poll: the reverse housekeeping task, and no gRPC channel opened', () => {
-  const { clients, runner } = runnerFor({ ...didomiApi, REVERSE_MODE: 'poll' });
+test('REVERSE_MODE=poll: the reverse housekeeping task, and no gRPC channel opened', async () => {
+  const { clients, runner } = await runnerFor({ ...didomiApi, REVERSE_MODE: 'poll' });
   assert.equal(clients.pubsub, null);
   assert.deepEqual(
     runner.tasks.map((t) => t.name),
@@ -42,9 +42,9 @@ test('REVERSE_MODE=poll: the reverse housekeeping task, and no gRPC channel open
   );
 });
 
-test('REVERSE_MODE=off, or no Didomi API: nothing runs Salesforce -> Didomi', () => {
+test('REVERSE_MODE=off, or no Didomi API: nothing runs Salesforce -> Didomi', async () => {
   for (const env of [{ ...didomiApi, REVERSE_MODE: 'off' }, { REVERSE_MODE: 'cdc' }, { REVERSE_MODE: 'poll' }]) {
-    const { clients, runner } = runnerFor(env);
+    const { clients, runner } = await runnerFor(env);
     assert.equal(clients.pubsub, null, JSON.stringify(env));
     assert.deepEqual(runner.tasks, [], JSON.stringify(env));
   }

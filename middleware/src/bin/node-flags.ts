@@ -3,4 +3,7 @@
 // lets the heap grow to 220 MB of mostly garbage (peak RSS 354 MB). A 128 MB old space and 8 MB
 // semi-spaces keep the peak RSS near 170 MB for a few percent of throughput. Memory held per
 // batch is bounded (work in flight, never all users), so the cap does not scale with the org.
-export const NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
+// One V8 helper thread instead of four (node bench/peak-rss.ts, issue 17): each helper that runs a
+// concurrent compile or GC job gets its own glibc malloc arena, and at the peak those arenas held
+// 25 MB of the RSS (/proc/<pid>/smaps); with one helper the peak was 1-15 MB lower, side by side.
+export const NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=8', '--v8-pool-size=1'];

@@ -10,56 +10,18 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import avro from 'avsc';
 import type { JwtBearerAuth, Session } from './auth.ts';
+import { fieldsOfBitmap, PubSubError, type ChangeEvent, type Subscription } from './pubsub-types.ts';
+
+// What the change event subscriber needs without this client, in a module that loads no gRPC.
+export { fieldsOfBitmap, isPermissionDenied, PubSubError, REPLAY_ID_CORRUPTED, type ChangeEvent, type Subscription } from './pubsub-types.ts';
 
 const PROTO_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../proto/pubsub_api.proto');
-export const REPLAY_ID_CORRUPTED = 'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted';
-
-export interface ChangeEvent {
-  replayId: Buffer;
-  entityName: string;
-  recordIds: string[];
-  changeType: string;
-  commitUser: string;
-  commitTimestamp: number;
-  /** Names of the changed top-level fields, expanded from the bitmap. */
-  changedFields: string[];
-  /** The event's field values (unchanged fields are null). */
-  values: Record<string, unknown>;
-}
-
-export class PubSubError extends Error {
-  override name = 'PubSubError';
-  readonly code: grpc.status;
-  readonly errorCode: string;
-  constructor(code: grpc.status, errorCode: string, message: string) {
-    super(message);
-    this.code = code;
-    this.errorCode = errorCode;
-  }
-}
-
-/** Field names whose bits are set in a changedFields/nulledFields bitmap (only the first, top-level element is read). */
-export function fieldsOfBitmap(bitmap: string[], fieldNames: string[]): string[] {
-  const top = bitmap.find((b) => b.startsWith('0x'));
-  if (!top) return [];
-  const v = BigInt(top);
-  return fieldNames.filter((_, i) => (v >> BigInt(i)) & 1n);
-}
-
 interface Schema {
   type: avro.Type;
   fields: string[];
 }
 
 type Call = grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>;
-
-export interface Subscription {
-  /** Asks for n more events (flow control). */
-  request(n: number): void;
-  close(): void;
-  /** Settles when the stream ends: rejects with PubSubError on a server error. */
-  done: Promise<void>;
-}
 
 export class PubSubClient {
   private readonly stub: grpc.Client & Record<string, (...a: unknown[]) => unknown>;
@@ -200,10 +162,6 @@ export class PubSubClient {
     this.stub.close();
   }
 }
-
-/** The user lacks the permission to receive the topic's change events (View All Records on the object; CDC Developer Guide,
- *  "Required Permissions for Change Event Subscribers"). */
-export const isPermissionDenied = (e: unknown): e is PubSubError => e instanceof PubSubError && e.code === grpc.status.PERMISSION_DENIED;
 
 function toPubSubError(e: grpc.ServiceError): PubSubError {
   return new PubSubError(e.code, String(e.metadata?.get('error-code')[0] ?? ''), e.details || e.message);

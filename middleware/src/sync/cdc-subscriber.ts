@@ -11,7 +11,8 @@
 // Replicas: one subscriber per object holds a lease in the store; the others wait to take over.
 import type { Logger } from 'pino';
 import type { SalesforceApi } from './clients.ts';
-import { isPermissionDenied, PubSubError, REPLAY_ID_CORRUPTED, type ChangeEvent, type PubSubClient, type Subscription } from '../salesforce/pubsub-client.ts';
+import type { PubSubClient } from '../salesforce/pubsub-client.ts';
+import { isPermissionDenied, PubSubError, REPLAY_ID_CORRUPTED, type ChangeEvent, type Subscription } from '../salesforce/pubsub-types.ts';
 import { RECORD_FIELDS } from '../salesforce/api-names.ts';
 import { inList, soqlIdent } from '../salesforce/soql.ts';
 import type { DidomiApi } from '../didomi/api-client.ts';
