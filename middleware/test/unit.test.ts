@@ -12,6 +12,7 @@ import { buildConfig } from '../src/sync/config-loader.ts';
 import { classifyCode } from '../src/salesforce/errors.ts';
 import { parseWebhook, toNewEvent, WebhookValidationError } from '../src/didomi/schema.ts';
 import { canonicalJson } from '../src/didomi/dedupe-key.ts';
+import { storableProblem, MAX_JSON_DEPTH } from '../src/didomi/storable.ts';
 import { mapping, stored, target } from './support/sync-config.ts';
 import { eventCreated, eventUpdated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
 
@@ -354,4 +355,52 @@ test('de-duplication key: the same canonical JSON as before for any JSON value, 
   };
   // computed by the implementation before issue 17 (commit 2c2bb0b)
   assert.equal(toNewEvent(parseWebhook(body)).dedupeKey, 'b5247aef0e96ae1a48f743638acd4431a9c8d25300d3e9428e7dbb8f1002c243');
+});
+
+/** storableProblem as it was before its fast path (issue 17): the reference the fast path must agree with. */
+function storableBefore(value: unknown, maxDepth: number) {
+  const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  const text = (s: string) =>
+    s.includes('\u0000')
+      ? 'contains U+0000 (NUL), which the store cannot hold'
+      : LONE.test(s)
+        ? 'contains an unpaired UTF-16 surrogate, which the store cannot hold'
+        : null;
+  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 0, path: '' }];
+  const at = (path: string, key: string) => (path ? `${path}.${key}` : key);
+  while (stack.length) {
+    const { v, depth, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      const p = text(v);
+      if (p) return { path, message: p };
+      continue;
+    }
+    if (!v || typeof v !== 'object') continue;
+    if (depth >= maxDepth) return { path, message: `nested deeper than ${maxDepth} levels` };
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: at(path, String(i)) }));
+    else
+      for (const [k, x] of Object.entries(v)) {
+        const p = text(k);
+        if (p) return { path: at(path, JSON.stringify(k.replace(/\u0000/g, '\\u0000')).slice(1, -1)), message: `a key ${p}` };
+        stack.push({ v: x, depth: depth + 1, path: at(path, k) });
+      }
+  }
+  return null;
+}
+
+test('storableProblem: the same answer as before its fast path, for any JSON value with NULs, lone and paired surrogates, at any depth', () => {
+  const unit = fc.constantFrom('a', 'é', '\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude00', '\u2028');
+  fc.assert(
+    fc.property(fc.jsonValue({ stringUnit: unit, maxDepth: 5 }), fc.integer({ min: 0, max: 6 }), (v, depth) => {
+      assert.deepEqual(storableProblem(v, depth), storableBefore(v, depth));
+      assert.deepEqual(storableProblem(v), storableBefore(v, MAX_JSON_DEPTH));
+    }),
+    { numRuns: 2000 },
+  );
+  const nest = (n: number, leaf: unknown): unknown => (n ? { a: [nest(n - 1, leaf)] } : leaf);
+  for (const n of [31, 32, 33, 5000])
+    for (const leaf of ['ok', 'bad\u0000', { ['k\ud800']: 1 }]) {
+      const v = nest(n, leaf);
+      assert.deepEqual(storableProblem(v), storableBefore(v, MAX_JSON_DEPTH), `${n} levels, ${JSON.stringify(leaf)}`);
+    }
 });
