@@ -56,6 +56,32 @@ test('sqlite: WAL, synchronous=FULL, exclusive (no memory-mapped WAL index); ano
   await s.close();
 });
 
+test('sqlite: a new file gets 2 KiB pages (fewer bytes through the WAL per commit), an existing one keeps its own; both checkpoint at ~4 MB of WAL', async () => {
+  const pragma = (s: SqliteStore, name: string) => Object.values((s as any).db.prepare(`PRAGMA ${name}`).get())[0];
+  const fresh = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
+  const s = new SqliteStore(fresh);
+  await s.migrate();
+  assert.equal(pragma(s, 'page_size'), 2048);
+  assert.equal(pragma(s, 'wal_autocheckpoint'), 2048);
+  assert.equal(pragma(s, 'synchronous'), 2, 'still FULL');
+  await s.close();
+  const again = new SqliteStore(fresh);
+  await again.migrate();
+  assert.equal(pragma(again, 'page_size'), 2048);
+  await again.close();
+  // A database made before (4 KiB pages, WAL) opens as it is: WAL fixes the page size.
+  const old = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
+  const d = new DatabaseSync(old);
+  d.exec('PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)');
+  d.close();
+  const o = new SqliteStore(old);
+  await o.migrate();
+  await o.append([{ dedupeKey: 'k', userKey: 'u', type: 'event.created', occurredAt: new Date().toISOString(), payload: {} }]);
+  assert.equal(pragma(o, 'page_size'), 4096);
+  assert.equal(pragma(o, 'wal_autocheckpoint'), 1024);
+  await o.close();
+});
+
 test('sqlite: an acknowledged append survives SIGKILL (no close, no checkpoint)', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
   const storeUrl = new URL('../src/store/sqlite.ts', import.meta.url).href;

@@ -10,10 +10,12 @@ import { retryDelayMs } from '../src/sync/retry.ts';
 import { collectionsByType } from '../src/sync/collections.ts';
 import { buildConfig } from '../src/sync/config-loader.ts';
 import { classifyCode } from '../src/salesforce/errors.ts';
-import { parseWebhook, toNewEvent, WebhookValidationError } from '../src/didomi/schema.ts';
+import { parseWebhook, toNewEvent, WebhookValidationError, plainlyValid, DidomiWebhookSchema } from '../src/didomi/schema.ts';
 import { canonicalJson } from '../src/didomi/dedupe-key.ts';
+import { storableProblem, MAX_JSON_DEPTH } from '../src/didomi/storable.ts';
 import { mapping, stored, target } from './support/sync-config.ts';
 import { eventCreated, eventUpdated, userUpdated, userDeleted, PURPOSE, PREFERENCE } from '../../test/support/didomi-events.ts';
+import { isDeepStrictEqual } from 'node:util';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000);
@@ -354,4 +356,114 @@ test('de-duplication key: the same canonical JSON as before for any JSON value, 
   };
   // computed by the implementation before issue 17 (commit 2c2bb0b)
   assert.equal(toNewEvent(parseWebhook(body)).dedupeKey, 'b5247aef0e96ae1a48f743638acd4431a9c8d25300d3e9428e7dbb8f1002c243');
+});
+
+/** storableProblem as it was before its fast path (issue 17): the reference the fast path must agree with. */
+function storableBefore(value: unknown, maxDepth: number) {
+  const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  const text = (s: string) =>
+    s.includes('\u0000')
+      ? 'contains U+0000 (NUL), which the store cannot hold'
+      : LONE.test(s)
+        ? 'contains an unpaired UTF-16 surrogate, which the store cannot hold'
+        : null;
+  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 0, path: '' }];
+  const at = (path: string, key: string) => (path ? `${path}.${key}` : key);
+  while (stack.length) {
+    const { v, depth, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      const p = text(v);
+      if (p) return { path, message: p };
+      continue;
+    }
+    if (!v || typeof v !== 'object') continue;
+    if (depth >= maxDepth) return { path, message: `nested deeper than ${maxDepth} levels` };
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: at(path, String(i)) }));
+    else
+      for (const [k, x] of Object.entries(v)) {
+        const p = text(k);
+        if (p) return { path: at(path, JSON.stringify(k.replace(/\u0000/g, '\\u0000')).slice(1, -1)), message: `a key ${p}` };
+        stack.push({ v: x, depth: depth + 1, path: at(path, k) });
+      }
+  }
+  return null;
+}
+
+test('storableProblem: the same answer as before its fast path, for any JSON value with NULs, lone and paired surrogates, at any depth', () => {
+  const unit = fc.constantFrom('a', 'é', '\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude00', '\u2028');
+  fc.assert(
+    fc.property(fc.jsonValue({ stringUnit: unit, maxDepth: 5 }), fc.integer({ min: 0, max: 6 }), (v, depth) => {
+      assert.deepEqual(storableProblem(v, depth), storableBefore(v, depth));
+      assert.deepEqual(storableProblem(v), storableBefore(v, MAX_JSON_DEPTH));
+    }),
+    { numRuns: 2000 },
+  );
+  const nest = (n: number, leaf: unknown): unknown => (n ? { a: [nest(n - 1, leaf)] } : leaf);
+  for (const n of [31, 32, 33, 5000])
+    for (const leaf of ['ok', 'bad\u0000', { ['k\ud800']: 1 }]) {
+      const v = nest(n, leaf);
+      assert.deepEqual(storableProblem(v), storableBefore(v, MAX_JSON_DEPTH), `${n} levels, ${JSON.stringify(leaf)}`);
+    }
+});
+
+test('webhook schema fast path: whatever it accepts, Zod accepts with an output equal to the body; honest webhooks take it', () => {
+  const legacy = eventCreated('l@x.com', at(1), {}) as any;
+  legacy.parameters.entity.consents.purposes = [{ id: PURPOSE, enabled: true, preferences: [{ id: PREFERENCE, value: 'a,b', values: ['a'] }] }];
+  const bases = [
+    eventCreated('e@x.com', at(1), { purposes: { [PURPOSE]: true, b: null }, preferences: { [PREFERENCE]: ['v1', 'v2'] } }),
+    eventCreated('n@x.com', at(1), { purposes: { [PURPOSE]: false } }, { organizationUserId: null, updatedAt: at(2) }),
+    eventUpdated('u@x.com', at(1), { purposes: { [PURPOSE]: true } }, { id: 'ev-1', old: { purposes: { [PURPOSE]: false } } }),
+    { type: 'event.deleted', parameters: eventCreated('d@x.com', at(1), {}).parameters },
+    userUpdated('v@x.com', at(3), { purposes: { [PURPOSE]: true }, preferences: { [PREFERENCE]: ['v3'] } }, 4),
+    { type: 'user.created', parameters: { entity: userUpdated('c@x.com', at(3), {}).parameters.new_entity } },
+    userDeleted('x@x.com', at(4)),
+    legacy,
+  ].map((b) => JSON.parse(JSON.stringify(b)) as unknown);
+  for (const b of bases) assert.ok(plainlyValid(b), JSON.stringify(b));
+  // Every path of a body, so a mutation can land anywhere in it.
+  const pathsOf = (v: unknown, path: (string | number)[] = []): (string | number)[][] =>
+    v && typeof v === 'object' ? [path, ...Object.entries(v).flatMap(([k, x]) => pathsOf(x, [...path, Array.isArray(v) ? Number(k) : k]))] : [path];
+  const odd = fc.oneof(
+    fc.constantFrom(null, '', 'x'.repeat(256), 'x'.repeat(4001), 'yesterday', -1, 1.5, 2 ** 60, true, [], {}, 'event.created', 'user.deleted'),
+    fc.constant(Array.from({ length: 501 }, () => 'a')),
+    fc.constant({ ['k'.repeat(256)]: { value: 'v' } }),
+    fc.constant(JSON.parse('{"__proto__":{"id":"p"},"value":"v"}') as unknown),
+    fc.jsonValue({ maxDepth: 2 }),
+  );
+  const agrees = (b: unknown) => {
+    if (!plainlyValid(b)) return;
+    const r = DidomiWebhookSchema.safeParse(b);
+    assert.ok(r.success, `fast path accepted what Zod refuses: ${JSON.stringify(b)} ${JSON.stringify(r.error?.issues)}`);
+    assert.ok(isDeepStrictEqual(r.data, b), `Zod's output differs from the body: ${JSON.stringify(b)}`);
+  };
+  // Every field at every length limit, null, absent, and of another type.
+  const sweep = [null, undefined, true, 0, -1, 1.5, {}, [], ...[0, 1, 40, 41, 64, 65, 255, 256, 4000, 4001].map((n) => 'x'.repeat(n))];
+  for (const base of bases)
+    for (const path of pathsOf(base).filter((p) => p.length))
+      for (const value of sweep) {
+        const b = structuredClone(base) as any;
+        const parent = path.slice(0, -1).reduce((o: any, k) => o[k], b);
+        if (value === undefined) delete parent[path[path.length - 1]];
+        else parent[path[path.length - 1]] = value;
+        agrees(b);
+      }
+  const mutation = fc.record({ pick: fc.nat(), action: fc.constantFrom('set', 'delete', 'proto'), value: odd });
+  fc.assert(
+    fc.property(fc.constantFrom(...bases), fc.array(mutation, { minLength: 1, maxLength: 3 }), (base, mutations) => {
+      const b = structuredClone(base);
+      for (const m of mutations) {
+        const paths = pathsOf(b);
+        const path = paths[m.pick % paths.length];
+        if (!path.length) continue;
+        const parent = path.slice(0, -1).reduce((o: any, k) => o[k], b) as any;
+        const key = path[path.length - 1];
+        if (m.action === 'set') parent[key] = structuredClone(m.value);
+        else if (m.action === 'delete' && !Array.isArray(parent)) delete parent[key];
+        else if (m.action === 'proto' && parent[key] && typeof parent[key] === 'object' && !Array.isArray(parent[key]))
+          Object.defineProperty(parent[key], '__proto__', { value: structuredClone(m.value), enumerable: true, configurable: true, writable: true });
+      }
+      agrees(b);
+    }),
+    { numRuns: 5000 },
+  );
 });

@@ -1,7 +1,7 @@
 // The de-duplication key of a webhook. Didomi documents no de-duplication key: an identical
 // redelivery has identical content, so the key hashes the content, keys sorted at every level so
 // that a redelivery serialised in another key order is still recognised.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Canonical JSON: the JSON of `v` with object keys sorted (UTF-16 code unit order, as Array.sort).
@@ -29,7 +29,11 @@ export function canonicalJson(v: unknown): string {
   return s + '}';
 }
 
-/** sha256 over the webhook type and its canonical parameters, hex. */
+/**
+ * sha256 over the webhook type and its canonical parameters, hex. One-shot crypto.hash over the joined
+ * string (the same bytes as the three updates it replaces): a Hash object per webhook cost ~10 µs of
+ * the ~25 µs the key took (issue 17).
+ */
 export function dedupeKeyOf(type: string, parameters: unknown): string {
-  return createHash('sha256').update(type).update('\n').update(canonicalJson(parameters)).digest('hex');
+  return hash('sha256', type + '\n' + canonicalJson(parameters), 'hex');
 }

@@ -26,8 +26,9 @@ export function createHttpApp(d: AppDeps) {
   // revalidated; hashing each body was part of the 10.6 % res.json took per accepted webhook (issue 17).
   app.disable('etag');
   app.set('trust proxy', d.config.TRUST_PROXY_HOPS);
-  app.use(oauthRouter(d.config, d.metrics, d.now));
+  // The webhook first: it is nearly every request, and no other route shares its path.
   app.use(webhookRouter(d));
+  app.use(oauthRouter(d.config, d.metrics, d.now));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

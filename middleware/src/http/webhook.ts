@@ -19,6 +19,12 @@ export interface WebhookDeps {
   isDraining: () => boolean;
 }
 
+// The two acknowledgements, serialised once: what res.json would send, without its per-call
+// stringify and Content-Type/charset handling on every accepted webhook (issue 17).
+const ack = (duplicate: boolean) => Buffer.from(JSON.stringify({ status: 'accepted', duplicate }));
+const ACK = { new: ack(false), duplicate: ack(true) };
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 export function webhookRouter(d: WebhookDeps): Router {
   const r = express.Router();
   const reject = (res: express.Response, status: number, reason: string, body: Record<string, unknown>) => {
@@ -56,7 +62,8 @@ export function webhookRouter(d: WebhookDeps): Router {
           d.engine.countAccepted(1);
           d.engine.notify(1, event.userKey);
         } else d.metrics.eventsDuplicate.inc();
-        res.status(202).json({ status: 'accepted', duplicate: !stored[0] });
+        const body = stored[0] ? ACK.new : ACK.duplicate;
+        res.writeHead(202, { 'Content-Type': JSON_TYPE, 'Content-Length': body.length }).end(body);
       } catch (e) {
         if (e instanceof StoreUnavailableError) {
           d.logger.error({ err: e.message }, 'store unavailable: webhook refused so Didomi retries');
