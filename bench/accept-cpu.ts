@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { startStack, ROOT, TEST_DATABASE_URL } from '../test/support/stack.ts';
+import { startStack, ROOT } from '../test/support/stack.ts';
+import { pgSchema } from '../test/support/pg-schema.ts';
 import { makeWorkload } from '../test/support/didomi-workload.ts';
 import { postWebhooks } from './post-webhooks.ts';
 import { peakRssMb, startBareExpress } from './ceiling.ts';
@@ -53,15 +53,8 @@ const bare = await startBareExpress(profFlags('bare'));
 const ceiling = await measure(bare.url, 'x', bare.pid);
 await bare.stop();
 
-let databaseUrl: string | undefined;
-let schema = '';
-if (a.store === 'postgres') {
-  schema = `acceptcpu_${process.pid}`;
-  const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  databaseUrl = `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`;
-}
+const db = a.store === 'postgres' ? await pgSchema('acceptcpu') : null;
+const databaseUrl = db?.databaseUrl;
 const stack = await startStack({
   mode: 'child',
   compiled: !a.src,
@@ -76,11 +69,7 @@ await stack.emu.setFaults({ latencyMs: 3_600_000 }); // hold the sync: only the 
 const service = await measure(stack.url, token, stack.child!.pid!);
 await stack.emu.setFaults({ latencyMs: 0 });
 await stack.close();
-if (schema) {
-  const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.end();
-}
+await db?.drop();
 
 const row = (name: string, m: typeof ceiling) =>
   `| ${name} | ${Math.round(m.perSec)} | ${(m.perSec / ceiling.perSec).toFixed(2)}x | ${m.cpuMsPerWebhook.toFixed(3)} | ${m.peakRssMb} |`;

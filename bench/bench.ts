@@ -6,8 +6,8 @@
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startStack, ROOT, CONSUMER_KEY, SF_USERNAME, type Stack } from '../test/support/stack.ts';
+import { pgSchema } from '../test/support/pg-schema.ts';
 import { makeWorkload, expectedLeads, mismatches, userEmail, type WorkItem } from '../test/support/didomi-workload.ts';
 import { PURPOSE, PHONE_PURPOSE } from '../test/support/org-fixture.ts';
 import { startBaseline } from './baseline-per-event.ts';
@@ -88,15 +88,8 @@ async function latencies(stack: Stack, leadIds: Map<string, string>, items: Work
 async function run(strategy: 'engine' | 'baseline', store: 'sqlite' | 'postgres'): Promise<Result> {
   const items = makeWorkload({ events: cfg.events, users: cfg.users, seed: 7 });
   const used = strategy === 'baseline' ? items.slice(0, cfg.phaseA.rate * cfg.phaseA.seconds + cfg.phaseB.rate * cfg.phaseB.seconds + cfg.baselineCap) : items;
-  let schema = '';
-  let databaseUrl: string | undefined;
-  if (store === 'postgres') {
-    schema = `bench_${process.pid}_${Date.now() % 100000}`;
-    const admin = new pg.Pool({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.end();
-    databaseUrl = `${process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'}?options=-c%20search_path%3D${schema}`;
-  }
+  const db = store === 'postgres' ? await pgSchema('bench') : null;
+  const databaseUrl = db?.databaseUrl;
   const stack = await startStack({
     mode: 'child',
     compiled: true, // measured the way npm start runs it
@@ -173,11 +166,7 @@ async function run(strategy: 'engine' | 'baseline', store: 'sqlite' | 'postgres'
   const totalCalls = phases.reduce((n, p) => n + p.apiCalls, 0);
   await baseline?.close();
   await stack.close();
-  if (schema) {
-    const admin = new pg.Pool({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 });
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end();
-  }
+  await db?.drop();
   const maxPhase = phases[2];
   return {
     strategy: strategy === 'engine' ? 'batched engine' : 'per-event baseline',

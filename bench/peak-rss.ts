@@ -4,8 +4,8 @@
 // be run several times for an A/B.
 //   node bench/peak-rss.ts [--store sqlite|postgres] [--events N] [--users N] [--latency MS] [--runs N] [--src]
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { startStack, TEST_DATABASE_URL } from '../test/support/stack.ts';
+import { startStack } from '../test/support/stack.ts';
+import { pgSchema } from '../test/support/pg-schema.ts';
 import { makeWorkload, userEmail } from '../test/support/didomi-workload.ts';
 import { postWebhooks } from './post-webhooks.ts';
 import { peakRssMb } from './ceiling.ts';
@@ -31,15 +31,8 @@ const nB = Math.round(events * 0.2);
 
 async function once() {
   const items = makeWorkload({ events, users, seed: 7 });
-  let schema = '';
-  let databaseUrl: string | undefined;
-  if (store === 'postgres') {
-    schema = `peakrss_${process.pid}_${Date.now() % 100000}`;
-    const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.end();
-    databaseUrl = `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`;
-  }
+  const db = store === 'postgres' ? await pgSchema('peakrss') : null;
+  const databaseUrl = db?.databaseUrl;
   const stack = await startStack({
     mode: 'child',
     compiled: !a.src,
@@ -68,11 +61,7 @@ async function once() {
     if (rate === 'max') out['accepted/s at max'] = Math.round(perSec);
   }
   await stack.close();
-  if (schema) {
-    const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end();
-  }
+  await db?.drop();
   return out;
 }
 

@@ -19,6 +19,7 @@ import { NODE_FLAGS } from '../../middleware/src/bin/node-flags.ts';
 import { makeWorkload, expectedLeads, mismatches, userEmail, prng, type WorkItem } from '../support/didomi-workload.ts';
 import { PURPOSE, PHONE_PURPOSE, VALUE_OFFERS, VALUE_WEEKLY } from '../support/org-fixture.ts';
 import { startPgServer } from '../support/pg-server.ts';
+import { pgSchema } from '../support/pg-schema.ts';
 import { startDidomiApiStub } from '../support/didomi-api.ts';
 import { SqliteStore } from '../../middleware/src/store/sqlite.ts';
 import { metricSum, waitFor } from '../support/wait-for.ts';
@@ -101,20 +102,6 @@ async function moreReplicas(first: Stack, n: number, databaseUrl: string, env: R
     out.push(o);
   }
   return out;
-}
-
-/** A fresh schema on the test PostgreSQL database, and its URL. */
-async function pgSchema(prefix: string): Promise<{ databaseUrl: string; drop(): Promise<void> }> {
-  const schema = `${prefix}_${process.pid}_${Date.now() % 100000}`;
-  const admin = new pg.Pool({ connectionString: PG, max: 1 });
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  return {
-    databaseUrl: `${PG}?options=-c%20search_path%3D${schema}`,
-    async drop() {
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
 }
 
 const count = (m: Record<string, number>, k: number | string) => {
