@@ -132,6 +132,7 @@ export class WorkerLoop {
     if (this.claiming) return this.o.idlePollMs;
     // A full batch waiting is claimed without waiting for a batch in flight or the linger; the budget still applies.
     if (this.arrivals < this.o.maxUsers) {
+      const lingerMs = this.o.fillLingerMs ?? 0;
       // A batch in flight ends, then its loop claims: a partial one took all there was, and beside a full one
       // a second claim would only take the few events that arrived since (tiny batches, more calls per event).
       if (this.partialInFlight > 0 || (this.fullInFlight > 0 && !afterFullBatch)) return this.o.idlePollMs;
@@ -139,7 +140,7 @@ export class WorkerLoop {
       // wait outgrows the batch's own duration once the rate passes maxUsers / BATCH_LINGER_MS, so batches
       // fill up and each API call carries up to maxUsers users (issue 17: light-load latency and the
       // calls per 1,000 events at high load are both met by one rule, like Kafka's linger.ms scaled by fill).
-      const linger = (this.o.fillLingerMs ?? 0) * this.lastPartialFill;
+      const linger = lingerMs * this.lastPartialFill;
       const floor = this.lastPartialStart + Math.max(this.o.minBatchIntervalMs ?? 0, linger) - this.now();
       if (floor > 0) return floor;
       // Rate-aware: while the users arrived since the last claim come fast enough to fill a batch within the
@@ -147,7 +148,6 @@ export class WorkerLoop {
       // part there is: by fill alone a surge to 1,000/s went 1, 230, 420, 760 users before full batches, each
       // costing a full batch's calls. A tenth of a batch at least, so a few quick events are no rate; not
       // after a backlog's full batch (the queue holds a full batch already).
-      const lingerMs = this.o.fillLingerMs ?? 0;
       if (lingerMs && !afterFullBatch && this.arrivals >= this.o.maxUsers / 10) {
         // until the rate since the claim, if no one else arrives, falls below a batch per linger
         const wait = this.lastClaimAt + Math.min(lingerMs, (this.arrivals * lingerMs) / this.o.maxUsers) - this.now();
