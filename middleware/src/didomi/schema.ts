@@ -8,20 +8,33 @@ import { userKeyFor } from './user-key.ts';
 import { storableProblem } from './storable.ts';
 import { dedupeKeyOf } from './dedupe-key.ts';
 
-const id = z.string().min(1).max(255);
+// Length and count limits, shared by the Zod schemas and the fast path below so the two cannot drift.
+const MAX = {
+  /** ids, organization ids and user ids, preference keys and list values */
+  id: 255,
+  /** a preference's free value */
+  value: 4000,
+  /** items in a list (purposes, channels, legacy preferences, a preference's values) */
+  items: 500,
+  /** dates, countries, statuses, id types */
+  short: 64,
+  regulation: 40,
+} as const;
+
+const id = z.string().min(1).max(MAX.id);
 const isoDate = z
   .string()
-  .max(64)
+  .max(MAX.short)
   .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
 
-export const PreferenceValueSchema = z.looseObject({ value: z.string().max(4000) });
+export const PreferenceValueSchema = z.looseObject({ value: z.string().max(MAX.value) });
 
 /** Deprecated v1 tree: purposes[].preferences[] (orgs created before 2022-01-18). */
 export const LegacyPreferenceSchema = z.looseObject({
   id,
   enabled: z.boolean().nullable().optional(),
-  value: z.string().max(4000).optional(),
-  values: z.array(z.string().max(255)).max(500).optional(),
+  value: z.string().max(MAX.value).optional(),
+  values: z.array(z.string().max(MAX.id)).max(MAX.items).optional(),
 });
 
 export const PurposeSchema = z.looseObject({
@@ -29,44 +42,44 @@ export const PurposeSchema = z.looseObject({
   enabled: z.boolean().nullable().optional(),
   enabled_li: z.boolean().nullable().optional(),
   metadata: z.record(z.string(), z.unknown()).optional().nullable(),
-  values: z.record(z.string().max(255), PreferenceValueSchema).optional().nullable(),
-  preferences: z.array(LegacyPreferenceSchema).max(500).optional().nullable(),
+  values: z.record(z.string().max(MAX.id), PreferenceValueSchema).optional().nullable(),
+  preferences: z.array(LegacyPreferenceSchema).max(MAX.items).optional().nullable(),
 });
 
 export const ConsentsSchema = z.looseObject({
-  purposes: z.array(PurposeSchema).max(500).optional().nullable(),
-  channels: z.array(z.unknown()).max(500).optional().nullable(),
+  purposes: z.array(PurposeSchema).max(MAX.items).optional().nullable(),
+  channels: z.array(z.unknown()).max(MAX.items).optional().nullable(),
   vendors: z.unknown().optional(),
   tcfcs: z.unknown().optional(),
 });
 
-const country = z.string().max(64).nullable().optional();
+const country = z.string().max(MAX.short).nullable().optional();
 
 export const ConsentUserSchema = z.looseObject({
   id,
-  organization_id: z.string().max(255).optional(),
-  organization_user_id: z.string().max(255).nullable().optional(),
-  organization_user_id_type: z.string().max(64).nullable().optional(),
+  organization_id: z.string().max(MAX.id).optional(),
+  organization_user_id: z.string().max(MAX.id).nullable().optional(),
+  organization_user_id_type: z.string().max(MAX.short).nullable().optional(),
   version: z.number().int().nonnegative().optional(),
   created_at: isoDate.optional(),
   updated_at: isoDate.optional(),
   metadata: z.record(z.string(), z.unknown()).optional().nullable(),
   country,
   last_seen_country: country,
-  regulation: z.string().max(40).optional(),
+  regulation: z.string().max(MAX.regulation).optional(),
   consents: ConsentsSchema.optional().nullable(),
 });
 
 export const ConsentEventSchema = z.looseObject({
   id,
-  organization_id: z.string().max(255).optional(),
+  organization_id: z.string().max(MAX.id).optional(),
   created_at: isoDate,
   updated_at: isoDate.optional(),
-  status: z.string().max(64).optional(),
-  regulation: z.string().max(40).optional(),
+  status: z.string().max(MAX.short).optional(),
+  regulation: z.string().max(MAX.regulation).optional(),
   user: z.looseObject({
     id: id.optional(),
-    organization_user_id: z.string().max(255).nullable().optional(),
+    organization_user_id: z.string().max(MAX.id).nullable().optional(),
     metadata: z.record(z.string(), z.unknown()).optional().nullable(),
     country,
     last_seen_country: country,
@@ -111,8 +124,8 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const str = (v: unknown, max: number, min = 0) => typeof v === 'string' && v.length <= max && v.length >= min;
 const optStr = (v: unknown, max: number) => v === undefined || str(v, max);
 const optNullStr = (v: unknown, max: number) => v === null || optStr(v, max);
-const isId = (v: unknown) => str(v, 255, 1);
-const isDate = (v: unknown) => str(v, 64) && !Number.isNaN(Date.parse(v as string));
+const isId = (v: unknown) => str(v, MAX.id, 1);
+const isDate = (v: unknown) => str(v, MAX.short) && !Number.isNaN(Date.parse(v as string));
 const optNullBool = (v: unknown) => v === undefined || v === null || typeof v === 'boolean';
 const optNullRecord = (v: unknown) => v === undefined || v === null || isObj(v);
 function everyItem(v: unknown, max: number, ok: (x: unknown) => boolean): boolean {
@@ -120,18 +133,20 @@ function everyItem(v: unknown, max: number, ok: (x: unknown) => boolean): boolea
   for (let i = 0; i < v.length; i++) if (!ok(v[i])) return false; // (a loop, not every(): a hole is checked too)
   return true;
 }
-const optNullList = (v: unknown, ok: (x: unknown) => boolean) => v === undefined || v === null || everyItem(v, 500, ok);
+const optNullList = (v: unknown, ok: (x: unknown) => boolean) => v === undefined || v === null || everyItem(v, MAX.items, ok);
 
 function legacyPreferenceOk(v: unknown): boolean {
   if (!isObj(v)) return false;
-  return isId(v.id) && optNullBool(v.enabled) && optStr(v.value, 4000) && (v.values === undefined || everyItem(v.values, 500, (x) => str(x, 255)));
+  return (
+    isId(v.id) && optNullBool(v.enabled) && optStr(v.value, MAX.value) && (v.values === undefined || everyItem(v.values, MAX.items, (x) => str(x, MAX.id)))
+  );
 }
 function valuesOk(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (!isObj(v)) return false;
   for (const k of Object.keys(v)) {
     const x = v[k];
-    if (k.length > 255 || !isObj(x) || !str(x.value, 4000)) return false;
+    if (k.length > MAX.id || !isObj(x) || !str(x.value, MAX.value)) return false;
   }
   return true;
 }
@@ -155,17 +170,17 @@ function eventOk(v: unknown): boolean {
   const u = v.user;
   return (
     isId(v.id) &&
-    optStr(v.organization_id, 255) &&
+    optStr(v.organization_id, MAX.id) &&
     isDate(v.created_at) &&
     (v.updated_at === undefined || isDate(v.updated_at)) &&
-    optStr(v.status, 64) &&
-    optStr(v.regulation, 40) &&
+    optStr(v.status, MAX.short) &&
+    optStr(v.regulation, MAX.regulation) &&
     isObj(u) &&
     (u.id === undefined || isId(u.id)) &&
-    optNullStr(u.organization_user_id, 255) &&
+    optNullStr(u.organization_user_id, MAX.id) &&
     optNullRecord(u.metadata) &&
-    optNullStr(u.country, 64) &&
-    optNullStr(u.last_seen_country, 64) &&
+    optNullStr(u.country, MAX.short) &&
+    optNullStr(u.last_seen_country, MAX.short) &&
     consentsOk(v.consents)
   );
 }
@@ -173,16 +188,16 @@ function userOk(v: unknown): boolean {
   if (!isObj(v)) return false;
   return (
     isId(v.id) &&
-    optStr(v.organization_id, 255) &&
-    optNullStr(v.organization_user_id, 255) &&
-    optNullStr(v.organization_user_id_type, 64) &&
+    optStr(v.organization_id, MAX.id) &&
+    optNullStr(v.organization_user_id, MAX.id) &&
+    optNullStr(v.organization_user_id_type, MAX.short) &&
     (v.version === undefined || (Number.isSafeInteger(v.version) && (v.version as number) >= 0)) &&
     (v.created_at === undefined || isDate(v.created_at)) &&
     (v.updated_at === undefined || isDate(v.updated_at)) &&
     optNullRecord(v.metadata) &&
-    optNullStr(v.country, 64) &&
-    optNullStr(v.last_seen_country, 64) &&
-    optStr(v.regulation, 40) &&
+    optNullStr(v.country, MAX.short) &&
+    optNullStr(v.last_seen_country, MAX.short) &&
+    optStr(v.regulation, MAX.regulation) &&
     consentsOk(v.consents)
   );
 }
