@@ -2,7 +2,7 @@
 // Every rule cites reference/salesforce.md unless noted.
 import { makeId, normalizeId } from './ids.ts';
 import { RecordError, ApiError } from './errors.ts';
-import type { FieldDef, ObjectDef, LoadedSchema, FieldAccess, ObjectAccess } from './schema.ts';
+import type { FieldDef, ObjectDef, LoadedSchema, FieldAccess, ObjectAccess, ObjectGrant } from './schema.ts';
 
 export type SfRecord = Record<string, unknown>;
 
@@ -175,6 +175,14 @@ export class Org {
       out.del ||= a.del;
     }
     return out;
+  }
+
+  /** What an admin does in Setup when editing a permission set's object settings, e.g. { viewAll: false } on Lead. */
+  editObjectGrant(permissionSet: string, sobject: string, change: Partial<ObjectGrant>): void {
+    const ps = this.schema.permissionSets.get(permissionSet);
+    const grant = ps?.objects.get(sobject.toLowerCase());
+    if (!grant) throw new Error(`permission set ${permissionSet} has no object settings for ${sobject}`);
+    Object.assign(grant, change);
   }
 
   /** Change Data Capture ignores sharing, so receiving an object's change events needs View All Records on it, or View

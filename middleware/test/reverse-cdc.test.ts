@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startStack, TEST_DATABASE_URL, type Stack } from '../../test/support/stack.ts';
+import { startStack, TEST_DATABASE_URL, type Stack, type StackOptions } from '../../test/support/stack.ts';
 import { startDidomiApiStub, type DidomiApiStub } from '../../test/support/didomi-api.ts';
 import { eventCreated } from '../../test/support/didomi-events.ts';
 import { PURPOSE, PHONE_PURPOSE } from '../../test/support/org-fixture.ts';
@@ -15,9 +15,10 @@ import { metricSum, waitFor } from '../../test/support/wait-for.ts';
 const API = { key: 'didomi-api-key', secret: 'didomi-api-secret-0123456789', organizationId: 'acme-corp' };
 const HOUR = 3600_000;
 
-async function setup(env: Record<string, string> = {}): Promise<{ stack: Stack; didomi: DidomiApiStub }> {
+async function setup(env: Record<string, string> = {}, more: Partial<StackOptions> = {}): Promise<{ stack: Stack; didomi: DidomiApiStub }> {
   const didomi = await startDidomiApiStub(API);
   const stack = await startStack({
+    ...more,
     seed: { contact: false },
     followEmulatorClock: true,
     env: {
@@ -321,5 +322,26 @@ test('replicas on one PostgreSQL store: one holds the change event stream, each 
     await didomi.close();
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();
+  }
+});
+
+test('an integration user without View All Records on Lead: the refusal is logged naming the missing permission, and the stream resumes once it is granted', async () => {
+  const lines: string[] = [];
+  const { stack, didomi } = await setup({ RETRY_BACKOFF_SCALE: '0.01' }, { logLevel: 'warn', onLog: (l) => lines.push(l) });
+  try {
+    // An admin edits the package permission set and unticks View All Records on Lead; then the stream
+    // breaks (a network blip) and the subscriber resubscribes.
+    stack.emu.org.editObjectGrant('Didomi_Sync_Integration', 'Lead', { viewAll: false });
+    const before = stack.emu.pubsub!.stats.subscribes;
+    assert.equal(stack.emu.pubsub!.dropStreams(), 1);
+    const refusal = () => lines.map((l) => JSON.parse(l)).find((l) => l.level === 50 && l.object === 'Lead' && /grant it View All Records on Lead/.test(l.msg));
+    await waitFor('the missing permission logged as an error', () => !!refusal());
+    assert.match(refusal().err, /needs View All Records on Lead/, "Salesforce's refusal is quoted");
+    assert.equal(stack.emu.pubsub!.stats.subscribes, before, 'no subscription while the permission is missing');
+    stack.emu.org.editObjectGrant('Didomi_Sync_Integration', 'Lead', { viewAll: true });
+    await subscribed(stack, before);
+  } finally {
+    await stack.close();
+    await didomi.close();
   }
 });

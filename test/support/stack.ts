@@ -37,7 +37,7 @@ export interface StackOptions {
   seed?: SeedOptions | false;
   /** (in-process mode) the store to run on, e.g. one with an injected clock (default: from the environment). */
   makeStore?: (env: Record<string, string>) => Store;
-  /** Where child-process logs go (default: discarded). */
+  /** Where the middleware's log lines go (default: discarded). */
   onLog?: (line: string) => void;
   logLevel?: string;
   /** (in-process mode) the middleware runs on the emulator's clock, so advanceClock moves both (e.g. past the 72 h event retention). */
@@ -146,7 +146,9 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     } else {
       const config = loadConfig(env);
       const now = o.followEmulatorClock ? () => emu.org.now() : undefined;
-      service = await createService(config, { logger: createLogger(env.LOG_LEVEL), store: o.makeStore?.(env), now });
+      const onLog = o.onLog;
+      const logger = createLogger(env.LOG_LEVEL, onLog ? { write: (line: string) => onLog(line.trimEnd()) } : undefined);
+      service = await createService(config, { logger, store: o.makeStore?.(env), now });
       url = (await service.listen(0, '127.0.0.1')).url;
       if (o.waitForStart !== false) await service.started();
     }
