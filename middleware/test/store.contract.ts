@@ -117,6 +117,35 @@ export function storeContract(
     await s.close();
   });
 
+  test(`${name}: complete saves state and written exactly, whatever they hold`, async () => {
+    // PostgreSQL sends a batch's states as one JSON document (issue 17, peak RSS): quotes, backslashes,
+    // non-ASCII text, nested nulls and a null written cache must come back as they went in.
+    const s = await open();
+    await s.append([ev('odd "user" \\ é', 1), ev('plain', 1)]);
+    const c = await s.claim({ workerId: 'w', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 60_000 });
+    const state = { q: 'a "quoted" \\ back\\slash', u: 'é ✓ 𝄞', n: null, a: [1, '2', { b: false }], deep: { x: { y: 'z' } } };
+    const done = c.map((u) => ({
+      userKey: u.userKey,
+      doneSeq: u.events.at(-1)!.seq,
+      state: u.userKey === 'plain' ? {} : state,
+      written: u.userKey === 'plain' ? null : { rec: { 'F"1': 'v\n' } },
+    }));
+    assert.deepEqual((await s.complete('w', done)).sort(), ['odd "user" \\ é', 'plain'].sort());
+    await s.append([ev('odd "user" \\ é', 2), ev('plain', 2)]);
+    const next = await s.claim({ workerId: 'w2', maxUsers: 10, maxEventsPerUser: 10, leaseMs: 60_000 });
+    const by = new Map(next.map((u) => [u.userKey, u]));
+    assert.deepEqual(by.get('odd "user" \\ é')?.state, state);
+    assert.deepEqual(by.get('odd "user" \\ é')?.written, { rec: { 'F"1': 'v\n' } });
+    assert.deepEqual(by.get('plain')?.state, {});
+    assert.equal(by.get('plain')?.written, null);
+    assert.deepEqual(
+      by.get('odd "user" \\ é')?.events.map((e) => e.dedupeKey),
+      ['odd "user" \\ é-2'],
+      'events up to doneSeq are done',
+    );
+    await s.close();
+  });
+
   test(`${name}: an expired lease is reclaimed (a dead worker loses nothing)`, async () => {
     let clock = 1_800_000_000_000; // the store's clock moves, not the test's: no sleep, whatever the machine's speed
     const s = await open({ now: () => clock });
