@@ -197,6 +197,7 @@ export class SqliteStore implements Store {
       () => {
         this.syncing = false;
         for (const w of waiters) w.resolve();
+        this.scheduleFlush(); // the appends that arrived during the sync, as one group
         this.startSync();
       },
       (e: Error) => {
@@ -210,7 +211,7 @@ export class SqliteStore implements Store {
     this.broken ??= new StoreUnavailableError(
       `the SQLite write-ahead log could not be synced to disk (${e.message}); writes since the last good sync may be lost, so the store refuses every call until the service is restarted`,
     );
-    for (const w of [...waiters, ...this.syncWaiters.splice(0)]) w.reject(this.broken);
+    for (const w of [...waiters, ...this.syncWaiters.splice(0), ...this.queue.splice(0)]) w.reject(this.broken);
   }
 
   append(events: NewEvent[]): Promise<AppendResult> {
@@ -218,11 +219,21 @@ export class SqliteStore implements Store {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  /**
+   * Appends wait while a sync is in flight and are committed together once it ends: a commit rewrites
+   * every page it dirties into the WAL, and the same index pages are hot in every group, so one commit
+   * per sync writes (and syncs) far less than one per tick. Measured side by side (npm run bench, max
+   * phase): committing every tick while the sync ran was slower than syncing at COMMIT (0.38-0.39 of bare
+   * Express against 0.43-0.44); committing once per sync is faster than both.
+   */
+  private scheduleFlush() {
+    if (this.flushScheduled || this.syncing || !this.queue.length) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /**
@@ -241,6 +252,7 @@ export class SqliteStore implements Store {
     const batch = this.queue;
     this.queue = [];
     if (!batch.length) return;
+    if (this.broken) return batch.forEach((p) => p.reject(this.broken!));
     const receivedAt = new Date(this.now()).toISOString();
     const nowMs = this.now();
     const results: (AppendResult | Error)[] = [];
