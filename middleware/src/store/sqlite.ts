@@ -330,9 +330,12 @@ export class SqliteStore implements Store {
     }
   }
 
-  // Leases (claim, extendLeases, release, the reverse stream's) resolve without waiting for the sync:
-  // they only matter to a live process, and one lost with the power is work done again. Every other
-  // write resolves once on disk (durable()); a later synced commit covers earlier ones (one log).
+  // What the sync records of its own work (leases, completions, failures, dead letters, pruning) resolves
+  // at COMMIT, without waiting for the sync: a power loss takes only a suffix of the WAL (one log, so
+  // a later synced commit covers every earlier one), and work whose record is lost is done again, as
+  // after a crash (at least once; writes to Salesforce are idempotent). What others were told of waits
+  // for the sync: appends (the 202 to Didomi), requeues (the admin's request), the reverse stream's
+  // position (refusals already sent to Didomi, which must not go twice).
   async claim(o: ClaimOptions): Promise<ClaimedUser[]> {
     const now = this.now();
     return this.tx(() => {
@@ -364,13 +367,11 @@ export class SqliteStore implements Store {
   }
 
   async complete(workerId: string, users: CompletedUser[]): Promise<string[]> {
-    const done = this.tx(() =>
+    return this.tx(() =>
       users
         .filter((u) => Number(this.st.complete.run(JSON.stringify(u.state), JSON.stringify(u.written), u.doneSeq, u.userKey, workerId).changes) > 0)
         .map((u) => u.userKey),
     );
-    await this.durable();
-    return done;
   }
 
   async fail(workerId: string, users: FailedUser[]): Promise<void> {
@@ -381,7 +382,6 @@ export class SqliteStore implements Store {
         this.st.fail.run(now, u.nextAttemptAt.getTime(), u.error.slice(0, 2000), u.userKey, workerId);
       }
     });
-    await this.durable();
   }
 
   async release(workerId: string): Promise<void> {
@@ -404,7 +404,6 @@ export class SqliteStore implements Store {
     this.tx(() => {
       for (const l of letters) this.st.addDead.run(l.key, l.userKey, JSON.stringify(l.payload), now);
     });
-    await this.durable();
   }
 
   async unsyncedDeadLetters(limit: number): Promise<DeadLetter[]> {
@@ -419,7 +418,6 @@ export class SqliteStore implements Store {
     this.tx(() => {
       for (const k of keys) this.st.markSynced.run(k);
     });
-    await this.durable();
   }
 
   async holdReverseLease(stream: string, holder: string, leaseMs: number, now: number): Promise<boolean> {
@@ -452,9 +450,7 @@ export class SqliteStore implements Store {
   }
 
   async prune(receivedBefore: Date, limit: number): Promise<number> {
-    const pruned = this.tx(() => Number(this.st.prune.run(receivedBefore.toISOString(), limit).changes));
-    await this.durable();
-    return pruned;
+    return this.tx(() => Number(this.st.prune.run(receivedBefore.toISOString(), limit).changes));
   }
 }
 
