@@ -164,8 +164,8 @@ export class SqliteStore implements Store {
    *
    * A failed sync breaks the store for good: Linux may drop the dirty pages it could not write and
    * report the next sync clean, so no later commit could be trusted to be on disk ("fsyncgate";
-   * PostgreSQL stops too). Every call then throws StoreUnavailableError (503 for webhooks, so Didomi
-   * retries; /readyz reports it) until the process is restarted and SQLite recovers the file.
+   * PostgreSQL stops too). Every write (and ping) then throws StoreUnavailableError (503 for webhooks, so
+   * Didomi retries; /readyz reports it) until the process is restarted and SQLite recovers the file.
    */
   private durable(): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
@@ -209,7 +209,7 @@ export class SqliteStore implements Store {
 
   private breakStore(e: Error, waiters: { reject: (e: Error) => void }[]) {
     this.broken ??= new StoreUnavailableError(
-      `the SQLite write-ahead log could not be synced to disk (${e.message}); writes since the last good sync may be lost, so the store refuses every call until the service is restarted`,
+      `the SQLite write-ahead log could not be synced to disk (${e.message}); writes since the last good sync may be lost, so the store refuses every write until the service is restarted`,
     );
     for (const w of [...waiters, ...this.syncWaiters.splice(0), ...this.queue.splice(0)]) w.reject(this.broken);
   }
@@ -228,7 +228,7 @@ export class SqliteStore implements Store {
    * every page it dirties into the WAL, and the same index pages are hot in every group, so one commit
    * per sync writes (and syncs) far less than one per tick. Measured side by side (npm run bench, max
    * phase): committing every tick while the sync ran was slower than syncing at COMMIT (0.38-0.39 of bare
-   * Express against 0.43-0.44); committing once per sync is faster than both.
+   * Express against 0.43-0.44); committing once per sync is level with it (0.40-0.41 against 0.41-0.44).
    */
   private scheduleFlush() {
     if (this.flushScheduled || this.syncing || !this.queue.length) return;
@@ -242,10 +242,11 @@ export class SqliteStore implements Store {
    * (the PostgreSQL store needs a per-user lock for that; issue 11, item 1).
    *
    * The appends resolve once the commit is synced (durable()). The sync used to be the COMMIT's own
-   * (synchronous=FULL), blocking the event loop: at full speed a third of the service's busy time
-   * (CPU profile, issue 17); off the loop, accepted/s rose from 0.44 to about 0.5 of bare Express
-   * (npm run bench, side by side). The test that the -wal file keeps its inode across checkpoints
-   * is in store.sqlite.test.ts.
+   * (synchronous=FULL), blocking the event loop: a third of the service's busy samples at full speed
+   * (CPU profile, issue 17); off the loop, the same workload took 30 % fewer. Accepted/s did not move
+   * beyond the noise on a disk that fdatasyncs in 0.15 ms (npm run bench, side by side); on slower
+   * disks the loop gains more. The test that the -wal file keeps its inode across checkpoints is in
+   * store.sqlite.test.ts.
    */
   private flush() {
     this.flushScheduled = false;
