@@ -94,15 +94,17 @@ function gatedBatches() {
   };
 }
 
-test('natural batching: what arrives during a batch is claimed as soon as it ends, and an event arriving while idle at once: no window to wait out', async () => {
-  const clock = new FakeClock(); // never advanced: a loop that waits for any window never claims again
+/** A fake clock and store, and a worker loop on them whose batches stay in flight until released (`b.running`). */
+function gatedLoop(o: Pick<WorkerLoopOptions, 'maxUsers'> & Partial<WorkerLoopOptions>) {
+  const clock = new FakeClock();
   const s = fakeStore();
   const b = gatedBatches();
-  const loop = fakeLoop(clock, s.store, {
-    maxUsers: 100,
-    idlePollMs: 60_000,
-    process: b.process,
-  });
+  const loop = fakeLoop(clock, s.store, { idlePollMs: 60_000, process: b.process, ...o });
+  return { clock, s, b, loop };
+}
+
+test('natural batching: what arrives during a batch is claimed as soon as it ends, and an event arriving while idle at once: no window to wait out', async () => {
+  const { clock, s, b, loop } = gatedLoop({ maxUsers: 100 }); // never advanced: a loop that waits for any window never claims again
   s.queue.push('a');
   loop.start(1);
   await until('the first event is claimed', () => b.running.length === 1);
@@ -124,14 +126,7 @@ test('natural batching: what arrives during a batch is claimed as soon as it end
 });
 
 test('several workers: idle workers do not split a trickle while a partial batch is in flight; beside a full batch another worker claims only once a full batch more has arrived', async () => {
-  const clock = new FakeClock();
-  const s = fakeStore();
-  const b = gatedBatches();
-  const loop = fakeLoop(clock, s.store, {
-    maxUsers: 2,
-    idlePollMs: 60_000,
-    process: b.process,
-  });
+  const { clock, s, b, loop } = gatedLoop({ maxUsers: 2 });
   loop.start(3);
   await settle();
   s.queue.push('a');
@@ -258,15 +253,7 @@ test('through the emulator (PostgreSQL): with the budget short of a batch, event
 });
 
 test('fill-proportional linger: after a partial batch the next one starts no sooner than BATCH_LINGER_MS x its fill, so a trickle goes at once and heavy traffic fills whole batches', async () => {
-  const clock = new FakeClock();
-  const s = fakeStore();
-  const b = gatedBatches();
-  const loop = fakeLoop(clock, s.store, {
-    maxUsers: 100,
-    idlePollMs: 60_000,
-    fillLingerMs: 1000,
-    process: b.process,
-  });
+  const { clock, s, b, loop } = gatedLoop({ maxUsers: 100, fillLingerMs: 1000 });
   s.queue.push(...Array.from({ length: 50 }, (_, i) => `h${i}`)); // half a batch: heavy traffic
   loop.start(1);
   await until('the half batch is claimed', () => b.running.length === 1);
@@ -292,15 +279,7 @@ test('fill-proportional linger: after a partial batch the next one starts no soo
 });
 
 test('a full batch waiting cuts the linger short: once BATCH_MAX_USERS events have arrived since the last claim, the next batch is claimed at once', async () => {
-  const clock = new FakeClock();
-  const s = fakeStore();
-  const b = gatedBatches();
-  const loop = fakeLoop(clock, s.store, {
-    maxUsers: 10,
-    idlePollMs: 60_000,
-    fillLingerMs: 1000,
-    process: b.process,
-  });
+  const { clock, s, b, loop } = gatedLoop({ maxUsers: 10, fillLingerMs: 1000 });
   s.queue.push('a', 'b', 'c', 'd', 'e');
   loop.start(1);
   await until('the half batch is claimed', () => b.running.length === 1);
@@ -322,15 +301,7 @@ test('a full batch waiting cuts the linger short: once BATCH_MAX_USERS events ha
 });
 
 test('a full batch waiting is counted in users, as the batch is: several events of one person since the last claim count once', async () => {
-  const clock = new FakeClock();
-  const s = fakeStore();
-  const b = gatedBatches();
-  const loop = fakeLoop(clock, s.store, {
-    maxUsers: 10,
-    idlePollMs: 60_000,
-    fillLingerMs: 1000,
-    process: b.process,
-  });
+  const { clock, s, b, loop } = gatedLoop({ maxUsers: 10, fillLingerMs: 1000 });
   s.queue.push('a', 'b', 'c', 'd', 'e');
   loop.start(1);
   await until('the half batch is claimed', () => b.running.length === 1);
@@ -353,15 +324,7 @@ test('a full batch waiting is counted in users, as the batch is: several events 
 });
 
 test('a full batch claimed because a full batch of users had arrived is no backlog: the rate-aware linger follows it, not at once a part batch of what arrived meanwhile', async () => {
-  const clock = new FakeClock();
-  const s = fakeStore();
-  const b = gatedBatches();
-  const loop = fakeLoop(clock, s.store, {
-    maxUsers: 10,
-    idlePollMs: 60_000,
-    fillLingerMs: 1000,
-    process: b.process,
-  });
+  const { clock, s, b, loop } = gatedLoop({ maxUsers: 10, fillLingerMs: 1000 });
   loop.start(1);
   await settle();
   const arrive = (k: string) => {
@@ -394,15 +357,7 @@ test('a full batch claimed because a full batch of users had arrived is no backl
 });
 
 test('rate-aware linger: users arriving fast enough to fill a batch within BATCH_LINGER_MS of the last claim wait for that full batch (at most the linger), a few quick events do not', async () => {
-  const clock = new FakeClock();
-  const s = fakeStore();
-  const b = gatedBatches();
-  const loop = fakeLoop(clock, s.store, {
-    maxUsers: 100,
-    idlePollMs: 60_000,
-    fillLingerMs: 1000,
-    process: b.process,
-  });
+  const { clock, s, b, loop } = gatedLoop({ maxUsers: 100, fillLingerMs: 1000 });
   loop.start(1);
   await settle();
   let n = 0;
@@ -446,17 +401,8 @@ test('rate-aware linger: users arriving fast enough to fill a batch within BATCH
 });
 
 test('a full batch waiting still waits for the API budget before it is claimed: no lease is held while the budget is short', async () => {
-  const clock = new FakeClock();
-  const s = fakeStore();
-  const b = gatedBatches();
   let budgetShort = true;
-  const loop = fakeLoop(clock, s.store, {
-    maxUsers: 3,
-    idlePollMs: 60_000,
-    fillLingerMs: 1000,
-    budgetDelayMs: () => (budgetShort ? 500 : 0),
-    process: b.process,
-  });
+  const { clock, s, b, loop } = gatedLoop({ maxUsers: 3, fillLingerMs: 1000, budgetDelayMs: () => (budgetShort ? 500 : 0) });
   loop.start(2);
   s.queue.push('a', 'b', 'c');
   loop.notify(3);
