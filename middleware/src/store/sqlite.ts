@@ -362,7 +362,9 @@ export class SqliteStore implements Store {
   // to the event loop between slices: as one transaction, a claim of 1,000 users held the loop for 100-180 ms
   // (webhooks waited for it, issue 17). Reading after the lease is safe: a leased user's done_seq and state
   // change only through its holder (complete, fail), pruning takes only events at or below done_seq, and an
-  // event appended meanwhile is simply read now instead of at the next claim.
+  // event appended meanwhile is simply read now instead of at the next claim. A read that fails leaves the
+  // leases to expire, like a worker that died: releasing them would also clear the mark that makes the next
+  // claim distrust the written cache of a user whose earlier holder died mid-batch.
   async claim(o: ClaimOptions): Promise<ClaimedUser[]> {
     const now = this.now();
     const rows = this.tx(() => {
