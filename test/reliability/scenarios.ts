@@ -21,7 +21,7 @@ import { PURPOSE, PHONE_PURPOSE, VALUE_OFFERS, VALUE_WEEKLY } from '../support/o
 import { startPgServer } from '../support/pg-server.ts';
 import { pgSchema } from '../support/pg-schema.ts';
 import { startDidomiApiStub } from '../support/didomi-api.ts';
-import { SqliteStore } from '../../middleware/src/store/sqlite.ts';
+import { SqliteStore, WAL_CHECKPOINT_BYTES } from '../../middleware/src/store/sqlite.ts';
 import { metricSum, waitFor } from '../support/wait-for.ts';
 
 export type Figures = Record<string, string | number>;
@@ -1133,7 +1133,9 @@ export const scenarios: Scenario[] = [
           bytes.every((b) => b <= bytes[0] + 1.5 * roundBytes),
           `the database grows with the events received: ${JSON.stringify(bytes)} (one round: ${roundBytes} bytes)`,
         );
-        assert.ok(walMax <= 6 * 1024 * 1024, `WAL bounded by the autocheckpoint: ${walMax}`);
+        // The WAL restarts after each checkpoint: it stays near the threshold whatever the number of rounds
+        // (the short run stays under it; the store's own test pushes 120 MB through it).
+        assert.ok(walMax <= 1.5 * WAL_CHECKPOINT_BYTES, `WAL bounded by the autocheckpoint (${WAL_CHECKPOINT_BYTES} bytes): ${walMax}`);
         assert.equal(wrong.length, 0, JSON.stringify(wrong.slice(0, 3)));
       } finally {
         await s.close();

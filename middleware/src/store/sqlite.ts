@@ -32,7 +32,7 @@ interface Pending {
 export const syncWalFile = (fd: number) => new Promise<void>((res, rej) => fdatasync(fd, (e) => (e ? rej(e) : res())));
 
 /** WAL size at which SQLite checkpoints (see the constructor). */
-const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024;
+export const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024;
 /** Users a claim reads the events of, or a completion saves, between two yields to the event loop. */
 const CLAIM_SLICE = 100;
 
