@@ -400,6 +400,51 @@ test('rate-aware linger: users arriving fast enough to fill a batch within BATCH
   await loop.stop();
 });
 
+test("rate-aware linger during a surge: a dip in arrivals does not claim a part batch before the next would have filled at the last full batch's pace; the tail then goes", async () => {
+  const { clock, s, b, loop } = gatedLoop({ maxUsers: 10, fillLingerMs: 1000 });
+  loop.start(1);
+  await settle();
+  let n = 0;
+  const arrive = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const k = `u${n++}`;
+      s.queue.push(k);
+      loop.notify(1, k);
+    }
+  };
+  arrive(10);
+  await until('a full batch at once', () => b.running.length === 1);
+  b.running[0]!.release();
+  await settle();
+  await clock.advance(200);
+  arrive(5); // 25 users/s: a batch of 10 fills within the 1000 ms linger
+  await clock.advance(200);
+  arrive(5);
+  await until('the second full batch, 400 ms after the first', () => b.running.length === 2);
+  assert.equal(clock.t, 400);
+  b.running[1]!.release();
+  await settle();
+  await clock.advance(300);
+  arrive(3); // a dip: 3 users in 300 ms would, by rate alone, be claimed now
+  await clock.advance(49);
+  assert.equal(b.running.length, 2, 'no part batch of 3 while the last batch took 400 ms to fill');
+  arrive(7);
+  await until('the third full batch', () => b.running.length === 3);
+  assert.equal(b.running[2]!.keys.length, 10);
+  assert.equal(clock.t, 749);
+  b.running[2]!.release();
+  await settle();
+  await clock.advance(50);
+  arrive(4); // the surge ends: the tail waits for the last fill time (349 ms) or the rate (400 ms), whichever is longer
+  await clock.advance(349);
+  assert.equal(b.running.length, 3, 'the tail waits 400 ms after the last claim');
+  await clock.advance(1);
+  await until('the tail is claimed', () => b.running.length === 4);
+  assert.equal(b.running[3]!.keys.length, 4);
+  b.running[3]!.release();
+  await loop.stop();
+});
+
 test('a full batch waiting still waits for the API budget before it is claimed: no lease is held while the budget is short', async () => {
   let budgetShort = true;
   const { clock, s, b, loop } = gatedLoop({ maxUsers: 3, fillLingerMs: 1000, budgetDelayMs: () => (budgetShort ? 500 : 0) });
