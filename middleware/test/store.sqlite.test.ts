@@ -270,52 +270,40 @@ test('sqlite: an in-memory store has no WAL to sync and still acknowledges appen
   await s.close();
 });
 
-test('sqlite: a claim of many users lets a webhook append commit between its slices instead of holding the event loop for the whole batch', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
-  const s = new SqliteStore(path, { syncWal: async () => {} });
+/** A store whose WAL sync returns at once, holding `n` users (u0, u1, …) due with one event each. */
+async function storeWithDueUsers(n: number) {
+  const s = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite'), { syncWal: async () => {} });
   await s.migrate();
-  const ev = (user: string, n: number): NewEvent => ({
-    dedupeKey: `${user}:${n}`,
-    userKey: user,
-    type: 'event.created',
-    occurredAt: new Date().toISOString(),
-    payload: { n },
-  });
-  await s.append(Array.from({ length: 1000 }, (_, i) => ev(`u${i}`, 0)));
+  await s.append(Array.from({ length: n }, (_, i) => ev(i)));
+  return s;
+}
+
+test('sqlite: a claim of many users lets a webhook append commit between its slices instead of holding the event loop for the whole batch', async () => {
+  const s = await storeWithDueUsers(1000);
   const order: string[] = [];
   const claimed = s.claim({ workerId: 'w', maxUsers: 1000, maxEventsPerUser: 10, leaseMs: 60_000 }).then((c) => {
     order.push('claim');
     return c;
   });
-  const appended = s.append([ev('late', 1)]).then(() => order.push('append'));
+  const appended = s.append([ev('late')]).then(() => order.push('append'));
   const [users] = await Promise.all([claimed, appended]);
   assert.deepEqual(order, ['append', 'claim'], 'the append was committed and acknowledged while the claim was still reading');
   assert.equal(users.length, 1000, 'the claim still took every due user');
   assert.ok(
-    users.every((u, i) => u.userKey === `u${i}` && u.events.length === 1 && u.events[0].dedupeKey === `u${i}:0`),
+    users.every((u, i) => u.userKey === `u${i}` && u.events.length === 1 && u.events[0].dedupeKey === `k${i}`),
     'each with its own event, in due order',
   );
   const next = await s.claim({ workerId: 'w2', maxUsers: 1000, maxEventsPerUser: 10, leaseMs: 60_000 });
   assert.deepEqual(
     next.map((u) => u.userKey),
-    ['late'],
+    ['ulate'],
     'the users leased by the first claim stay leased',
   );
   await s.close();
 });
 
 test('sqlite: completing a batch of many users lets a webhook append commit between its slices', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'store-')), 'db.sqlite');
-  const s = new SqliteStore(path, { syncWal: async () => {} });
-  await s.migrate();
-  const ev = (user: string, n: number): NewEvent => ({
-    dedupeKey: `${user}:${n}`,
-    userKey: user,
-    type: 'event.created',
-    occurredAt: new Date().toISOString(),
-    payload: { n },
-  });
-  await s.append(Array.from({ length: 1000 }, (_, i) => ev(`u${i}`, 0)));
+  const s = await storeWithDueUsers(1000);
   const users = await s.claim({ workerId: 'w', maxUsers: 1000, maxEventsPerUser: 10, leaseMs: 60_000 });
   const order: string[] = [];
   const completed = s
@@ -327,7 +315,7 @@ test('sqlite: completing a batch of many users lets a webhook append commit betw
       order.push('complete');
       return keys;
     });
-  const appended = s.append([ev('late', 1)]).then(() => order.push('append'));
+  const appended = s.append([ev('late')]).then(() => order.push('append'));
   const [saved] = await Promise.all([completed, appended]);
   assert.deepEqual(order, ['append', 'complete'], 'the append was acknowledged while the completion was still saving');
   assert.deepEqual(
@@ -337,7 +325,7 @@ test('sqlite: completing a batch of many users lets a webhook append commit betw
   );
   assert.deepEqual(
     (await s.claim({ workerId: 'w2', maxUsers: 1000, maxEventsPerUser: 10, leaseMs: 60_000 })).map((u) => u.userKey),
-    ['late'],
+    ['ulate'],
     'the completed users are done; only the new one is due',
   );
   await s.close();

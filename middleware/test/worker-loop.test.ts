@@ -94,13 +94,24 @@ function gatedBatches() {
   };
 }
 
-/** A fake clock and store, and a worker loop on them whose batches stay in flight until released (`b.running`). */
+/**
+ * A fake clock and store, and a worker loop on them whose batches stay in flight until released (`b.running`);
+ * `arrive(count)` queues that many new users (u0, u1, …) with one event each and notifies the loop, as a webhook does.
+ */
 function gatedLoop(o: Pick<WorkerLoopOptions, 'maxUsers'> & Partial<WorkerLoopOptions>) {
   const clock = new FakeClock();
   const s = fakeStore();
   const b = gatedBatches();
   const loop = fakeLoop(clock, s.store, { idlePollMs: 60_000, process: b.process, ...o });
-  return { clock, s, b, loop };
+  let n = 0;
+  const arrive = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const k = `u${n++}`;
+      s.queue.push(k);
+      loop.notify(1, k);
+    }
+  };
+  return { clock, s, b, loop, arrive };
 }
 
 test('natural batching: what arrives during a batch is claimed as soon as it ends, and an event arriving while idle at once: no window to wait out', async () => {
@@ -357,17 +368,9 @@ test('a full batch claimed because a full batch of users had arrived is no backl
 });
 
 test('rate-aware linger: users arriving fast enough to fill a batch within BATCH_LINGER_MS of the last claim wait for that full batch (at most the linger), a few quick events do not', async () => {
-  const { clock, s, b, loop } = gatedLoop({ maxUsers: 100, fillLingerMs: 1000 });
+  const { clock, b, loop, arrive } = gatedLoop({ maxUsers: 100, fillLingerMs: 1000 });
   loop.start(1);
   await settle();
-  let n = 0;
-  const arrive = (count: number) => {
-    for (let i = 0; i < count; i++) {
-      const k = `u${n++}`;
-      s.queue.push(k);
-      loop.notify(1, k);
-    }
-  };
   arrive(1);
   await until('the first event goes at once', () => b.running.length === 1);
   await clock.advance(100);
@@ -401,17 +404,9 @@ test('rate-aware linger: users arriving fast enough to fill a batch within BATCH
 });
 
 test("rate-aware linger during a surge: a dip in arrivals does not claim a part batch before the next would have filled at the last full batch's pace; the tail then goes", async () => {
-  const { clock, s, b, loop } = gatedLoop({ maxUsers: 10, fillLingerMs: 1000 });
+  const { clock, b, loop, arrive } = gatedLoop({ maxUsers: 10, fillLingerMs: 1000 });
   loop.start(1);
   await settle();
-  let n = 0;
-  const arrive = (count: number) => {
-    for (let i = 0; i < count; i++) {
-      const k = `u${n++}`;
-      s.queue.push(k);
-      loop.notify(1, k);
-    }
-  };
   arrive(10);
   await until('a full batch at once', () => b.running.length === 1);
   b.running[0]!.release();
