@@ -2,6 +2,7 @@
 // disk (the WAL fdatasync'd) before the webhook answers 2xx. Appends arriving in the same tick share
 // one transaction (group commit), which is what makes durable accepts fast; the sync runs in libuv's
 // thread pool, so the event loop goes on parsing webhooks while the disk works.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { closeSync, fdatasync, fsync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -374,7 +375,7 @@ export class SqliteStore implements Store {
     });
     const out: ClaimedUser[] = [];
     for (let i = 0; i < rows.length; i += CLAIM_SLICE) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
+      if (i > 0) await nextTurn();
       const slice = rows.slice(i, i + CLAIM_SLICE);
       const events = new Map<string, StoredEvent[]>(slice.map((u) => [u.user_key, []]));
       const read = this.st.userEvents.all(JSON.stringify(slice.map((u) => [u.user_key, u.done_seq])), o.maxEventsPerUser) as unknown as EventRow[];
@@ -404,7 +405,7 @@ export class SqliteStore implements Store {
   async complete(workerId: string, users: CompletedUser[]): Promise<string[]> {
     const saved: string[] = [];
     for (let i = 0; i === 0 || i < users.length; i += CLAIM_SLICE) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
+      if (i > 0) await nextTurn();
       const slice = users.slice(i, i + CLAIM_SLICE);
       this.tx(() => {
         for (const u of slice)

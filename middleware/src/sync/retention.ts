@@ -1,6 +1,7 @@
 // Retention (issue 11, item 6): inbox events folded into a healthy user's state are deleted once
 // they are RETENTION_DAYS old (kept that long for audit), so the store stays flat instead of growing
 // by every event ever received. Dead letters are not touched: they stay until resolved in the org.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.ts';
 
@@ -24,7 +25,7 @@ export async function pruneOnce(o: Omit<RetentionOptions, 'everyMs' | 'logger'>)
     const n = await o.store.prune(before, CHUNK);
     total += n;
     if (n < CHUNK) return total;
-    await new Promise((r) => setImmediate(r)); // let waiting appends in between chunks
+    await nextTurn(); // let waiting appends in between chunks
   }
 }
 
